@@ -1,0 +1,110 @@
+"""`python -m conformance check PROTOCOL SUBMISSION [options]`: a thin front over pytest.
+
+Exit status: 0 every test passed, 1 a test failed, 2 a usage or harness error. With no
+PROTOCOL and SUBMISSION it grades the bundled example submissions (one passes, one fails).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import PROTOCOLS
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLES = [  # (protocol, submission, expected verdict)
+    ("cnlab", ROOT / "fixtures" / "cnlab" / "select_client", "pass"),
+    ("cnlab", ROOT / "fixtures" / "cnlab" / "uses_sendall", "fail"),
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m conformance", description="chatconform: black-box conformance "
+                                "checks for classroom chat protocols")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="check a submission (no arguments: grade the bundled examples)")
+    c.add_argument("protocol", nargs="?", help="one of: " + ", ".join(PROTOCOLS))
+    c.add_argument("submission", nargs="?", help="a submission folder or program file")
+    c.add_argument("--role", choices=("client", "server", "all"), default="all")
+    c.add_argument("--server", metavar="HOST:PORT")
+    c.add_argument("--server-max-clients", type=int, metavar="N")
+    c.add_argument("--client-cmd", metavar="TEMPLATE")
+    c.add_argument("--server-cmd", metavar="TEMPLATE")
+    c.add_argument("--json", metavar="FILE")
+    c.add_argument("--junit", metavar="FILE")
+    c.add_argument("-k", metavar="EXPR", help="only tests whose name matches (pytest -k)")
+    c.add_argument("--test", action="append", default=[], metavar="ID", help="only this test id; repeatable")
+    c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
+    c.add_argument("--seed", type=int)
+    c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
+                   "'auto' for one per core; default 0 (in-process)")
+    c.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def fail(message: str) -> int:
+    print(f"chatconform: error: {message}", file=sys.stderr)
+    return 2
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    out = [str(HERE), "-p", "no:cacheprovider", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
+           "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
+           "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
+           "-v" if args.verbose else "-q"]
+    for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),
+                        ("--client-cmd", args.client_cmd), ("--server-cmd", args.server_cmd),
+                        ("--json", args.json and os.path.abspath(args.json)),
+                        ("--junit", args.junit and os.path.abspath(args.junit)),
+                        ("-k", args.k), ("--seed", args.seed)):
+        if value is not None:
+            out += [flag, str(value)]
+    for test in args.test:
+        out += ["--test", test]
+    if args.workers not in ("0", 0):
+        out += ["-n", str(args.workers)]
+    return out
+
+
+def check(args: argparse.Namespace) -> int:
+    if args.protocol not in PROTOCOLS:
+        return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(PROTOCOLS)})")
+    if args.submission is None:
+        return fail("missing SUBMISSION (a folder or a program file)")
+    if not Path(args.submission).exists():
+        return fail(f"submission not found: {args.submission}")
+    if args.timeout_scale <= 0:
+        return fail("--timeout-scale must be positive")
+    import pytest
+    code = pytest.main(pytest_args(args))
+    return {0: 0, 1: 1}.get(int(code), 2)
+
+
+def examples() -> int:
+    """Grade the bundled examples; succeed when each gets the verdict it is meant to get."""
+    ok = True
+    for protocol, submission, expected in EXAMPLES:
+        rel = os.path.relpath(submission)
+        print(f"\n===== example: python -m conformance check {protocol} {rel}   (expected to {expected})",
+              flush=True)
+        code = subprocess.call([sys.executable, "-m", "conformance", "check", protocol, str(submission)],
+                               cwd=ROOT)
+        verdict = {0: "pass", 1: "fail"}.get(code, "error")
+        ok &= verdict == expected
+        print(f"===== {rel}: {verdict.upper()} (exit {code}); expected {expected}", flush=True)
+    print("\nThe failing report above is meant to fail: it shows what a student sees." if ok
+          else "\nAn example did not get its expected verdict.")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "check":
+        if args.protocol is None and args.submission is None:
+            return examples()
+        return check(args)
+    return 2

@@ -1,0 +1,82 @@
+"""Steps the cnlab tests share: starting the client, logging in, random names and messages."""
+from __future__ import annotations
+
+import random
+import re
+import string
+
+from conformance.harness import settings
+from conformance.harness.failure import CheckFailure
+from conformance.harness.peer import ScriptedServer, WirePeer
+from conformance.harness.terminal import Terminal
+
+from .spec import HEADERS
+
+WELCOME = "Welcome to Chat Client. Enter your login:"
+WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+         "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango")
+HEADER_LINE = re.compile(r"^[^\w]*(%s)(\s|$)" % "|".join(re.escape(h) for h in HEADERS))
+
+
+def name(rng: random.Random, prefix: str = "") -> str:
+    """A valid, unlikely-to-clash user name: letters and digits only."""
+    return (prefix or rng.choice(("ada", "bob", "cy", "dee", "eve", "fay"))) + "".join(
+        rng.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+
+
+def text(rng: random.Random, words: int = 4) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words))
+
+
+def long_text(rng: random.Random, size: int) -> str:
+    """`size` characters of words and single spaces, no leading or trailing space."""
+    out = []
+    length = 0
+    while length < size:
+        word = rng.choice(WORDS)
+        out.append(word)
+        length += len(word) + 1
+    return " ".join(out)[:size].strip().ljust(size, "x")
+
+
+def start(launch, server_address: tuple, inject: tuple = ()) -> Terminal:
+    host, port = server_address
+    return launch("client", inject=inject, host=host, port=port)
+
+
+def attempt_login(client: Terminal, scripted: ScriptedServer, user: str) -> WirePeer:
+    """Type a name; the client must connect (if it has not yet) and send HELLO-FROM."""
+    client.type(user)
+    wire = scripted.accept(why=f" after the user typed the name {user!r}")
+    wire.expect_line(f"HELLO-FROM {user}\n".encode())
+    return wire
+
+
+def log_in(client: Terminal, scripted: ScriptedServer, user: str) -> WirePeer:
+    """A successful handshake; the client's success message is RI3's business, not waited for."""
+    wire = attempt_login(client, scripted, user)
+    wire.send(f"HELLO {user}\n".encode())
+    return wire
+
+
+def assert_logged_in(client: Terminal, wire: WirePeer, why: str) -> None:
+    """Proof that the client works after a login: !who goes out as LIST on that connection."""
+    client.type("!who")
+    try:
+        wire.expect_line(b"LIST\n")
+    except CheckFailure as exc:
+        exc.what = f"After {why}, the client should be logged in and working, but !who sent no LIST. " + exc.what
+        raise
+
+
+def no_headers_printed(terminals: list) -> None:
+    """RI1, over the whole transcript of every client the test started."""
+    for term in terminals:
+        for line in term.all_lines():
+            if HEADER_LINE.match(line):
+                raise CheckFailure("The client printed a protocol header to the user.", expected="no line "
+                                   "starting with " + "/".join(HEADERS), actual=line, requirement="RI1")
+
+
+def quiet(seconds: float = settings.QUIET) -> float:
+    return settings.wait(seconds)

@@ -1,0 +1,498 @@
+"""cnlab client suite: one test (or family) per requirement of the assignment, RA1–RI13.
+
+Most tests play the server with the scripted peer (byte-exact, under every delivery policy); the
+`live` ones run the client against a real server (the reference, or --server).
+"""
+from __future__ import annotations
+
+import ast
+import sys
+
+import pytest
+
+from conformance.harness import settings
+from conformance.harness.candidate import Background, free_port
+from conformance.harness.failure import CheckFailure, about
+from conformance.harness.peer import POLICIES
+from conformance.cnlab import steps
+from conformance.cnlab.spec import SEND_OK_TEXTS
+from conformance.cnlab.steps import WELCOME, assert_logged_in, attempt_login, log_in
+
+requirement = pytest.mark.requirement
+
+
+# --- authentication and the login messages ------------------------------------------------
+
+@requirement("RI2", name="welcome")
+def test_welcome(client):
+    client.expect_line(WELCOME, timeout=settings.wait(settings.STARTUP), prompt=True)
+
+
+@requirement("RA1", "RT1", name="login")
+def test_login(client, scripted, rng):
+    user = steps.name(rng)
+    client.type(user)
+    with about("RT1"):
+        wire = scripted.accept(why=f" after the user typed the name {user!r}")
+    with about("RA1"):
+        wire.expect_line(f"HELLO-FROM {user}\n".encode())
+
+
+@requirement("RI3", name="login-success")
+def test_login_success(client, scripted, rng):
+    user = steps.name(rng)
+    log_in(client, scripted, user)
+    client.expect_line(f"Successfully logged in as {user}!")
+
+
+@requirement("RI4", name="in-use")
+def test_in_use(client, scripted, rng):
+    user = steps.name(rng)
+    wire = attempt_login(client, scripted, user)
+    wire.send(b"IN-USE\n")
+    wire.close()
+    client.expect_line(f"Cannot log in as {user}. That username is already in use.")
+
+
+@requirement("RA2", "RA6", name="in-use-retry")
+def test_in_use_retry(client, scripted, rng):
+    first, second = steps.name(rng), steps.name(rng)
+    wire = attempt_login(client, scripted, first)
+    wire.send(b"IN-USE\n")
+    wire.close()  # as the course server does: a new name needs a new connection
+    wire = log_in(client, scripted, second)
+    assert_logged_in(client, wire, f"IN-USE for {first!r} and HELLO for {second!r}")
+
+
+@requirement("RI5", name="bad-name")
+def test_bad_name(client, scripted, rng):
+    user = steps.name(rng)
+    wire = attempt_login(client, scripted, user)
+    wire.send(b"BAD-RQST-BODY\n")
+    wire.close()
+    client.expect_line(f"Cannot log in as {user}. That username contains disallowed characters.")
+
+
+def rejected_then_retry(client, scripted, bad: str, good: str) -> None:
+    """Type a name the server rejects, then a good one. A client may reject the bad name itself,
+    without asking the server; either way the good name must then log in."""
+    client.type(bad)
+    client.type(good)
+    wire = scripted.accept(why=f" after the user typed the names {bad!r} and {good!r}")
+    line = wire.read_line(what=f"HELLO-FROM {good!r} (or {bad!r})")
+    if line.rstrip(b"\r\n") == f"HELLO-FROM {bad}".encode():
+        wire.send(b"BAD-RQST-BODY\n")
+        wire.close()
+        wire = scripted.accept(why=f" for the second name {good!r} after the server rejected {bad!r} "
+                                   "and closed the connection")
+        wire.expect_line(f"HELLO-FROM {good}\n".encode())
+    elif line.rstrip(b"\r\n") != f"HELLO-FROM {good}".encode():
+        raise CheckFailure("Wrong login line from the client.", expected=f"HELLO-FROM {good}\\n", actual=line)
+    wire.send(f"HELLO {good}\n".encode())
+    assert_logged_in(client, wire, f"BAD-RQST-BODY for {bad!r} and HELLO for {good!r}")
+
+
+@requirement("RA4", "RA6", name="forbidden-symbols-retry")
+def test_forbidden_symbols_retry(client, scripted, rng):
+    rejected_then_retry(client, scripted, "no!" + steps.name(rng) + "#$", steps.name(rng))
+
+
+@requirement("RA5", "RA6", name="command-name-retry")
+def test_command_name_retry(client, scripted, rng):
+    rejected_then_retry(client, scripted, "@" + steps.name(rng), steps.name(rng))
+
+
+@requirement("RI6", name="busy")
+def test_busy_message(client, scripted, rng):
+    wire = attempt_login(client, scripted, steps.name(rng))
+    wire.send(b"BUSY\n")   # the course server does not close after BUSY
+    client.expect_line("Cannot log in. The server is full!")
+
+
+@requirement("RA3", name="busy-exit")
+def test_busy_exit(client, scripted, rng):
+    wire = attempt_login(client, scripted, steps.name(rng))
+    wire.send(b"BUSY\n")
+    client.expect_exit(why=" after BUSY")
+
+
+# --- special commands ---------------------------------------------------------------------
+
+@requirement("RA8", name="quit-at-login")
+def test_quit_at_login(client):
+    client.type("!quit")
+    client.expect_exit(why=" after !quit at the login prompt")
+
+
+@requirement("RC1", name="quit")
+def test_quit_after_login(client, scripted, rng):
+    wire = log_in(client, scripted, steps.name(rng))
+    assert_logged_in(client, wire, "login")
+    client.type("!quit")
+    client.expect_exit(why=" after !quit")
+
+
+@requirement("RC2", name="who-request")
+def test_who_request(client, scripted, rng):
+    wire = log_in(client, scripted, steps.name(rng))
+    client.type("!who")
+    wire.expect_line(b"LIST\n")
+
+
+@pytest.mark.parametrize("count", [1, 3])
+@requirement("RI11", name="who-output")
+def test_who_output(client, scripted, rng, count):
+    user = steps.name(rng)
+    wire = log_in(client, scripted, user)
+    client.type("!who")
+    wire.expect_line(b"LIST\n")
+    names = [user] + [steps.name(rng) for _ in range(count - 1)]
+    wire.send(("LIST-OK " + ",".join(names) + "\n").encode())
+    client.expect_line(f"There are {count} online users:")
+    for n in names:
+        client.expect_line(f"- {n}")
+
+
+# --- sending ------------------------------------------------------------------------------
+
+@requirement("RI7", name="send")
+def test_send(client, scripted, rng):
+    wire = log_in(client, scripted, steps.name(rng))
+    dest, message = steps.name(rng), steps.text(rng)
+    client.type(f"@{dest} {message}")
+    wire.expect_line(f"SEND {dest} {message}\n".encode())
+
+
+def send_and_reply(client, scripted, rng, reply: bytes):
+    wire = log_in(client, scripted, steps.name(rng))
+    dest, message = steps.name(rng), steps.text(rng)
+    client.type(f"@{dest} {message}")
+    wire.expect_line(f"SEND {dest} {message}\n".encode())
+    wire.send(reply)
+    return wire
+
+
+@requirement("RI8", name="send-ok")
+def test_send_ok(client, scripted, rng):
+    send_and_reply(client, scripted, rng, b"SEND-OK\n")
+    client.expect_line(SEND_OK_TEXTS)
+
+
+@requirement("RI9", name="bad-dest-user")
+def test_bad_dest_user(client, scripted, rng):
+    send_and_reply(client, scripted, rng, b"BAD-DEST-USER\n")
+    client.expect_line("The destination user does not exist")
+
+
+@requirement("RI12", name="bad-header")
+def test_bad_header(client, scripted, rng):
+    send_and_reply(client, scripted, rng, b"BAD-RQST-HDR\n")
+    client.expect_line("Error: Unknown issue in previous message header.")
+
+
+@requirement("RI13", name="bad-body")
+def test_bad_body(client, scripted, rng):
+    send_and_reply(client, scripted, rng, b"BAD-RQST-BODY\n")
+    client.expect_line("Error: Unknown issue in previous message body.")
+
+
+@requirement("RT4", name="long-send")
+def test_long_send(client, scripted, rng):
+    """10,000 characters: past the 4095-byte line limit of a terminal in canonical mode."""
+    wire = log_in(client, scripted, steps.name(rng))
+    dest, message = steps.name(rng), steps.long_text(rng, 10_000)
+    client.type(f"@{dest} {message}")
+    wire.expect_line(f"SEND {dest} {message}\n".encode())
+
+
+@requirement("RT4", name="partial-send")
+def test_partial_send(launch, scripted, rng):
+    """Every send() of the client transmits at most 3 bytes: the lines must still arrive whole."""
+    client = steps.start(launch, (scripted.host, scripted.port), inject=("partial_send",))
+    wire = log_in(client, scripted, steps.name(rng))
+    dest, message = steps.name(rng), steps.text(rng, 8)
+    client.type(f"@{dest} {message}")
+    wire.expect_line(f"SEND {dest} {message}\n".encode())
+
+
+@requirement("RT2", name="no-sendall")
+def test_no_sendall(ctx, transcript):
+    """By syntax tree: the word in a comment or a string does not count, a call does."""
+    folder = ctx.programs["client"].cwd
+    calls = []
+    for path in sorted(folder.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (SyntaxError, ValueError) as exc:
+            transcript.note(f"could not parse {path}: {exc}")
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "sendall" or \
+                    isinstance(node, ast.Name) and node.id == "sendall":
+                calls.append(f"{path.relative_to(folder)}:{node.lineno}")
+        transcript.note(f"scanned {path.relative_to(folder)}")
+    if calls:
+        raise CheckFailure("The client uses sendall().", expected="no use of sendall",
+                           actual=", ".join(calls))
+
+
+# --- receiving ----------------------------------------------------------------------------
+
+@requirement("RI10", name="delivery")
+def test_delivery(client, scripted, rng):
+    wire = log_in(client, scripted, steps.name(rng))
+    sender, message = steps.name(rng), steps.text(rng)
+    wire.send(f"DELIVERY {sender} {message}\n".encode())
+    client.expect_line(f"From {sender}: {message}")
+
+
+def from_lines(client) -> list:
+    return [line.strip() for line in client.all_lines() if "From " in line]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@requirement("RT3", name="framing")
+def test_framing(client, scripted, rng, policy):
+    """Two DELIVERY lines under a delivery policy: each printed once, whole, in order."""
+    wire = log_in(client, scripted, steps.name(rng))
+    sender = steps.name(rng)
+    messages = [f"{steps.text(rng)} Žluťoučký kůň", f"{steps.text(rng)} úpěl ďábelské ódy"]
+    wire.send(*[f"DELIVERY {sender} {m}\n".encode() for m in messages], policy=policy)
+    expected = [f"From {sender}: {m}" for m in messages]
+    for line in expected:
+        client.expect_line(line)
+    printed = from_lines(client)
+    if [p for p in printed if not any(p.endswith(e) for e in expected)] or len(printed) != 2:
+        raise CheckFailure(f"Messages delivered as {policy!r} were printed incomplete or more than once.",
+                           expected=expected, actual=printed)
+
+
+@requirement("RT3", name="cut-mid-line")
+def test_cut_mid_line(client, scripted, rng):
+    """The first half of a DELIVERY line must not be printed until its end arrives."""
+    wire = log_in(client, scripted, steps.name(rng))
+    assert_logged_in(client, wire, "login")
+    sender, message = steps.name(rng), steps.text(rng, 6)
+    line = f"DELIVERY {sender} {message}\n".encode()
+    wire.send(line[: len(line) // 2])
+    client.expect_quiet(why=" while only half of a DELIVERY line had arrived")
+    wire.send(line[len(line) // 2:])
+    client.expect_line(f"From {sender}: {message}")
+
+
+@requirement("RT5", name="print-promptly")
+def test_print_promptly(client, scripted, rng):
+    """Printed within 0.5 s (× timeout scale) of the message's last byte."""
+    wire = log_in(client, scripted, steps.name(rng))
+    assert_logged_in(client, wire, "login")
+    sender, message = steps.name(rng), steps.text(rng, 6)
+    line = f"DELIVERY {sender} {message}\n".encode()
+    wire.send(line[:5])
+    client.expect_quiet(settings.wait(0.1))
+    wire.send(line[5:])
+    client.expect_line(f"From {sender}: {message}", timeout=settings.wait(0.5),
+                       why=" within 0.5 s of the message's last byte")
+
+
+@requirement("RT6", name="receive-while-idle")
+def test_receive_while_idle(client, scripted, rng):
+    """The user types nothing after logging in; a message must still be shown."""
+    user = steps.name(rng)
+    wire = log_in(client, scripted, user)
+    sender, message = steps.name(rng), steps.text(rng)
+    wire.send(f"DELIVERY {sender} {message}\n".encode())
+    client.expect_line(f"From {sender}: {message}", why=" while the client waited for keyboard input")
+
+
+@requirement("RT4", name="long-receive")
+def test_long_receive(client, scripted, rng):
+    wire = log_in(client, scripted, steps.name(rng))
+    sender, message = steps.name(rng), steps.long_text(rng, 64 * 1024)
+    wire.send(f"DELIVERY {sender} {message}\n".encode(), policy="chops")
+    client.expect_line(f"From {sender}: {message}", timeout=settings.wait(settings.STARTUP))
+
+
+UNEXPECTED = {
+    "hello": b"HELLO someone\n",
+    "in-use": b"IN-USE\n",
+    "busy": b"BUSY\n",
+    "send-ok": b"SEND-OK\n",
+    "bad-dest-user": b"BAD-DEST-USER\n",
+    "list-ok-empty": b"LIST-OK \n",
+    "delivery-no-text": b"DELIVERY someone\n",
+    "unknown-header": b"WHAT-IS-THIS 1 2 3\n",
+    "empty-line": b"\n",
+}
+
+
+@pytest.mark.parametrize("header", UNEXPECTED)
+@requirement("RT7", name="unexpected-header")
+def test_unexpected_header(client, scripted, rng, header):
+    """A header at a moment the client does not expect it: no crash, later messages still shown."""
+    wire = log_in(client, scripted, steps.name(rng))
+    wire.send(UNEXPECTED[header])
+    sender, message = steps.name(rng), steps.text(rng)
+    wire.send(f"DELIVERY {sender} {message}\n".encode())
+    client.expect_line(f"From {sender}: {message}", why=f" after an unexpected {UNEXPECTED[header]!r}")
+    client.expect_alive(why=f" after an unexpected {UNEXPECTED[header]!r}")
+
+
+@requirement("RI1", name="no-headers")
+def test_no_headers(client, scripted, rng):
+    """A whole session with every reply the server has; none of the headers may be printed."""
+    user = steps.name(rng)
+    wire = log_in(client, scripted, user)
+    client.type("!who")
+    wire.expect_line(b"LIST\n")
+    wire.send(f"LIST-OK {user}\n".encode())
+    for reply in (b"SEND-OK\n", b"BAD-DEST-USER\n", b"BAD-RQST-HDR\n", b"BAD-RQST-BODY\n"):
+        dest = steps.name(rng)
+        client.type(f"@{dest} hi")
+        wire.expect_line(f"SEND {dest} hi\n".encode())
+        wire.send(reply)
+    sender, message = steps.name(rng), steps.text(rng)
+    wire.send(f"DELIVERY {sender} {message}\n".encode())
+    client.expect_line(f"From {sender}: {message}")
+    steps.no_headers_printed([client])
+
+
+# --- live, against a real server -----------------------------------------------------------
+
+@pytest.fixture
+def live_client(launch, live_server):
+    return steps.start(launch, live_server)
+
+
+@requirement("RI3", name="live-login")
+def test_live_login(live_client, rng):
+    user = steps.name(rng)
+    live_client.type(user)
+    live_client.expect_line(f"Successfully logged in as {user}!", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("RA7", name="live-echobot")
+def test_live_echobot(live_client, rng):
+    user, message = steps.name(rng), steps.text(rng, 6)
+    live_client.type(user)
+    live_client.type(f"@echobot {message}")
+    live_client.expect_line(f"From echobot: {message}", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("RA7", name="live-echobot-long")
+def test_live_echobot_long(live_client, rng):
+    user, message = steps.name(rng), steps.long_text(rng, 20_000)
+    live_client.type(user)
+    live_client.type(f"@echobot {message}")
+    live_client.expect_line(f"From echobot: {message}", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("RT3", "RT5", name="live-delaybot")
+def test_live_delaybot(live_client, rng):
+    """delaybot sends two DELIVERY lines in three writes, each cut mid-line, 0.5 s apart."""
+    user, message = steps.name(rng), steps.text(rng, 5)
+    live_client.type(user)
+    live_client.type(f"@delaybot {message}")
+    expected = f"From delaybot: {message}"
+    with about("RT5"):
+        live_client.expect_line(expected, timeout=settings.wait(settings.STARTUP))
+        live_client.expect_line(expected, timeout=settings.wait(settings.EVENT))
+    printed = [p for p in from_lines(live_client) if "delaybot" in p]
+    if len(printed) != 2 or any(not p.endswith(expected) for p in printed):
+        raise CheckFailure("delaybot's two messages, cut mid-line, were not printed exactly twice and whole.",
+                           expected=[expected, expected], actual=printed, requirement="RT3")
+
+
+@requirement("RI4", "RA2", name="live-in-use")
+def test_live_in_use(live_client, live_server, raw, rng):
+    taken, second = steps.name(rng), steps.name(rng)
+    holder = raw(live_server).connect()
+    holder.send(f"HELLO-FROM {taken}\n".encode())
+    holder.expect_line(f"HELLO {taken}\n".encode())
+    live_client.type(taken)
+    with about("RI4"):
+        live_client.expect_line(f"Cannot log in as {taken}. That username is already in use.",
+                                timeout=settings.wait(settings.STARTUP))
+    live_client.type(second)
+    with about("RA2"):
+        live_client.expect_line(f"Successfully logged in as {second}!")
+
+
+@requirement("RI5", "RA4", name="live-bad-name")
+def test_live_bad_name(live_client, rng):
+    bad, good = steps.name(rng) + "_x", steps.name(rng)
+    live_client.type(bad)
+    with about("RI5"):
+        live_client.expect_line(f"Cannot log in as {bad}. That username contains disallowed characters.",
+                                timeout=settings.wait(settings.STARTUP))
+    live_client.type(good)
+    with about("RA4"):
+        live_client.expect_line(f"Successfully logged in as {good}!")
+
+
+@requirement("RI11", "RC2", name="live-who")
+def test_live_who(live_client, rng):
+    user = steps.name(rng)
+    live_client.type(user)
+    live_client.type("!who")
+    with about("RC2"):
+        live_client.expect_line(f"- {user}", timeout=settings.wait(settings.STARTUP))
+    lines = [line.strip() for line in live_client.all_lines()]
+    header = next((line for line in lines if line.startswith("There are ")), None)
+    names = [line for line in lines if line.startswith("- ")]
+    if header != f"There are {len(names)} online users:" or "- echobot" not in names:
+        raise CheckFailure("The user list is not printed as RI11 says.", requirement="RI11",
+                           expected=[f"There are {len(names)} online users:", "- echobot", "…", f"- {user}"],
+                           actual=[header] + names)
+
+
+@requirement("RI8", "RI10", name="live-send-to-self")
+def test_live_send_to_self(live_client, rng):
+    user, message = steps.name(rng), steps.text(rng)
+    live_client.type(user)
+    live_client.type(f"@{user} {message}")
+    with about("RI8"):
+        live_client.expect_line(SEND_OK_TEXTS, timeout=settings.wait(settings.STARTUP))
+    with about("RI10"):
+        live_client.expect_line(f"From {user}: {message}")
+
+
+@requirement("RI9", name="live-bad-dest")
+def test_live_bad_dest(live_client, rng):
+    live_client.type(steps.name(rng))
+    live_client.type(f"@{steps.name(rng, 'nobody')} {steps.text(rng)}")
+    live_client.expect_line("The destination user does not exist", timeout=settings.wait(settings.STARTUP))
+
+
+@pytest.fixture
+def full_server(ctx, transcript):
+    """A server with a known user limit: --server with --server-max-clients, or a reference
+    server of our own with room for one user."""
+    if ctx.server:
+        if ctx.server_max_clients is None:
+            pytest.skip("the --server's user limit is unknown: pass --server-max-clients N to test BUSY")
+        yield ctx.server, ctx.server_max_clients
+        return
+    host, port = "127.0.0.1", free_port()
+    server = Background([sys.executable, "server.py", "--host", host, "--port", str(port), "--max-clients", "1"],
+                        ctx.reference, transcript)
+    try:
+        server.wait_listening(host, port, "reference server")
+        yield (host, port), 1
+    finally:
+        server.kill()
+
+
+@requirement("RI6", "RA3", name="live-busy")
+def test_live_busy(launch, full_server, raw, rng):
+    address, limit = full_server
+    others = raw(address)
+    for _ in range(limit):
+        other, user = others.connect(), steps.name(rng)
+        other.send(f"HELLO-FROM {user}\n".encode())
+        other.expect_line(f"HELLO {user}\n".encode())
+    client = steps.start(launch, address)
+    client.type(steps.name(rng))
+    with about("RI6"):
+        client.expect_line("Cannot log in. The server is full!", timeout=settings.wait(settings.STARTUP))
+    with about("RA3"):
+        client.expect_exit(why=" after the server said it was full")

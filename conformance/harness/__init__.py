@@ -1,0 +1,1 @@
+"""The protocol-agnostic harness core: candidates, terminal driver, wire peers, transcripts, results."""

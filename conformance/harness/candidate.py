@@ -1,0 +1,159 @@
+"""Finding a submission's programs, filling command templates, starting them fenced in.
+
+Every process the harness starts gets its own process group (so a forking candidate is killed
+whole) and resource limits (so a runaway one cannot take the grader's machine with it).
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import settings
+from .failure import CheckFailure
+from .transcript import Transcript
+
+INJECT_DIR = Path(__file__).parent / "inject"
+
+LIMITS = {
+    resource.RLIMIT_AS: 2 * 1024 ** 3,       # address space: 2 GiB
+    resource.RLIMIT_CPU: 120,                # seconds of CPU
+    resource.RLIMIT_FSIZE: 64 * 1024 ** 2,   # largest file it may write
+    resource.RLIMIT_CORE: 0,                 # no core dumps in the student's folder
+}
+
+
+class HarnessError(Exception):
+    """Not the candidate's fault: a usage or set-up problem (exit status 2)."""
+
+
+def apply_limits() -> None:
+    for limit, value in LIMITS.items():
+        soft, hard = resource.getrlimit(limit)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(limit, (value, hard))
+
+
+@dataclass(frozen=True)
+class Program:
+    """One program of a submission: how to start it and where."""
+
+    role: str        # "client" or "server"
+    template: str    # e.g. "{python} client.py --address {host} --port {port}"
+    cwd: Path
+
+    def argv(self, **values) -> list[str]:
+        values = {"python": sys.executable, "dir": str(self.cwd), **values}
+        try:
+            return [part.format(**values) for part in shlex.split(self.template)]
+        except (KeyError, IndexError, ValueError) as exc:
+            raise HarnessError(f"bad command template {self.template!r}: {exc}") from None
+
+    def describe(self) -> str:
+        return f"{self.template}  (in {self.cwd})"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a protocol's program may live in a submission, and how that layout is started."""
+
+    path: str        # a file or folder relative to the submission
+    template: str
+
+
+def find_program(submission: Path, role: str, layouts: list[Layout], override: str | None) -> Program | None:
+    """The first layout present in the submission; a file submission stands for its folder's program."""
+    folder = submission if submission.is_dir() else submission.parent
+    if override:
+        return Program(role, override, folder)
+    if submission.is_file():
+        for layout in layouts:
+            if Path(layout.path).name == submission.name and layout.path.endswith(".py"):
+                return Program(role, layout.template.replace(layout.path, submission.name), folder)
+        return None
+    for layout in layouts:
+        target = folder / layout.path
+        if target.exists():
+            parent = target.parent if target.is_file() else folder
+            rel = target.name if target.is_file() else layout.path
+            return Program(role, layout.template.replace(layout.path, rel), parent)
+    return None
+
+
+def environment(inject: tuple[str, ...] = (), extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env.update(TERM="dumb", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1",
+               LANG="C.UTF-8", LC_ALL="C.UTF-8", COLUMNS="1000", LINES="50")
+    paths = [str(INJECT_DIR / name) for name in inject]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    else:
+        env.pop("PYTHONPATH", None)
+    env.update(extra or {})
+    return env
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(host: str, port: int, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection((host, port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.02)  # polling for the port to open; connect has no wait-until-listening
+    return False
+
+
+class Background:
+    """A server process in its own group; its output goes to a file, read back for reports."""
+
+    def __init__(self, argv: list[str], cwd: Path, transcript: Transcript | None = None, env: dict | None = None):
+        self.argv = argv
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env or environment(), stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=apply_limits)
+        if transcript is not None:
+            transcript.note("start: " + " ".join(argv))
+
+    def output(self, limit: int = 4000) -> str:
+        self.log.seek(0)
+        data = self.log.read()
+        return data[-limit:].decode("utf-8", "replace")
+
+    def wait_listening(self, host: str, port: int, what: str) -> None:
+        if not wait_listening(host, port, settings.wait(settings.STARTUP), self.proc):
+            state = f"exited with status {self.proc.returncode}" if self.proc.poll() is not None else "not listening"
+            self.kill()
+            raise CheckFailure(f"The {what} did not start: {state} on {host}:{port} after "
+                               f"{settings.wait(settings.STARTUP):.1f}s.\nCommand: {' '.join(self.argv)}\n"
+                               f"Its output:\n{self.output()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self.log.close()

@@ -1,0 +1,49 @@
+"""The one exception a check raises: it carries what a student needs to fix the program."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from .transcript import clip, visible
+
+
+class CheckFailure(AssertionError):
+    """A conformance check failed.
+
+    `requirement` narrows which of the test's requirement IDs the failure is about (a test
+    carries several only when one behaviour serves them all; a post-check like RI1 names its own).
+    """
+
+    def __init__(self, what: str, expected=None, actual=None, requirement: str | None = None):
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+        self.requirement = requirement
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [self.what]
+        if self.expected is not None:
+            lines.append(f"Expected: {show(self.expected)}")
+        if self.actual is not None:
+            lines.append(f"Actual:   {show(self.actual)}")
+        return "\n".join(lines)
+
+
+def show(value) -> str:
+    if isinstance(value, (bytes, str)):
+        prefix = "b" if isinstance(value, bytes) else ""
+        return f"{prefix}'{clip(visible(value), 600)}'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    return clip(str(value), 600)
+
+
+@contextmanager
+def about(requirement: str):
+    """Failures inside this block are about `requirement` (unless they already name one)."""
+    try:
+        yield
+    except CheckFailure as exc:
+        if exc.requirement is None:
+            exc.requirement = requirement
+        raise

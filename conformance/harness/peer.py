@@ -1,0 +1,229 @@
+"""Wire peers: a scripted server for a candidate client, a raw client for a candidate server.
+
+Every byte received is logged with its time; bytes are sent under a delivery policy so the
+candidate's framing is exercised (TCP_NODELAY plus a short gap makes pieces travel apart).
+"""
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+
+from . import settings
+from .failure import CheckFailure
+from .transcript import Transcript
+
+MAX_KEPT = 64 * 1024 * 1024  # bytes kept from one connection; a flooding candidate loses the rest
+PIECE_GAP = 0.003            # between the pieces of one delivery, so they are separate segments
+
+POLICIES = ("whole", "coalesced", "bytewise", "chunks3", "chops", "utf8-split")
+
+
+def plan(messages: list[bytes], policy: str, rng: random.Random) -> list[bytes]:
+    """Cut `messages` into the writes a delivery policy makes."""
+    data = b"".join(messages)
+    if policy == "whole":
+        return list(messages)
+    if policy == "coalesced":
+        return [data]
+    if policy == "bytewise":
+        return [data[i:i + 1] for i in range(len(data))]
+    if policy.startswith("chunks"):
+        n = int(policy[len("chunks"):])
+        return [data[i:i + n] for i in range(0, len(data), n)]
+    if policy == "chops":
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(2, 8))))
+        return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+    if policy == "utf8-split":
+        # cut every message inside its first multi-byte character (a lead byte is >= 0xC0)
+        pieces = []
+        for message in messages:
+            cut = next((i + 1 for i, b in enumerate(message) if b >= 0xC0), None)
+            pieces.extend([message[:cut], message[cut:]] if cut else [message])
+        return pieces
+    raise ValueError(f"unknown delivery policy {policy!r}")
+
+
+class WirePeer:
+    """One TCP connection as the harness sees it."""
+
+    def __init__(self, sock: socket.socket, transcript: Transcript, label: str, rng: random.Random):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+        self.transcript = transcript
+        self.label = label
+        self.rng = rng
+        self.received = bytearray()
+        self.consumed = 0
+        self.eof = False
+        self.reset = False
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True, name=f"peer-{label}")
+        self._reader.start()
+
+    # --- receiving -------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data, reset = b"", True
+            else:
+                reset = False
+            with self._cond:
+                if data:
+                    self.transcript.add(f"{self.label}<", data)
+                    if len(self.received) < MAX_KEPT:
+                        self.received += data
+                else:
+                    self.eof, self.reset = True, reset
+                    self.transcript.add(f"{self.label}<", "[reset]" if reset else "[closed]")
+                self._cond.notify_all()
+            if not data:
+                return
+
+    def _wait(self, predicate, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def unread(self) -> bytes:
+        with self._cond:
+            return bytes(self.received[self.consumed:])
+
+    def read_line(self, timeout: float | None = None, what: str = "a line") -> bytes:
+        """The next line (with its `\\n`); a CheckFailure if none comes in time."""
+        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        has_line = lambda: b"\n" in self.received[self.consumed:] or self.eof  # noqa: E731
+        self._wait(has_line, timeout)
+        with self._cond:
+            end = self.received.find(b"\n", self.consumed)
+            if end < 0:
+                pending = bytes(self.received[self.consumed:])
+                why = "the connection was closed" if self.eof else f"nothing complete within {timeout:.1f}s"
+                raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but {why}.",
+                                   actual=pending if pending else None)
+            line = bytes(self.received[self.consumed:end + 1])
+            self.consumed = end + 1
+            return line
+
+    def expect_line(self, expected: bytes, timeout: float | None = None, crlf_ok: bool = True) -> None:
+        """The next line on the wire must be exactly `expected` (which ends in `\\n`)."""
+        line = self.read_line(timeout, what=repr(expected))
+        if line == expected or (crlf_ok and line == expected[:-1] + b"\r\n"):
+            return
+        raise CheckFailure(f"Wrong bytes from the candidate on {self.label}.", expected=expected, actual=line)
+
+    def expect_silence(self, window: float | None = None, why: str = "") -> None:
+        """No byte may arrive during the window (nor may the connection close)."""
+        window = settings.wait(settings.QUIET) if window is None else window
+        before = len(self.received)
+        if self._wait(lambda: len(self.received) > before or self.eof, window):
+            data = self.unread()
+            raise CheckFailure(f"The candidate sent something on {self.label}{why}; it should have sent nothing.",
+                               expected=b"", actual=data if data else "[closed the connection]")
+
+    def expect_nothing_unread(self, why: str = "") -> None:
+        data = self.unread()
+        if data:
+            raise CheckFailure(f"The candidate sent unexpected bytes on {self.label}{why}.", expected=b"", actual=data)
+
+    def expect_closed(self, timeout: float | None = None, why: str = "") -> None:
+        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        if not self._wait(lambda: self.eof, timeout):
+            raise CheckFailure(f"The candidate kept {self.label} open{why}; it should have closed it "
+                               f"within {timeout:.1f}s.")
+
+    def wait_closed(self, timeout: float) -> bool:
+        return self._wait(lambda: self.eof, timeout)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, *messages: bytes, policy: str = "whole") -> None:
+        pieces = plan(list(messages), policy, self.rng)
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(PIECE_GAP)  # shaping the delivery, not synchronising with anything
+            self.send_raw(piece)
+
+    def send_raw(self, data: bytes) -> None:
+        self.transcript.add(f"{self.label}>", data)
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise CheckFailure(f"Could not send to the candidate on {self.label}: {exc}. "
+                               "Did it close the connection or stop reading?") from None
+
+    def close(self) -> None:
+        self.transcript.add(f"{self.label}>", "[close]")
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class ScriptedServer:
+    """Listens on loopback and plays the server for a candidate client, connection by connection."""
+
+    def __init__(self, transcript: Transcript, rng: random.Random, host: str = "127.0.0.1"):
+        self.transcript = transcript
+        self.rng = rng
+        self.listener = socket.create_server((host, 0))
+        self.host, self.port = self.listener.getsockname()[:2]
+        self.peers: list[WirePeer] = []
+
+    def accept(self, timeout: float | None = None, why: str = "") -> WirePeer:
+        timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
+        self.listener.settimeout(timeout)
+        try:
+            sock, _ = self.listener.accept()
+        except socket.timeout:
+            raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port} "
+                               f"within {timeout:.1f}s{why}.") from None
+        sock.settimeout(None)
+        peer = WirePeer(sock, self.transcript, f"wire#{len(self.peers) + 1}", self.rng)
+        self.transcript.note(f"candidate connected ({peer.label})")
+        self.peers.append(peer)
+        return peer
+
+    def close(self) -> None:
+        self.listener.close()
+        for peer in self.peers:
+            peer.close()
+
+
+class RawClients:
+    """Opens connections to a server under test, each from its own loopback address (127.0.0.2, .3, …)
+    so a per-address limit on the server cannot skew the results."""
+
+    def __init__(self, host: str, port: int, transcript: Transcript, rng: random.Random):
+        self.host, self.port = host, port
+        self.transcript = transcript
+        self.rng = rng
+        self.peers: list[WirePeer] = []
+
+    def connect(self, timeout: float | None = None) -> WirePeer:
+        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        n = len(self.peers) + 1
+        source = f"127.0.0.{2 + (n - 1) % 250}" if self.host.startswith("127.") else ""
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout, source_address=(source, 0))
+        except OSError as exc:
+            raise CheckFailure(f"Could not connect to the server at {self.host}:{self.port}: {exc}") from None
+        sock.settimeout(None)
+        peer = WirePeer(sock, self.transcript, f"wire#{n}", self.rng)
+        self.transcript.note(f"{peer.label} connected from {source or 'default address'}")
+        self.peers.append(peer)
+        return peer
+
+    def close(self) -> None:
+        for peer in self.peers:
+            peer.close()

@@ -1,0 +1,81 @@
+"""The result model: one record per test, gathered from pytest reports (xdist workers included),
+written as the --json document and summarised per requirement."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+RECORD_KEY = "chatconform"
+
+
+@dataclass
+class TestRecord:
+    id: str
+    requirements: list
+    role: str
+    outcome: str = "passed"            # passed | failed | skipped | error
+    duration_s: float = 0.0
+    message: str = ""
+    transcript: str = ""
+    failed_requirements: list = field(default_factory=list)
+    rerun: str = ""
+
+
+class Results:
+    def __init__(self, protocol: str, submission: str, seed: int):
+        self.protocol, self.submission, self.seed = protocol, submission, seed
+        self.started = time.monotonic()
+        self.records: dict[str, TestRecord] = {}
+
+    def add(self, report) -> None:
+        """Fold one pytest report (setup, call or teardown) into its test's record."""
+        info = getattr(report, RECORD_KEY, None)
+        if info is None:
+            return
+        record = self.records.get(info["id"])
+        if record is None:
+            record = self.records[info["id"]] = TestRecord(info["id"], info["requirements"], info["role"],
+                                                            rerun=info.get("rerun", ""))
+        record.duration_s = round(record.duration_s + report.duration, 3)
+        if report.skipped and record.outcome == "passed":
+            record.outcome = "skipped"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            record.message = reason.removeprefix("Skipped: ")
+        elif report.failed:
+            failure_is_check = info.get("check_failure", False)
+            record.outcome = "failed" if report.when == "call" or failure_is_check else "error"
+            record.message = info.get("message") or report.longreprtext[-4000:]
+            record.failed_requirements = info.get("failed_requirements") or list(record.requirements)
+        if info.get("transcript"):
+            record.transcript = info["transcript"]
+
+    def summary(self) -> dict:
+        counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+        for record in self.records.values():
+            counts[record.outcome] += 1
+        return counts
+
+    def by_requirement(self) -> dict[str, str]:
+        """Each requirement ID's verdict: failed if any of its tests failed on it."""
+        verdicts: dict[str, str] = {}
+        for record in self.records.values():
+            for req in record.requirements:
+                failed = record.outcome in ("failed", "error") and req in record.failed_requirements
+                if failed:
+                    verdicts[req] = "failed"
+                elif record.outcome == "passed":
+                    verdicts.setdefault(req, "passed")
+                else:
+                    verdicts.setdefault(req, record.outcome)
+        return verdicts
+
+    def document(self) -> dict:
+        return {
+            "protocol": self.protocol,
+            "submission": self.submission,
+            "seed": self.seed,
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "tests": [asdict(r) for r in sorted(self.records.values(), key=lambda r: r.id)],
+            "summary": self.summary(),
+            "requirements": self.by_requirement(),
+        }

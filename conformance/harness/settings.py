@@ -1,0 +1,16 @@
+"""Run-wide knobs set once by the pytest plugin; every wait in the harness goes through `wait()`."""
+from __future__ import annotations
+
+timeout_scale = 1.0
+
+
+def wait(seconds: float) -> float:
+    """A timeout or quiet window, scaled by --timeout-scale."""
+    return seconds * timeout_scale
+
+
+# Base values (seconds) before scaling.
+STARTUP = 5.0    # a candidate's first output or connection (interpreter start-up included)
+EVENT = 2.0      # an answer to something the harness just did
+QUIET = 0.25     # a window in which nothing may happen
+EXIT = 2.0       # a process asked (or required) to exit

@@ -1,0 +1,69 @@
+"""A timestamped log of one test: what the terminal showed, what was typed, the wire both ways."""
+from __future__ import annotations
+
+import threading
+import time
+
+MAX_EVENT_CHARS = 400      # one event is cut in the middle past this
+MAX_EVENTS = 2000          # a flooding candidate does not grow the log without bound
+
+
+def visible(data: bytes | str) -> str:
+    """Show invisible characters: b'hi\\r\\n\\x00' -> 'hi\\r\\n\\x00' (escaped), tabs and spaces kept."""
+    if isinstance(data, bytes):
+        text = data.decode("utf-8", "backslashreplace")
+    else:
+        text = data
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif not ch.isprintable() and ch != " ":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clip(text: str, limit: int = MAX_EVENT_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…[{len(text) - limit} more chars]…{text[-half:]}"
+
+
+class Transcript:
+    """Events are (seconds since start, channel, text); channels read like `term>` or `wire#1<`."""
+
+    def __init__(self):
+        self.start = time.monotonic()
+        self.events: list[tuple[float, str, str]] = []
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def add(self, channel: str, data: bytes | str) -> None:
+        with self._lock:
+            if len(self.events) >= MAX_EVENTS:
+                self.dropped += 1
+                return
+            self.events.append((time.monotonic() - self.start, channel, clip(visible(data))))
+
+    def note(self, text: str) -> None:
+        self.add("note", text)
+
+    def render(self) -> str:
+        with self._lock:
+            lines = [f"+{t:7.3f}s {channel:<9} {text}" for t, channel, text in self.events]
+            if self.dropped:
+                lines.append(f"... {self.dropped} more events not kept")
+        return "\n".join(lines)
+
+
+LEGEND = ("term<  printed by the candidate    term>  typed into it\n"
+          "wire#N< bytes the candidate sent on connection N    wire#N> bytes sent to it")

@@ -1,0 +1,429 @@
+"""The pytest side of chatconform: options, the run context, the requirement marker, reports."""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from . import PROTOCOLS
+from .harness import settings
+from .harness.candidate import Background, Program, apply_limits, environment, find_program, free_port
+from .harness.failure import CheckFailure
+from .harness.peer import RawClients, ScriptedServer
+from .harness.terminal import Terminal
+from .harness.results import Results
+from .harness.transcript import LEGEND, Transcript
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "reference"
+ROLES = ("client", "server")
+_config_holder: dict = {}  # pytest_runtest_logreport receives no config
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("chatconform")
+    group.addoption("--protocol", choices=PROTOCOLS, help="the protocol to check")
+    group.addoption("--submission", help="the submission: a folder or a program file")
+    group.addoption("--role", choices=ROLES + ("all",), default="all",
+                    help="which programs to check (default: every program the submission has)")
+    group.addoption("--server", metavar="HOST:PORT", help="an already-running server: the live client "
+                    "tests use it and the server suite tests it")
+    group.addoption("--server-max-clients", type=int, metavar="N",
+                    help="the --server's user limit; enables its BUSY test")
+    group.addoption("--client-cmd", metavar="TEMPLATE", help="how to start the client; {python} {dir} "
+                    "{host} {port} are filled in")
+    group.addoption("--server-cmd", metavar="TEMPLATE", help="how to start the server; as --client-cmd")
+    group.addoption("--timeout-scale", type=float, default=1.0, metavar="F", help="multiplies every wait")
+    group.addoption("--seed", type=int, help="reproduce the random names and messages of an earlier run")
+    group.addoption("--json", dest="chatconform_json", metavar="FILE", help="write the results as JSON")
+    group.addoption("--junit", dest="chatconform_junit", metavar="FILE", help="write JUnit XML")
+    group.addoption("--test", dest="chatconform_tests", action="append", default=[], metavar="ID",
+                    help="run only the test with this id (e.g. cnlab/client/RI4-in-use); repeatable")
+    group.addoption("--rerun-prefix", default="python -m conformance check",
+                    help="how the rerun hint in a failure report starts")
+
+
+@dataclass
+class RunContext:
+    """What every fixture may need to know about this run."""
+
+    protocol: str
+    submission: Path
+    seed: int
+    programs: dict = field(default_factory=dict)   # role -> Program, for the roles being checked
+    server: tuple | None = None                     # (host, port) of --server
+    server_max_clients: int | None = None
+    spec: object = None
+
+    @property
+    def reference(self) -> Path:
+        return REFERENCE / self.protocol
+
+
+def parse_address(text: str) -> tuple:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise pytest.UsageError(f"--server wants HOST:PORT, got {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def build_context(config) -> RunContext | None:
+    opt = config.option
+    if not opt.protocol:
+        return None
+    if not opt.submission:
+        raise pytest.UsageError("--submission is required (a folder or a program file)")
+    submission = Path(opt.submission).resolve()
+    if not submission.exists():
+        raise pytest.UsageError(f"submission not found: {opt.submission}")
+    seed = opt.seed
+    if seed is None:
+        seed = getattr(config, "workerinput", {}).get("chatconform_seed")
+    if seed is None:
+        seed = random.SystemRandom().randrange(1, 10 ** 6)
+    spec = importlib.import_module(f"conformance.{opt.protocol}.spec")
+    ctx = RunContext(opt.protocol, submission, seed, spec=spec, server_max_clients=opt.server_max_clients)
+    if opt.server:
+        ctx.server = parse_address(opt.server)
+    found = {
+        "client": find_program(submission, "client", spec.CLIENT_LAYOUTS, opt.client_cmd),
+        "server": find_program(submission, "server", spec.SERVER_LAYOUTS, opt.server_cmd),
+    }
+    if ctx.server:  # an external server stands for the submission's own
+        found["server"] = Program("server", f"(already running at {opt.server})", submission)
+    wanted = ROLES if opt.role == "all" else (opt.role,)
+    for role in wanted:
+        if found[role] is not None and role in spec.ROLES:
+            ctx.programs[role] = found[role]
+    if not ctx.programs:
+        if opt.role == "all":
+            places = ", ".join(layout.path for layout in spec.CLIENT_LAYOUTS + spec.SERVER_LAYOUTS)
+            raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places})")
+        raise pytest.UsageError(f"no {opt.role} found in {opt.submission}"
+                                + ("" if opt.role in spec.ROLES else f" ({opt.protocol} has no {opt.role} role)"))
+    return ctx
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
+    settings.timeout_scale = config.option.timeout_scale
+    if config.option.chatconform_junit:
+        config.option.xmlpath = config.option.chatconform_junit
+    ctx = build_context(config)
+    config.chatconform = ctx
+    _config_holder["config"] = config
+    if ctx is not None:
+        config.chatconform_results = Results(ctx.protocol, str(ctx.submission), ctx.seed)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist: every worker uses the controller's seed."""
+    ctx = node.config.chatconform
+    if ctx is not None:
+        node.workerinput["chatconform_seed"] = ctx.seed
+
+
+def pytest_report_header(config):
+    ctx = config.chatconform
+    if ctx is None:
+        return None
+    lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
+             f"(--seed {ctx.seed} reproduces this run)"]
+    lines += [f"  {role}: {program.describe()}" for role, program in ctx.programs.items()]
+    return lines
+
+
+# --- test identity ------------------------------------------------------------------------
+
+def test_identity(item) -> tuple[str, str, str, list] | None:
+    """(protocol, role, stable id, requirement IDs) of a suite test, from its file and marker."""
+    marker = item.get_closest_marker("requirement")
+    path = Path(str(item.fspath))
+    if marker is None or path.parent.parent != Path(__file__).parent:
+        return None
+    protocol, role = path.parent.name, path.stem.removeprefix("test_")
+    name = marker.kwargs.get("name") or item.originalname.removeprefix("test_")
+    ids = list(marker.args)
+    stable = f"{protocol}/{role}/{ids[0]}-{name}"
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        stable += f"[{callspec.id}]"
+    return protocol, role, stable, ids
+
+
+def pytest_collection_modifyitems(config, items):
+    ctx = config.chatconform
+    if ctx is None:
+        return
+    keep, drop = [], []
+    only = set(config.option.chatconform_tests)
+    for item in items:
+        identity = test_identity(item)
+        if identity is None:
+            drop.append(item)
+            continue
+        protocol, role, stable, ids = identity
+        if protocol != ctx.protocol or role not in ctx.programs or (only and stable not in only):
+            drop.append(item)
+            continue
+        item.chatconform_id = (stable, role, ids)
+        for req in ids:
+            item.user_properties.append(("requirement", req))
+        keep.append(item)
+    if only and not keep:
+        raise pytest.UsageError(f"no test with id {', '.join(sorted(only))}")
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+def rerun_command(config, stable: str) -> str:
+    ctx = config.chatconform
+    opt = config.option
+    parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, os.path.relpath(ctx.submission), "--test", stable,
+                                             "--seed", str(ctx.seed)]
+    for flag, value in (("--server", opt.server), ("--client-cmd", opt.client_cmd),
+                        ("--server-cmd", opt.server_cmd), ("--server-max-clients", opt.server_max_clients)):
+        if value is not None:
+            parts += [flag, str(value)]
+    if opt.timeout_scale != 1.0:
+        parts += ["--timeout-scale", str(opt.timeout_scale)]
+    return shlex.join(parts)
+
+
+# --- fixtures every protocol uses ---------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def ctx(pytestconfig) -> RunContext:
+    if pytestconfig.chatconform is None:
+        pytest.skip("no --protocol given")
+    return pytestconfig.chatconform
+
+
+@pytest.fixture
+def transcript(request) -> Transcript:
+    t = Transcript()
+    request.node.chatconform_transcript = t
+    return t
+
+
+@pytest.fixture
+def rng(request, ctx) -> random.Random:
+    """Seeded per test, so one test's names do not depend on which tests ran before it."""
+    stable = getattr(request.node, "chatconform_id", (request.node.nodeid,))[0]
+    return random.Random(f"{ctx.seed}/{stable}")
+
+
+@pytest.fixture
+def post_checks(request) -> list:
+    """Checks run after the test body passed (e.g. RI1 over the whole transcript)."""
+    checks: list = []
+    request.node.chatconform_post_checks = checks
+    return checks
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    result = yield
+    for check in getattr(pyfuncitem, "chatconform_post_checks", []):
+        check()
+    return result
+
+
+# --- reports ------------------------------------------------------------------------------
+
+def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str) -> str:
+    stable, _, ids = item.chatconform_id
+    spec = item.config.chatconform.spec.REQUIREMENTS
+    about = [exc.requirement] if exc.requirement else ids
+    out = [f"{stable}"]
+    for req in about:
+        level, sentence = spec[req]
+        out.append(f"  {req} ({level}): {sentence}")
+    out += ["", exc.describe(), ""]
+    if transcript is not None:
+        out += ["Transcript (seconds since the test started):", LEGEND, transcript.render(), ""]
+    out += ["Rerun just this test:", f"  {rerun}"]
+    return "\n".join(out)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    identity = getattr(item, "chatconform_id", None)
+    if identity is None:
+        return report
+    stable, role, ids = identity
+    rerun = rerun_command(item.config, stable)
+    transcript = getattr(item, "chatconform_transcript", None)
+    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun}
+    if report.failed and call.excinfo is not None:
+        exc = call.excinfo.value
+        if isinstance(exc, CheckFailure):
+            info["check_failure"] = True
+            info["failed_requirements"] = [exc.requirement] if exc.requirement else ids
+            info["message"] = exc.describe()
+            report.longrepr = failure_text(item, exc, transcript, rerun)
+        else:
+            info["message"] = f"{type(exc).__name__}: {exc}"
+    if transcript is not None and (report.when == "call" or report.failed):
+        info["transcript"] = transcript.render()
+    report.chatconform = info
+    return report
+
+
+def pytest_runtest_logreport(report):
+    config = _config_holder.get("config")
+    if config is not None and getattr(report, "chatconform", None) is not None:
+        config.chatconform_results.add(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if config.chatconform is None or hasattr(config, "workerinput"):
+        return
+    if config.option.chatconform_json:
+        document = config.chatconform_results.document()
+        with open(config.option.chatconform_json, "w", encoding="utf-8") as f:
+            json.dump(document, f, indent=2, ensure_ascii=False)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if config.chatconform is None or hasattr(config, "workerinput"):
+        return
+    results = config.chatconform_results
+    verdicts = results.by_requirement()
+    if not verdicts:
+        return
+    tr = terminalreporter
+    tr.section("requirements")
+    spec = config.chatconform.spec.REQUIREMENTS
+    for req in sorted(verdicts, key=spec_order(spec)):
+        level, sentence = spec[req]
+        tr.write_line(f"{verdicts[req]:>7}  {req:<6} {level:<6} {sentence[:90]}")
+    counts = results.summary()
+    tr.write_line(f"chatconform {results.protocol}: {counts['passed']} passed, {counts['failed']} failed, "
+                  f"{counts['skipped']} skipped, {counts['error']} error; seed {results.seed}")
+
+
+def spec_order(spec: dict):
+    order = {req: i for i, req in enumerate(spec)}
+    return lambda req: order.get(req, len(order))
+
+
+# --- candidates and servers ---------------------------------------------------------------
+
+@pytest.fixture
+def launch(ctx, transcript):
+    """Start a program of the submission on a terminal; everything started is killed afterwards."""
+    started: list[Terminal] = []
+
+    def start(role: str = "client", inject: tuple = (), **values) -> Terminal:
+        program = ctx.programs[role]
+        term = Terminal(program.argv(**values), str(program.cwd), environment(inject), transcript,
+                        preexec=apply_limits)
+        started.append(term)
+        return term
+
+    start.started = started
+    yield start
+    for term in started:
+        term.kill()
+
+
+class ServerProcess:
+    """A server started once per session and started again if a test brought it down."""
+
+    def __init__(self, argv_for_port, cwd: Path, what: str):
+        self.argv_for_port, self.cwd, self.what = argv_for_port, cwd, what
+        self.process: Background | None = None
+        self.address: tuple | None = None
+
+    def ensure(self, transcript: Transcript | None = None) -> tuple:
+        if self.process is not None and self.process.alive():
+            return self.address
+        if self.process is not None:
+            output = self.process.output()
+            self.process.kill()
+            if transcript is not None:
+                transcript.note(f"the {self.what} had exited; starting it again. Its last output:\n{output}")
+        host, port = "127.0.0.1", free_port()
+        self.process = Background(self.argv_for_port(host, port), self.cwd, transcript)
+        self.process.wait_listening(host, port, self.what)
+        self.address = (host, port)
+        return self.address
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def _candidate_server(ctx):
+    program = ctx.programs.get("server")
+    if program is None or ctx.server:
+        yield None
+        return
+    server = ServerProcess(lambda host, port: program.argv(host=host, port=port), program.cwd, "candidate server")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_under_test(ctx, _candidate_server, transcript) -> tuple:
+    """(host, port) of the server the server suite checks: --server, or the submission's own."""
+    if ctx.server:
+        return ctx.server
+    return _candidate_server.ensure(transcript)
+
+
+@pytest.fixture(scope="session")
+def _reference_server(ctx):
+    if ctx.server:
+        yield None
+        return
+    args = ctx.spec.REFERENCE_SERVER_ARGS
+    server = ServerProcess(lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port), *args],
+                           ctx.reference, "reference server")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_server(ctx, _reference_server, transcript) -> tuple:
+    """(host, port) of a real server for the live client tests: --server, or the reference server."""
+    if ctx.server:
+        return ctx.server
+    return _reference_server.ensure(transcript)
+
+
+@pytest.fixture
+def raw(transcript, rng):
+    """Factory of raw wire clients: raw(host, port) -> RawClients."""
+    opened: list[RawClients] = []
+
+    def connect_to(address: tuple) -> RawClients:
+        clients = RawClients(address[0], address[1], transcript, rng)
+        opened.append(clients)
+        return clients
+
+    yield connect_to
+    for clients in opened:
+        clients.close()
+
+
+@pytest.fixture
+def scripted(transcript, rng):
+    """A scripted server on loopback that plays the server for a candidate client."""
+    server = ScriptedServer(transcript, rng)
+    yield server
+    server.close()
