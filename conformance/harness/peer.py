@@ -189,8 +189,9 @@ class ScriptedServer:
             raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port} "
                                f"within {timeout:.1f}s{why}.") from None
         sock.settimeout(None)
-        peer = WirePeer(sock, self.transcript, f"wire#{len(self.peers) + 1}", self.rng)
-        self.transcript.note(f"candidate connected ({peer.label})")
+        label = f"wire#{len(self.peers) + 1}"
+        self.transcript.note(f"candidate connected ({label})")
+        peer = WirePeer(sock, self.transcript, label, self.rng)
         self.peers.append(peer)
         return peer
 

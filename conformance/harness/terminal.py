@@ -67,6 +67,8 @@ class Terminal:
         transcript.note("start: " + " ".join(argv))
         self.child = pexpect.spawn(argv[0], argv[1:], cwd=cwd, env=env, echo=False,
                                    dimensions=(50, 1000), preexec_fn=child_setup)
+        for obj in (self.child, self.child.ptyproc):   # the group is SIGKILLed first: no need to wait
+            obj.delayafterclose = obj.delayafterterminate = 0
         self.pid = self.child.pid
         self.fd = self.child.child_fd
         self.lines: list[str] = []     # complete lines, cleaned
@@ -120,32 +122,37 @@ class Terminal:
                 self._cond.wait(remaining)
             return True
 
-    def _find(self, expected: str, allow_partial: bool) -> int | None:
+    def _find(self, matches, allow_partial: bool) -> int | None:
         for i in range(self.cursor - self.first, len(self.lines)):
-            if line_matches(self.lines[i], expected):
+            if matches(self.lines[i]):
                 return self.first + i
-        if allow_partial and line_matches(clean(self.partial), expected):
+        if allow_partial and matches(clean(self.partial)):
             return -1
         return None
 
-    def expect_line(self, expected: str, timeout: float | None = None, prompt: bool = False,
-                    why: str = "") -> None:
-        """Wait for a printed line equal to `expected`; lines before it are skipped.
+    def expect_line(self, expected, timeout: float | None = None, prompt: bool = False, why: str = "") -> None:
+        """Wait for a printed line equal to `expected` (or one of a tuple); lines before it are
+        skipped. `prompt=True` also accepts it as an unterminated line (an input() prompt)."""
+        self._expect(lambda line: line_matches(line, expected), expected, timeout, prompt, why)
 
-        `prompt=True` also accepts it as an unterminated line (an input() prompt)."""
+    def expect_match(self, pattern: str, description: str, timeout: float | None = None, why: str = "") -> None:
+        """Wait for a printed line in which the regular expression `pattern` is found."""
+        self._expect(lambda line: re.search(pattern, line) is not None, description, timeout, False, why)
+
+    def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        found = self._wait(lambda: self._find(expected, prompt) is not None or self.closed, timeout)
+        self._wait(lambda: self._find(matches, prompt) is not None or self.closed, timeout)
         with self._cond:
-            where = self._find(expected, prompt)
+            where = self._find(matches, prompt)
             if where is None:
-                state = "the program exited" if self.closed else f"not within {timeout:.1f}s"
+                state = f"the program exited ({self.exit_description()})" if self.closed and not self.alive() \
+                    else f"not within {timeout:.1f}s"
                 raise CheckFailure(f"Expected the candidate to print a line{why}, but {state}.",
                                    expected=expected, actual=self.unread_text() or "[nothing printed]")
             if where == -1:   # matched the prompt: what follows on that line is new output
                 self.partial_consumed()
             else:
                 self.cursor = where + 1
-        del found
 
     def partial_consumed(self) -> None:
         self.lines.append("")
@@ -167,14 +174,16 @@ class Terminal:
         with self._cond:
             return len(clean(self._all_text()))
 
-    def expect_quiet(self, window: float | None = None, why: str = "") -> None:
-        """Nothing but prompt characters may be printed during the window."""
+    def expect_quiet(self, window: float | None = None, why: str = "", pattern: str = r"\w") -> None:
+        """Nothing matching `pattern` (by default: nothing but prompt characters) may be printed
+        during the window. Give a pattern naming what must not appear: output the candidate made
+        before the window may still be on its way through the terminal."""
         window = settings.wait(settings.QUIET) if window is None else window
         start = self.total_chars
         mark = self.mark()
-        self._wait(lambda: self.total_chars > start and re.search(r"\w", self.output_since(mark)), window)
+        self._wait(lambda: self.total_chars > start and re.search(pattern, self.output_since(mark)), window)
         printed = self.output_since(mark)
-        if re.search(r"\w", printed):
+        if re.search(pattern, printed):
             raise CheckFailure(f"The candidate printed something{why}; it should have printed nothing yet.",
                                expected="", actual=printed.strip())
 
