@@ -1,0 +1,186 @@
+"""The harness core against hostile programs: it must stay exact, bounded and in control."""
+import os
+import random
+import signal
+import socket
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conformance.harness import candidate, settings
+from conformance.harness.failure import CheckFailure
+from conformance.harness.peer import ScriptedServer, plan
+from conformance.harness.terminal import Terminal, line_matches
+from conformance.harness.transcript import Transcript, visible
+
+
+def run(tmp_path, code: str, inject=()) -> Terminal:
+    script = tmp_path / "prog.py"
+    script.write_text(textwrap.dedent(code))
+    return Terminal([sys.executable, str(script)], str(tmp_path), candidate.environment(inject), Transcript(),
+                    preexec=candidate.apply_limits)
+
+
+def test_expect_line_and_prompt(tmp_path):
+    term = run(tmp_path, """
+        name = input("Enter your login: ")
+        print("hello " + name)
+        input()
+    """)
+    try:
+        term.expect_line("Enter your login:", prompt=True)
+        term.type("ann")
+        term.expect_line("hello ann")
+    finally:
+        term.kill()
+
+
+def test_typed_line_longer_than_a_canonical_tty_line_arrives_whole(tmp_path):
+    term = run(tmp_path, """
+        line = input()
+        print(len(line))
+        input()
+    """)
+    try:
+        term.type("x" * 70_000)
+        term.expect_line("70000")
+    finally:
+        term.kill()
+
+
+def test_kill_takes_the_whole_group_even_sigterm_ignoring_forks(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    term = run(tmp_path, f"""
+        import os, signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        pid = os.fork()
+        if pid == 0:
+            open({str(pidfile)!r}, "w").write(str(os.getpid()))
+            while True:
+                time.sleep(1)
+        print("forked", flush=True)
+        while True:
+            time.sleep(1)
+    """)
+    term.expect_line("forked", timeout=5)
+    deadline = time.monotonic() + 5
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    child = int(pidfile.read_text())
+    term.kill()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        # a killed child of a killed parent is reaped by init: wait for that
+        assert time.monotonic() < deadline, "the forked child survived the kill"
+        time.sleep(0.01)
+
+
+def test_flooding_output_stays_bounded(tmp_path):
+    term = run(tmp_path, """
+        import sys
+        print("start", flush=True)
+        while True:
+            sys.stdout.write("y" * 1000 + "\\n")
+    """)
+    try:
+        term.expect_line("start", timeout=5)
+        with pytest.raises(CheckFailure):
+            term.expect_line("never printed", timeout=1.5)
+        assert len(term.lines) <= 20_000
+        assert len(term.transcript.events) <= 2000
+    finally:
+        term.kill()
+
+
+def test_crash_is_a_clear_failure(tmp_path):
+    term = run(tmp_path, """
+        raise SystemExit("boom: cannot connect")
+    """)
+    try:
+        with pytest.raises(CheckFailure) as info:
+            term.expect_line("Welcome", timeout=5)
+        assert "exited (exit status 1)" in str(info.value)
+        assert "boom: cannot connect" in str(info.value)
+    finally:
+        term.kill()
+
+
+def test_partial_send_injection(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    term = run(tmp_path, f"""
+        import socket
+        s = socket.create_connection(("127.0.0.1", {port}))
+        print(s.send(b"0123456789"))
+        input()
+    """, inject=("partial_send",))
+    try:
+        conn, _ = server.accept()
+        term.expect_line("3", timeout=5)
+        assert conn.recv(100) == b"012"
+        conn.close()
+    finally:
+        term.kill()
+        server.close()
+
+
+def test_resource_limits_are_applied(tmp_path):
+    term = run(tmp_path, """
+        import resource
+        print("core", resource.getrlimit(resource.RLIMIT_CORE)[0])
+        input()
+    """)
+    try:
+        term.expect_line("core 0", timeout=5)
+    finally:
+        term.kill()
+
+
+def test_delivery_policies_keep_the_bytes():
+    rng = random.Random(1)
+    messages = ["DELIVERY a Žluťoučký kůň\n".encode(), b"DELIVERY b hi\n"]
+    for policy in ("whole", "coalesced", "bytewise", "chunks3", "chops", "utf8-split"):
+        pieces = plan(messages, policy, rng)
+        assert b"".join(pieces) == b"".join(messages), policy
+    split = plan(messages, "utf8-split", rng)
+    with pytest.raises(UnicodeDecodeError):
+        split[0].decode("utf-8")
+
+
+def test_wire_expect_line_shows_expected_and_actual():
+    transcript = Transcript()
+    server = ScriptedServer(transcript, random.Random(0))
+    client = socket.create_connection((server.host, server.port))
+    try:
+        peer = server.accept(timeout=2)
+        client.sendall(b"HELLO-FROM bob\r\n")
+        peer.expect_line(b"HELLO-FROM bob\n")            # \r\n is accepted
+        client.sendall(b"SEND x  y\n")
+        with pytest.raises(CheckFailure) as info:
+            peer.expect_line(b"SEND x y\n")
+        assert "Expected: b'SEND x y\\n'" in str(info.value)
+        assert "Actual:   b'SEND x  y\\n'" in str(info.value)
+    finally:
+        client.close()
+        server.close()
+
+
+def test_visible_and_prompt_matching():
+    assert visible("a\tb\r\n\x00") == "a\\tb\\r\\n\\x00"
+    assert line_matches("> From a: hi", "From a: hi")
+    assert line_matches("Enter message: From a: hi", "From a: hi")
+    assert not line_matches("From a: hi there", "From a: hi")
+    assert not line_matches("XFrom a: hi", "From a: hi")
+    assert line_matches("\x1b[32mok\x1b[0m".replace("\x1b[32m", "").replace("\x1b[0m", ""), "ok")
+
+
+def test_timeout_scale_multiplies_waits(monkeypatch):
+    monkeypatch.setattr(settings, "timeout_scale", 3.0)
+    assert settings.wait(2.0) == 6.0

@@ -1,0 +1,33 @@
+"""The self-test: the reference passes everything; every fixture fails exactly its manifest."""
+import json
+
+import pytest
+
+from tests.selfcheck import ROOT, check, explain, failed_requirements, fixtures
+
+# The reference server started with a known user limit, so the BUSY test runs too.
+REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4",
+                              "--server-max-clients", "4"]}
+
+
+pytestmark = pytest.mark.timeout(900)   # a whole suite run per test; the suite bounds each of its own tests
+
+
+@pytest.mark.parametrize("protocol", sorted(REFERENCE_SERVER))
+def test_reference_passes_every_test(protocol, tmp_path):
+    code, document, output = check(protocol, ROOT / "reference" / protocol, tmp_path, *REFERENCE_SERVER[protocol])
+    assert document, output
+    assert code == 0 and document["summary"]["failed"] == 0 and document["summary"]["error"] == 0, \
+        explain(document) or output
+    assert document["summary"]["skipped"] == 0, explain(document)
+    assert {t["role"] for t in document["tests"]} == {"client", "server"}
+
+
+@pytest.mark.parametrize("fixture", fixtures("cnlab"), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
+    expected = sorted(json.loads((fixture / "expected.json").read_text()))
+    code, document, output = check(fixture.parent.name, fixture, tmp_path)
+    assert document, output
+    failed = failed_requirements(document)
+    assert failed == expected, f"failed {failed}, manifest says {expected}\n{explain(document)}"
+    assert code == (1 if expected else 0), output
