@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import re
 import string
+import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
@@ -80,3 +81,18 @@ def no_headers_printed(terminals: list) -> None:
 
 def quiet(seconds: float = settings.QUIET) -> float:
     return settings.wait(seconds)
+
+
+def wait_logged_in(watcher: WirePeer, user: str) -> None:
+    """Wait until the server knows `user`: a SEND to it from a raw user gets SEND-OK, not
+    BAD-DEST-USER (this works on servers whose LIST hides names)."""
+    deadline = time.monotonic() + settings.wait(settings.STARTUP)
+    while True:
+        watcher.send(f"SEND {user} ping\n".encode())
+        line = watcher.read_line(what="SEND-OK or BAD-DEST-USER")
+        if line == b"SEND-OK\n":
+            return
+        if line != b"BAD-DEST-USER\n" or time.monotonic() > deadline:
+            raise CheckFailure(f"The client did not log in as {user!r} on the server.",
+                               expected="the server to know " + user, actual=line)
+        time.sleep(0.05)  # polling the server's state; there is no event to wait for

@@ -122,6 +122,10 @@ class Terminal:
                 self._cond.wait(remaining)
             return True
 
+    def wait_for(self, condition, timeout: float) -> bool:
+        """Wait until condition() holds (checked whenever output arrives); False on timeout."""
+        return self._wait(condition, timeout)
+
     def _find(self, matches, allow_partial: bool) -> int | None:
         for i in range(self.cursor - self.first, len(self.lines)):
             if matches(self.lines[i]):
