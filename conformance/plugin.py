@@ -131,14 +131,21 @@ def pytest_configure_node(node):
         node.workerinput["chatconform_seed"] = ctx.seed
 
 
-def pytest_report_header(config):
-    ctx = config.chatconform
-    if ctx is None:
-        return None
+def header_lines(ctx: RunContext) -> list:
     lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
              f"(--seed {ctx.seed} reproduces this run)"]
     lines += [f"  {role}: {program.describe()}" for role, program in ctx.programs.items()]
     return lines
+
+
+def pytest_sessionstart(session):
+    """Say what is checked and the seed, also in quiet mode (the report header is not shown there)."""
+    ctx = session.config.chatconform
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if ctx is None or reporter is None or hasattr(session.config, "workerinput"):
+        return
+    for line in header_lines(ctx):
+        reporter.write_line(line)
 
 
 # --- test identity ------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""The command line as graders script it: exit statuses, discovery, --json, --junit, seeds, reruns."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.selfcheck import FIXTURES, ROOT, check
+
+GOOD = FIXTURES / "cnlab" / "select_client" / "client.py"
+QUICK = ["--test", "cnlab/client/RI10-delivery"]
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "nosuch", "reference/cnlab"], "unknown protocol 'nosuch'"),
+    (["check", "cnlab", "no/such/folder"], "submission not found: no/such/folder"),
+    (["check", "cnlab"], "missing SUBMISSION"),
+])
+def test_usage_errors_exit_2_with_one_clear_line(args, message):
+    proc = cli(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_no_program_found_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("no code here")
+    proc = cli("check", "cnlab", str(tmp_path))
+    assert proc.returncode == 2
+    assert "no cnlab program found" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("layout", ["client.py", "chat_client_check/client.py", "file"])
+def test_client_layouts_are_found(tmp_path, layout):
+    target = tmp_path / ("client.py" if layout == "file" else layout)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(GOOD, target)
+    code, document, output = check("cnlab", target if layout == "file" else tmp_path, tmp_path, *QUICK)
+    assert code == 0, output
+    assert document["summary"] == {"passed": 1, "failed": 0, "skipped": 0, "error": 0}
+
+
+def test_package_layout_runs_with_dash_m(tmp_path):
+    package = tmp_path / "a1_chat_client"
+    package.mkdir()
+    source = GOOD.read_text().replace('parser.add_argument("--address"', 'parser.add_argument("-a", "--address"')
+    source = source.replace('parser.add_argument("--port"', 'parser.add_argument("-p", "--port"')
+    (package / "__main__.py").write_text(source)
+    (package / "__init__.py").write_text("")
+    code, document, output = check("cnlab", tmp_path, tmp_path, *QUICK)
+    assert code == 0, output
+    assert "-m a1_chat_client -a 127.0.0.1 -p" in document["tests"][0]["transcript"]
+    assert "-m a1_chat_client -a {host} -p {port}" in output
+
+
+def test_client_cmd_template(tmp_path):
+    shutil.copy(GOOD, tmp_path / "my_chat.py")
+    code, _, output = check("cnlab", tmp_path, tmp_path, "--client-cmd",
+                            "{python} {dir}/my_chat.py --address {host} --port {port}", *QUICK)
+    assert code == 0, output
+
+
+def test_json_junit_and_rerun_for_a_failing_submission(tmp_path):
+    junit = tmp_path / "junit.xml"
+    code, document, output = check("cnlab", FIXTURES / "cnlab" / "wrong_send_ok_text", tmp_path,
+                                    "--junit", str(junit), "--test", "cnlab/client/RI8-send-ok",
+                                    "--test", "cnlab/client/RI10-delivery", "--seed", "7")
+    assert code == 1
+    assert set(document) >= {"protocol", "submission", "seed", "duration_s", "tests", "summary"}
+    assert document["protocol"] == "cnlab" and document["seed"] == 7
+    tests = {t["id"]: t for t in document["tests"]}
+    failed = tests["cnlab/client/RI8-send-ok"]
+    assert failed["outcome"] == "failed" and failed["requirements"] == ["RI8"] and failed["role"] == "client"
+    assert "Expected: ['The message was sent succesfully'" in failed["message"]
+    assert "Message sent!" in failed["message"]
+    assert "wire#1>" in failed["transcript"] and "term<" in failed["transcript"]
+    assert tests["cnlab/client/RI10-delivery"]["outcome"] == "passed"
+    assert document["summary"] == {"passed": 1, "failed": 1, "skipped": 0, "error": 0}
+    # the console report: requirement sentence, expected/actual, transcript, the rerun command
+    assert "RI8 (MUST): If the message was sent successfully" in output
+    rerun = re.search(r"Rerun just this test:\n\s+(.*)", output).group(1)
+    assert "--test cnlab/client/RI8-send-ok" in rerun and "--seed 7" in rerun
+    suite = ET.parse(junit).getroot()
+    assert suite.iter("testcase") and any(case.find("failure") is not None for case in suite.iter("testcase"))
+
+
+def test_seed_reproduces_names(tmp_path):
+    def names(seed):
+        _, document, _ = check("cnlab", GOOD, tmp_path, *QUICK, "--seed", str(seed))
+        return re.findall(r"DELIVERY \S+ [^\\]+", document["tests"][0]["transcript"])
+    first = names(1234)
+    assert first and first == names(1234)
+    assert first != names(4321)
+
+
+def test_a_crashing_candidate_is_a_failure_not_a_harness_error(tmp_path):
+    (tmp_path / "client.py").write_text("import sys\nprint('Welcome to Chat Client. Enter your login:')\n"
+                                        "raise RuntimeError('student bug')\n")
+    code, document, output = check("cnlab", tmp_path, tmp_path, "--test", "cnlab/client/RI3-login-success")
+    assert code == 1
+    test = document["tests"][0]
+    assert test["outcome"] == "failed"
+    assert "RuntimeError: student bug" in test["message"] or "RuntimeError: student bug" in test["transcript"]
+
+
+def test_a_hanging_candidate_is_bounded(tmp_path):
+    (tmp_path / "client.py").write_text("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                        "while True:\n    time.sleep(1)\n")
+    code, document, output = check("cnlab", tmp_path, tmp_path, "--test", "cnlab/client/RC1-quit",
+                                   "--timeout-scale", "0.5")
+    assert code == 1
+    assert document["tests"][0]["outcome"] == "failed"
+    assert document["duration_s"] < 10
+
+
+def test_examples_mode_grades_one_passing_and_one_failing(tmp_path):
+    proc = cli("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "select_client: PASS" in proc.stdout
+    assert "uses_sendall: FAIL" in proc.stdout
