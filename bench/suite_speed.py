@@ -1,0 +1,63 @@
+"""How fast is the cnlab client suite against reference/cnlab, and is it stable?
+
+    python bench/suite_speed.py                 # one run: checks and wall time
+    python bench/suite_speed.py --runs 20       # 20 runs in a row: any verdict that changes is flaky
+    python bench/suite_speed.py --role all      # client and server suites together
+
+Target (issue 2): at least 50 checks in at most 10 s on a 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def one_run(role: str, workers: str) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", "reference/cnlab", "--role", role,
+                        "--json", str(report), "-n", workers], cwd=ROOT, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        wall = time.monotonic() - start
+        return wall, json.loads(report.read_text())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--role", choices=("client", "server", "all"), default="client")
+    parser.add_argument("-n", "--workers", default="0", help="pytest-xdist workers for each run (default 0)")
+    args = parser.parse_args()
+    walls, verdicts = [], collections.defaultdict(collections.Counter)
+    for i in range(args.runs):
+        wall, document = one_run(args.role, args.workers)
+        walls.append(wall)
+        for test in document["tests"]:
+            verdicts[test["id"]][test["outcome"]] += 1
+        s = document["summary"]
+        print(f"run {i + 1:2}: {len(document['tests'])} checks in {wall:.2f} s wall "
+              f"({s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error)", flush=True)
+    flaky = {test: dict(c) for test, c in verdicts.items() if len(c) > 1}
+    not_passing = {test: dict(c) for test, c in verdicts.items() if set(c) != {"passed"}}
+    print(f"\nchecks per run: {len(verdicts)}; wall time: median {statistics.median(walls):.2f} s, "
+          f"max {max(walls):.2f} s over {args.runs} run(s); role {args.role}, workers {args.workers}")
+    print(f"flaky verdicts: {len(flaky)}" + "".join(f"\n  {t}: {c}" for t, c in sorted(flaky.items())))
+    print(f"tests not passing every run: {len(not_passing)}"
+          + "".join(f"\n  {t}: {c}" for t, c in sorted(not_passing.items())))
+    target_met = len(verdicts) >= 50 and max(walls) <= 10 if args.role == "client" else True
+    print(f"target (>= 50 checks in <= 10 s): {'met' if target_met else 'NOT met'}")
+    return 0 if not flaky else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
