@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLES = [  # (protocol, submission, expected verdict)
     ("cnlab", ROOT / "fixtures" / "cnlab" / "select_client", "pass"),
-    ("cnlab", ROOT / "fixtures" / "cnlab" / "uses_sendall", "fail"),
+    ("cnlab", ROOT / "fixtures" / "cnlab" / "thread_not_daemon", "fail"),
 ]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,29 @@ def explain(document: dict) -> str:
 
 def fixtures(protocol: str) -> list:
     return sorted(p.parent for p in (FIXTURES / protocol).glob("*/expected.json"))
+
+
+def materialize(fixture: Path, into: Path) -> Path:
+    """A fixture folder ready to check. A broken fixture given as mutation.json (a correct base
+    fixture and the text edits that put one bug in) is written out under `into`; the bug is the diff."""
+    spec_path = fixture / "mutation.json"
+    if not spec_path.exists():
+        return fixture
+    spec = json.loads(spec_path.read_text())
+    target = into / fixture.name
+    shutil.copytree(fixture.parent / spec["base"], target,
+                    ignore=shutil.ignore_patterns("expected.json", "__pycache__"))
+    for name, edits in spec["edits"].items():
+        path = target / name
+        text = path.read_text()
+        for edit in edits:
+            if text.count(edit["old"]) != 1:
+                raise ValueError(f"{spec_path}: an edit of {name} does not match its base exactly once")
+            text = text.replace(edit["old"], edit["new"])
+        path.write_text(f"# Broken on purpose (chatconform fixture {fixture.name}): {spec['bug']}\n" + text)
+    return target
+
+
+if __name__ == "__main__":
+    # python -m tests.selfcheck FIXTURE_DIR OUT_DIR: write a mutation fixture out, to read or run it
+    print(materialize(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()))

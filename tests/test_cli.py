@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.selfcheck import FIXTURES, ROOT, check
+from tests.selfcheck import FIXTURES, ROOT, check, materialize
 
 GOOD = FIXTURES / "cnlab" / "select_client" / "client.py"
 QUICK = ["--test", "cnlab/client/RI10-delivery"]
@@ -71,7 +71,8 @@ def test_client_cmd_template(tmp_path):
 
 def test_json_junit_and_rerun_for_a_failing_submission(tmp_path):
     junit = tmp_path / "junit.xml"
-    code, document, output = check("cnlab", FIXTURES / "cnlab" / "wrong_send_ok_text", tmp_path,
+    submission = materialize(FIXTURES / "cnlab" / "wrong_send_ok_text", tmp_path)
+    code, document, output = check("cnlab", submission, tmp_path,
                                     "--junit", str(junit), "--test", "cnlab/client/RI8-send-ok",
                                     "--test", "cnlab/client/RI10-delivery", "--seed", "7")
     assert code == 1
@@ -126,4 +127,20 @@ def test_examples_mode_grades_one_passing_and_one_failing(tmp_path):
     proc = cli("check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "select_client: PASS" in proc.stdout
-    assert "uses_sendall: FAIL" in proc.stdout
+    assert "thread_not_daemon: FAIL" in proc.stdout
+
+
+@pytest.mark.parametrize("code_line, failed", [
+    ("s = socket.create_connection((a.address, a.port)); s.send(b'HELLO_FROM ' + name.encode() + b'\\n')", ["RA1"]),
+    ("pass", ["RT1"]),
+])
+def test_the_login_test_can_fail(tmp_path, code_line, failed):
+    """RA1 and RT1 have no broken fixture (a client failing them fails every test): shown here."""
+    (tmp_path / "client.py").write_text(
+        "import argparse, socket, time\np = argparse.ArgumentParser()\np.add_argument('--address')\n"
+        "p.add_argument('--port', type=int)\na = p.parse_args()\nname = input()\n"
+        f"{code_line}\ntime.sleep(30)\n")
+    code, document, output = check("cnlab", tmp_path, tmp_path, "--test", "cnlab/client/RA1-login",
+                                   "--timeout-scale", "0.4")
+    assert code == 1
+    assert document["tests"][0]["failed_requirements"] == failed
