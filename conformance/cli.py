@@ -6,7 +6,6 @@ PROTOCOL and SUBMISSION it grades the bundled example submissions (one passes, o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys

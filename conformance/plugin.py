@@ -374,43 +374,40 @@ class ServerProcess:
             self.process.kill()
 
 
+def _session_server(ctx, argv_for_port, cwd: Path, what: str):
+    """Body of a session fixture: a ServerProcess, or None where --server stands in for it."""
+    if ctx.server or argv_for_port is None:
+        yield None
+        return
+    server = ServerProcess(argv_for_port, cwd, what)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def _candidate_server(ctx):
     program = ctx.programs.get("server")
-    if program is None or ctx.server:
-        yield None
-        return
-    server = ServerProcess(lambda host, port: program.argv(host=host, port=port), program.cwd, "candidate server")
-    yield server
-    server.stop()
+    argv = program and (lambda host, port: program.argv(host=host, port=port))
+    yield from _session_server(ctx, argv, program and program.cwd, "candidate server")
+
+
+@pytest.fixture(scope="session")
+def _reference_server(ctx):
+    argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
+                               *ctx.spec.REFERENCE_SERVER_ARGS]
+    yield from _session_server(ctx, argv, ctx.reference, "reference server")
 
 
 @pytest.fixture
 def server_under_test(ctx, _candidate_server, transcript) -> tuple:
     """(host, port) of the server the server suite checks: --server, or the submission's own."""
-    if ctx.server:
-        return ctx.server
-    return _candidate_server.ensure(transcript)
-
-
-@pytest.fixture(scope="session")
-def _reference_server(ctx):
-    if ctx.server:
-        yield None
-        return
-    args = ctx.spec.REFERENCE_SERVER_ARGS
-    server = ServerProcess(lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port), *args],
-                           ctx.reference, "reference server")
-    yield server
-    server.stop()
+    return ctx.server or _candidate_server.ensure(transcript)
 
 
 @pytest.fixture
 def live_server(ctx, _reference_server, transcript) -> tuple:
     """(host, port) of a real server for the live client tests: --server, or the reference server."""
-    if ctx.server:
-        return ctx.server
-    return _reference_server.ensure(transcript)
+    return ctx.server or _reference_server.ensure(transcript)
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """The command line as graders script it: exit statuses, discovery, --json, --junit, seeds, reruns."""
-import json
 import re
 import shutil
 import subprocess

@@ -1,7 +1,6 @@
 """The harness core against hostile programs: it must stay exact, bounded and in control."""
 import os
 import random
-import signal
 import socket
 import sys
 import textwrap

@@ -8,7 +8,7 @@ import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.peer import ScriptedServer, WirePeer
+from conformance.harness.peer import RawClients, ScriptedServer, WirePeer
 from conformance.harness.terminal import Terminal
 
 from .spec import HEADERS
@@ -96,3 +96,11 @@ def wait_logged_in(watcher: WirePeer, user: str) -> None:
             raise CheckFailure(f"The client did not log in as {user!r} on the server.",
                                expected="the server to know " + user, actual=line)
         time.sleep(0.05)  # polling the server's state; there is no event to wait for
+
+
+def raw_log_in(clients: RawClients, user: str) -> WirePeer:
+    """A raw connection logged in as `user` (the harness playing a user of a real server)."""
+    conn = clients.connect()
+    conn.send(f"HELLO-FROM {user}\n".encode())
+    conn.expect_line(f"HELLO {user}\n".encode())
+    return conn

@@ -404,42 +404,33 @@ def test_live_delaybot(live_client, rng):
                            expected=[expected, expected], actual=printed, requirement="RT3")
 
 
-def observer(raw, live_server, rng):
-    """A raw user on the live server, to see from the server's side who is logged in."""
-    user = steps.name(rng, "obs")
-    conn = raw(live_server).connect()
-    conn.send(f"HELLO-FROM {user}\n".encode())
-    conn.expect_line(f"HELLO {user}\n".encode())
-    return conn
+def live_rejected_then_retry(client, watcher, first: str, message: str, second: str, message_id: str,
+                             retry_id: str) -> None:
+    """The server refuses the first name: the client says so, and the second name logs in."""
+    client.type(first)
+    with about(message_id):
+        client.expect_line(message, timeout=settings.wait(settings.STARTUP))
+    client.type(second)
+    with about(retry_id):
+        steps.wait_logged_in(watcher, second)
 
 
 @requirement("RI4", "RA2", name="live-in-use")
 def test_live_in_use(live_client, live_server, raw, rng):
     taken, second = steps.name(rng), steps.name(rng)
-    holder = observer(raw, live_server, rng)
-    taken_conn = raw(live_server).connect()
-    taken_conn.send(f"HELLO-FROM {taken}\n".encode())
-    taken_conn.expect_line(f"HELLO {taken}\n".encode())
-    live_client.type(taken)
-    with about("RI4"):
-        live_client.expect_line(f"Cannot log in as {taken}. That username is already in use.",
-                                timeout=settings.wait(settings.STARTUP))
-    live_client.type(second)
-    with about("RA2"):
-        steps.wait_logged_in(holder, second)
+    clients = raw(live_server)
+    watcher = steps.raw_log_in(clients, steps.name(rng, "obs"))
+    steps.raw_log_in(clients, taken)
+    live_rejected_then_retry(live_client, watcher, taken, f"Cannot log in as {taken}. That username is already "
+                             "in use.", second, "RI4", "RA2")
 
 
 @requirement("RI5", "RA4", name="live-bad-name")
 def test_live_bad_name(live_client, live_server, raw, rng):
     bad, good = steps.name(rng) + "_x", steps.name(rng)
-    watcher = observer(raw, live_server, rng)
-    live_client.type(bad)
-    with about("RI5"):
-        live_client.expect_line(f"Cannot log in as {bad}. That username contains disallowed characters.",
-                                timeout=settings.wait(settings.STARTUP))
-    live_client.type(good)
-    with about("RA4"):
-        steps.wait_logged_in(watcher, good)
+    watcher = steps.raw_log_in(raw(live_server), steps.name(rng, "obs"))
+    live_rejected_then_retry(live_client, watcher, bad, f"Cannot log in as {bad}. That username contains "
+                             "disallowed characters.", good, "RI5", "RA4")
 
 
 @requirement("RI11", "RC2", name="live-who")
@@ -511,9 +502,7 @@ def test_live_busy(launch, full_server, raw, rng):
     address, limit = full_server
     others = raw(address)
     for _ in range(limit):
-        other, user = others.connect(), steps.name(rng)
-        other.send(f"HELLO-FROM {user}\n".encode())
-        other.expect_line(f"HELLO {user}\n".encode())
+        steps.raw_log_in(others, steps.name(rng))
     client = steps.start(launch, address)
     client.type(steps.name(rng))
     with about("RI6"):

@@ -20,13 +20,6 @@ def clients(raw, server_under_test) -> RawClients:
     return raw(server_under_test)
 
 
-def log_in(clients: RawClients, user: str) -> WirePeer:
-    conn = clients.connect()
-    conn.send(f"HELLO-FROM {user}\n".encode())
-    conn.expect_line(f"HELLO {user}\n".encode())
-    return conn
-
-
 def list_names(conn: WirePeer) -> list:
     conn.send(b"LIST\n")
     line = conn.read_line(what="a LIST-OK line")
@@ -45,7 +38,7 @@ def still_listed(conn: WirePeer, user: str) -> bool:
 
 @requirement("SV1", name="hello")
 def test_hello(clients, rng):
-    log_in(clients, steps.name(rng))
+    steps.raw_log_in(clients, steps.name(rng))
 
 
 @pytest.mark.parametrize("bad", ["a b", "a,b", "a_b", "@!", ""])
@@ -60,8 +53,8 @@ def test_bad_name(clients, bad):
 @requirement("SV2", name="case-sensitive")
 def test_names_case_sensitive(clients, rng):
     user = steps.name(rng, "Cas")
-    log_in(clients, user)
-    log_in(clients, user.lower())
+    steps.raw_log_in(clients, user)
+    steps.raw_log_in(clients, user.lower())
 
 
 @pytest.mark.parametrize("first", [b"LIST\n", b"SEND someone hi\n", b"hello-from abc\n", b"WHO\n"],
@@ -77,7 +70,7 @@ def test_bad_first_line(clients, first):
 @requirement("SV4", name="in-use")
 def test_in_use(clients, rng):
     user = steps.name(rng)
-    first = log_in(clients, user)
+    first = steps.raw_log_in(clients, user)
     second = clients.connect()
     second.send(f"HELLO-FROM {user}\n".encode())
     second.expect_line(b"IN-USE\n")
@@ -108,7 +101,7 @@ def test_busy(ctx, clients, rng):
 @requirement("SV6", name="list")
 def test_list_order(clients, rng):
     users = [steps.name(rng) for _ in range(3)]
-    conns = [log_in(clients, u) for u in users]
+    conns = [steps.raw_log_in(clients, u) for u in users]
     names = list_names(conns[-1])
     ours = [n for n in names if n in users]
     if ours != users:
@@ -119,8 +112,8 @@ def test_list_order(clients, rng):
 @requirement("SV7", name="send")
 def test_send(clients, rng, case):
     alice, bob = steps.name(rng), steps.name(rng)
-    a = log_in(clients, alice)
-    b = a if case == "to-self" else log_in(clients, bob)
+    a = steps.raw_log_in(clients, alice)
+    b = a if case == "to-self" else steps.raw_log_in(clients, bob)
     dest = alice if case == "to-self" else bob
     text = steps.text(rng) if case != "long" else steps.long_text(rng, 64 * 1024)
     typed = f"   {text.replace(' ', '  ')}  " if case == "trimmed" else text
@@ -132,7 +125,7 @@ def test_send(clients, rng, case):
 
 @requirement("SV8", name="bad-dest-user")
 def test_bad_dest_user(clients, rng):
-    a = log_in(clients, steps.name(rng))
+    a = steps.raw_log_in(clients, steps.name(rng))
     a.send(f"SEND {steps.name(rng, 'nobody')} hello\n".encode())
     a.expect_line(b"BAD-DEST-USER\n")
 
@@ -142,7 +135,7 @@ def test_bad_dest_user(clients, rng):
 @requirement("SV9", name="bad-body")
 def test_bad_body(clients, rng, request_line):
     me = steps.name(rng)
-    a = log_in(clients, me)
+    a = steps.raw_log_in(clients, me)
     a.send((request_line.format(me=me, nobody=steps.name(rng, "nobody")) + "\n").encode())
     a.expect_line(b"BAD-RQST-BODY\n")
 
@@ -152,7 +145,7 @@ def test_bad_body(clients, rng, request_line):
 @requirement("SV10", name="bad-header-after-login")
 def test_bad_header_after_login(clients, rng, line):
     me = steps.name(rng)
-    a = log_in(clients, me)
+    a = steps.raw_log_in(clients, me)
     a.send(line)
     a.expect_line(b"BAD-RQST-HDR\n")
     if not still_listed(a, me):   # the connection and the login are kept
@@ -163,7 +156,7 @@ def test_bad_header_after_login(clients, rng, line):
 @requirement("SV11", name="framing")
 def test_framing(clients, rng, policy):
     alice, bob = steps.name(rng), steps.name(rng)
-    b = log_in(clients, bob)
+    b = steps.raw_log_in(clients, bob)
     a = clients.connect()
     end = "\r\n" if policy == "crlf" else "\n"
     text = steps.text(rng)
@@ -177,7 +170,7 @@ def test_framing(clients, rng, policy):
 @requirement("SV12", name="disconnect-frees-name")
 def test_disconnect_frees_name(clients, rng):
     user = steps.name(rng)
-    first = log_in(clients, user)
+    first = steps.raw_log_in(clients, user)
     first.close()
     # the server notices the close in its own time: retry the login until it is accepted
     deadline = time.monotonic() + settings.wait(settings.EVENT)

@@ -85,14 +85,7 @@ class WirePeer:
                 return
 
     def _wait(self, predicate, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
+        return settings.wait_until(self._cond, predicate, timeout)
 
     def unread(self) -> bytes:
         with self._cond:

@@ -1,6 +1,9 @@
 """Run-wide knobs set once by the pytest plugin; every wait in the harness goes through `wait()`."""
 from __future__ import annotations
 
+import threading
+import time
+
 timeout_scale = 1.0
 
 
@@ -14,3 +17,15 @@ STARTUP = 5.0    # a candidate's first output or connection (interpreter start-u
 EVENT = 2.0      # an answer to something the harness just did
 QUIET = 0.25     # a window in which nothing may happen
 EXIT = 2.0       # a process asked (or required) to exit
+
+
+def wait_until(cond: threading.Condition, predicate, timeout: float) -> bool:
+    """Wait on `cond` (notified whenever new input arrives) until predicate() holds; False on timeout."""
+    deadline = time.monotonic() + timeout
+    with cond:
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            cond.wait(remaining)
+        return True

@@ -113,14 +113,7 @@ class Terminal:
             self.cursor = max(self.cursor, self.first)
 
     def _wait(self, predicate, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
+        return settings.wait_until(self._cond, predicate, timeout)
 
     def wait_for(self, condition, timeout: float) -> bool:
         """Wait until condition() holds (checked whenever output arrives); False on timeout."""
