@@ -256,10 +256,22 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
         level, sentence = spec[req]
         out.append(f"  {req} ({level}): {sentence}")
     out += ["", exc.describe(), ""]
+    out += exited_notes(item)
     if transcript is not None:
         out += ["Transcript (seconds since the test started):", LEGEND, transcript.render(), ""]
     out += ["Rerun just this test:", f"  {rerun}"]
     return "\n".join(out)
+
+
+def exited_notes(item) -> list:
+    """A candidate that died during the test explains most failures: say so, with its last words."""
+    notes = []
+    for term in getattr(item, "chatconform_terminals", []):
+        if not term.alive():
+            tail = "\n".join(term.all_lines()[-15:]).strip()
+            notes += [f"Note: the candidate exited during the test ({term.exit_description()}). "
+                      f"Its last output:", tail or "[nothing]", ""]
+    return notes
 
 
 @pytest.hookimpl(wrapper=True)
@@ -277,7 +289,7 @@ def pytest_runtest_makereport(item, call):
         if isinstance(exc, CheckFailure):
             info["check_failure"] = True
             info["failed_requirements"] = [exc.requirement] if exc.requirement else ids
-            info["message"] = exc.describe()
+            info["message"] = "\n".join([exc.describe(), ""] + exited_notes(item)).strip()
             report.longrepr = failure_text(item, exc, transcript, rerun)
         else:
             info["message"] = f"{type(exc).__name__}: {exc}"
@@ -330,7 +342,7 @@ def spec_order(spec: dict):
 # --- candidates and servers ---------------------------------------------------------------
 
 @pytest.fixture
-def launch(ctx, transcript):
+def launch(ctx, transcript, request):
     """Start a program of the submission on a terminal; everything started is killed afterwards."""
     started: list[Terminal] = []
 
@@ -342,6 +354,7 @@ def launch(ctx, transcript):
         return term
 
     start.started = started
+    request.node.chatconform_terminals = started
     yield start
     for term in started:
         term.kill()
