@@ -10,60 +10,15 @@ import logging
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
+from outbox import Outbox  # noqa: E402
 
 log = logging.getLogger("cnlab-server")
 
 MAX_LINE = 16 * 1024 * 1024       # a client sending more without a newline is cut off
-MAX_BACKLOG = 8 * 1024 * 1024     # a client that does not read is dropped past this
 HANDSHAKE_FAILURES = ("IN-USE", "BAD-RQST-BODY", "BAD-RQST-HDR")
-
-
-class Outbox:
-    """Serialises everything written to one client; a slow reader only ever blocks its own task."""
-
-    def __init__(self, writer: asyncio.StreamWriter):
-        self.writer = writer
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.backlog = 0
-        self.task = asyncio.ensure_future(self._run())
-
-    def put(self, data: bytes, pieces: list[bytes] | None = None, pause: float = 0.0) -> None:
-        """Queue data, or data cut into pieces sent `pause` seconds apart (delaybot)."""
-        if self.writer.is_closing():
-            return
-        self.backlog += len(data)
-        if self.backlog > MAX_BACKLOG:
-            log.warning("dropping a client that does not read (%d bytes queued)", self.backlog)
-            self.close()
-            return
-        self.queue.put_nowait((data, pieces or [data], pause))
-
-    def close(self, after_pending: bool = False) -> None:
-        if after_pending:
-            self.queue.put_nowait(None)
-        else:
-            self.task.cancel()
-            self.writer.close()
-
-    async def _run(self) -> None:
-        try:
-            while True:
-                item = await self.queue.get()
-                if item is None:
-                    break
-                data, pieces, pause = item
-                for i, piece in enumerate(pieces):
-                    if i:
-                        await asyncio.sleep(pause)
-                    self.writer.write(piece)
-                    await self.writer.drain()
-                self.backlog -= len(data)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            self.writer.close()
 
 
 class Chat:
