@@ -1,0 +1,144 @@
+"""jsonl client suite, JC1–JC12: the scripted peer plays the server; live tests use a real one."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.harness import settings
+from conformance.harness.failure import CheckFailure
+from conformance.harness.peer import POLICIES
+from conformance.jsonl import steps
+from conformance.jsonl.steps import CZECH, chat, encode, expect_json
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def wire(client, scripted):
+    return scripted.accept(why=" at start (client.py SERVER PORT connects at once)")
+
+
+@requirement("JC1", name="connects")
+def test_connects(client, scripted):
+    scripted.accept(why=" at start (client.py SERVER PORT connects at once)")
+
+
+@requirement("JC2", name="message")
+def test_message(client, wire, rng):
+    line = f"{steps.text(rng)} {CZECH}"
+    client.type(line)
+    expect_json(wire, {"type": "message", "data": line})
+
+
+@requirement("JC3", name="setname")
+def test_setname(client, wire, rng):
+    new = steps.name(rng)
+    client.type(f"/setname {new}")
+    expect_json(wire, {"type": "set-name", "data": new})
+
+
+@requirement("JC4", name="history")
+def test_history(client, wire):
+    client.type("/history")
+    expect_json(wire, {"type": "history", "data": ""})
+
+
+@requirement("JC5", name="users")
+def test_users(client, wire):
+    client.type("/users")
+    expect_json(wire, {"type": "users", "data": ""})
+
+
+@requirement("JC6", name="print-message")
+def test_print_message(client, wire, rng):
+    source, message = steps.name(rng), steps.text(rng)
+    wire.send(chat(source, message))
+    client.expect_line(f"{source}: {message}", timeout=settings.wait(settings.STARTUP))
+    wire.send(chat("[Server]", f"{source} has entered the chat"))
+    client.expect_line(f"[Server]: {source} has entered the chat")
+
+
+@pytest.mark.parametrize("policy", POLICIES + ("64k",))
+@requirement("JC7", name="framing")
+def test_framing(client, wire, rng, policy):
+    source = steps.name(rng)
+    size = 64 * 1024 if policy == "64k" else 0
+    messages = [f"{steps.text(rng)} {CZECH}" + ("x" * size), f"{CZECH} {steps.text(rng)}"]
+    wire.send(*[chat(source, m) for m in messages], policy="chops" if policy == "64k" else policy)
+    expected = [f"{source}: {m}" for m in messages]
+    for line in expected:
+        client.expect_line(line, timeout=settings.wait(settings.STARTUP))
+    printed = [line.strip() for line in client.all_lines() if source in line]
+    if len(printed) != 2 or any(not p.endswith(e) for p, e in zip(printed, expected)):
+        raise CheckFailure(f"Messages delivered as {policy!r} were printed incomplete or more than once.",
+                           expected=expected, actual=printed)
+
+
+@requirement("JC8", name="server-closes")
+def test_server_closes(client, wire):
+    wire.close()
+    client.expect_line("Server disconnected", timeout=settings.wait(settings.STARTUP))
+    client.expect_exit(why=" after the server closed the connection")
+
+
+@requirement("JC9", name="receive-while-idle")
+def test_receive_while_idle(client, wire, rng):
+    client.type(steps.text(rng))
+    steps.read_json(wire)
+    source, message = steps.name(rng), steps.text(rng)
+    wire.send(chat(source, message))
+    client.expect_line(f"{source}: {message}", why=" while it waited for keyboard input")
+
+
+BAD = {
+    "invalid-json": b"{this is not json\n",
+    "not-an-object": b"[1, 2, 3]\n",
+    "unknown-type": encode("what-is-this", {"x": 1}),
+    "missing-data": b'{"type": "message"}\n',
+    "missing-source": encode("message", {"message": "no source"}),
+    "data-not-object": encode("message", "just a string"),
+    "invalid-utf8": b'{"type": "message", "data": {"source": "a", "message": "\xff\xfe"}}\n',
+}
+
+
+@pytest.mark.parametrize("bad", BAD)
+@requirement("JC10", name="bad-server-input")
+def test_bad_server_input(client, wire, rng, bad):
+    wire.send(BAD[bad])
+    source, message = steps.name(rng), steps.text(rng)
+    wire.send(chat(source, message))
+    client.expect_line(f"{source}: {message}", timeout=settings.wait(settings.STARTUP),
+                       why=f" after the server sent {BAD[bad]!r}")
+    client.expect_alive(why=f" after the server sent {BAD[bad]!r}")
+
+
+@requirement("JC11", name="unknown-command")
+def test_unknown_command(client, wire, rng):
+    message = steps.text(rng)
+    client.type("/frobnicate now")
+    client.type(message)   # the barrier: the next request must be this one
+    expect_json(wire, {"type": "message", "data": message},
+                what="the message typed after an unknown /command, which must not be sent")
+
+
+@requirement("JC12", name="partial-send")
+def test_partial_send(launch, scripted, rng):
+    client = launch("client", inject=("partial_send",), host=scripted.host, port=scripted.port)
+    wire = scripted.accept()
+    line = f"{steps.text(rng, 8)} {CZECH}"
+    client.type(line)
+    expect_json(wire, {"type": "message", "data": line})
+    client.type("/users")
+    expect_json(wire, {"type": "users", "data": ""})
+
+
+@requirement("JC3", "JC6", name="live-setname")
+def test_live_setname(launch, live_server, rng):
+    host, port = live_server
+    client = launch("client", host=host, port=port)
+    new, message = steps.name(rng), steps.text(rng)
+    client.type(f"/setname {new}")
+    client.type(message)
+    client.expect_line(f"{new}: {message}", timeout=settings.wait(settings.STARTUP))
+
