@@ -7,7 +7,8 @@ from tests.selfcheck import ROOT, check, explain, failed_requirements, fixtures,
 
 # The reference server started with a known user limit, so the BUSY test runs too.
 REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4",
-                              "--server-max-clients", "4"]}
+                              "--server-max-clients", "4"],
+                    "jsonl": []}
 
 
 pytestmark = pytest.mark.timeout(900)   # a whole suite run per test; the suite bounds each of its own tests
@@ -23,7 +24,7 @@ def test_reference_passes_every_test(protocol, tmp_path):
     assert {t["role"] for t in document["tests"]} == {"client", "server"}
 
 
-@pytest.mark.parametrize("fixture", fixtures("cnlab"), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("fixture", fixtures("cnlab") + fixtures("jsonl"), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
     expected = sorted(json.loads((fixture / "expected.json").read_text()))
     code, document, output = check(fixture.parent.name, materialize(fixture, tmp_path), tmp_path)
