@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--role", choices=("client", "server", "all"), default="all")
     c.add_argument("--server", metavar="HOST:PORT")
     c.add_argument("--server-max-clients", type=int, metavar="N")
+    c.add_argument("--server-max-users", type=int, metavar="N")
     c.add_argument("--client-cmd", metavar="TEMPLATE")
     c.add_argument("--server-cmd", metavar="TEMPLATE")
     c.add_argument("--json", metavar="FILE")
@@ -56,6 +57,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
            "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
            "-v" if args.verbose else "-q"]
     for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),
+                        ("--server-max-users", args.server_max_users),
                         ("--client-cmd", args.client_cmd), ("--server-cmd", args.server_cmd),
                         ("--json", args.json and os.path.abspath(args.json)),
                         ("--junit", args.junit and os.path.abspath(args.junit)),

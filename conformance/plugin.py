@@ -37,6 +37,8 @@ def pytest_addoption(parser):
                     "tests use it and the server suite tests it")
     group.addoption("--server-max-clients", type=int, metavar="N",
                     help="the --server's user limit; enables its BUSY test")
+    group.addoption("--server-max-users", type=int, metavar="N",
+                    help="jsonl: the server's user limit; enables its max-users test")
     group.addoption("--client-cmd", metavar="TEMPLATE", help="how to start the client; {python} {dir} "
                     "{host} {port} are filled in")
     group.addoption("--server-cmd", metavar="TEMPLATE", help="how to start the server; as --client-cmd")
@@ -60,6 +62,7 @@ class RunContext:
     programs: dict = field(default_factory=dict)   # role -> Program, for the roles being checked
     server: tuple | None = None                     # (host, port) of --server
     server_max_clients: int | None = None
+    server_max_users: int | None = None
     spec: object = None
 
     @property
@@ -89,7 +92,8 @@ def build_context(config) -> RunContext | None:
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10 ** 6)
     spec = importlib.import_module(f"conformance.{opt.protocol}.spec")
-    ctx = RunContext(opt.protocol, submission, seed, spec=spec, server_max_clients=opt.server_max_clients)
+    ctx = RunContext(opt.protocol, submission, seed, spec=spec, server_max_clients=opt.server_max_clients,
+                     server_max_users=opt.server_max_users)
     if opt.server:
         ctx.server = parse_address(opt.server)
     found = {
@@ -198,7 +202,8 @@ def rerun_command(config, stable: str) -> str:
     parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, os.path.relpath(ctx.submission), "--test", stable,
                                              "--seed", str(ctx.seed)]
     for flag, value in (("--server", opt.server), ("--client-cmd", opt.client_cmd),
-                        ("--server-cmd", opt.server_cmd), ("--server-max-clients", opt.server_max_clients)):
+                        ("--server-cmd", opt.server_cmd), ("--server-max-clients", opt.server_max_clients),
+                        ("--server-max-users", opt.server_max_users)):
         if value is not None:
             parts += [flag, str(value)]
     if opt.timeout_scale != 1.0:

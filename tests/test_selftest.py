@@ -8,7 +8,8 @@ from tests.selfcheck import ROOT, check, explain, failed_requirements, fixtures,
 # The reference server started with a known user limit, so the BUSY test runs too.
 REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4",
                               "--server-max-clients", "4"],
-                    "jsonl": []}
+                    "jsonl": ["--server-cmd", "{python} server.py --port {port} --max-users 3",
+                              "--server-max-users", "3"]}
 
 
 pytestmark = pytest.mark.timeout(900)   # a whole suite run per test; the suite bounds each of its own tests

@@ -58,6 +58,8 @@ class WirePeer:
         self.consumed = 0
         self.eof = False
         self.reset = False
+        self._reading = threading.Event()
+        self._reading.set()
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"peer-{label}")
         self._reader.start()
@@ -66,6 +68,7 @@ class WirePeer:
 
     def _read(self) -> None:
         while True:
+            self._reading.wait()
             try:
                 data = self.sock.recv(65536)
             except OSError:
@@ -86,6 +89,14 @@ class WirePeer:
 
     def _wait(self, predicate, timeout: float) -> bool:
         return settings.wait_until(self._cond, predicate, timeout)
+
+    def pause_reading(self) -> None:
+        """Play a client that never reads: what the candidate sends piles up in the kernel."""
+        self._reading.clear()
+        self.transcript.note(f"{self.label} stops reading")
+
+    def resume_reading(self) -> None:
+        self._reading.set()
 
     def unread(self) -> bytes:
         with self._cond:

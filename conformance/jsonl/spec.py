@@ -42,6 +42,11 @@ REQUIREMENTS = {
     "JS8": (MUST, "Bad input (invalid JSON, not an object, unknown type, wrong data type) gets an error notice "
                   "to that client only and the connection is kept; history and users without data are "
                   "accepted."),
+    "JS9": (MUST, "Limits: a line longer than any sane bound (16 MiB) gets an error or a close before the server "
+                  "has buffered it all, and the server stays up; after 5,000 chat messages a history reply holds "
+                  "fewer than 5,000; one connection past the user limit gets a notice and a close."),
     "JS10": (MUST, "A client that disconnects (cleanly, by reset, or mid-line) is announced to the others by "
                    "name, and its name is free again."),
+    "JS11": (MUST, "A client that never reads cannot stall the others: they keep receiving, and the server drops "
+                   "the stalled client once its backlog passes a bound."),
 }

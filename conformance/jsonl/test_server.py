@@ -180,3 +180,87 @@ def test_disconnect(clients, rng, how):
     expect_notice(a, b_name, what=f"announcing that {b_name} left")
     a.send(encode("set-name", b_name))    # the name is free again
     expect_notice(a, a_name, b_name, what=f"announcing that {a_name} took the freed name {b_name}")
+
+
+LONG_LINE = 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize("newline", [False, True], ids=["no-newline", "with-newline"])
+@requirement("JS9", name="long-line")
+def test_long_line(clients, raw, server_under_test, newline):
+    """16 MiB in one line: the server must answer with an error or a close before it has it all."""
+    members = room(clients, 1)
+    a, _ = members[0]
+    chunk = b'{"type": "message", "data": "' + b"x" * (1024 * 1024 - 29)
+    sent = 0
+    try:
+        while sent < LONG_LINE and not a.eof and not a.unread():
+            a.send_raw(chunk if sent == 0 else b"x" * len(chunk))
+            sent += len(chunk)
+        if newline and not a.eof and not a.unread():
+            a.send_raw(b'"}\n')
+    except CheckFailure:
+        pass   # the server closed the connection on us: that is an answer
+    answered = a.wait_closed(settings.wait(settings.EVENT)) or bool(a.unread())
+    if not answered or sent >= LONG_LINE and not newline and not a.eof and a.unread() == b"":
+        raise CheckFailure("The server took a 16 MiB line without an error or a close.",
+                           expected="an error notice or a closed connection before the whole line was sent",
+                           actual=f"{sent} bytes sent, nothing back")
+    steps.join(raw(server_under_test))   # and it still serves
+
+
+@requirement("JS9", name="history-bounded")
+def test_history_bounded(clients):
+    members = room(clients, 2)
+    (a, a_name), (b, b_name) = members
+    count = 5000
+    for start in range(0, count, 500):
+        a.send_raw(b"".join(encode("message", f"m{i}") for i in range(start, start + 500)))
+        for i in range(start, start + 500):
+            expect_json(b, {"type": "message", "data": {"source": a_name, "message": f"m{i}"}})
+    b.send_raw(encode("history", "") + encode("users", ""))
+    replayed = 0
+    while True:
+        source, message = next_chat(b, "the history, then the user list")
+        if source == steps.SERVER and b_name in message:
+            break
+        replayed += 1
+    if replayed >= count:
+        raise CheckFailure("The history is not limited: every one of 5,000 messages was kept.",
+                           expected=f"fewer than {count} messages", actual=f"{replayed} messages")
+
+
+@requirement("JS9", name="max-users")
+def test_max_users(ctx, clients):
+    limit = ctx.server_max_users
+    if limit is None:
+        pytest.skip("the server's user limit is unknown: pass --server-max-users N to test it")
+    room(clients, limit)
+    extra = clients.connect()
+    extra.expect_closed(timeout=settings.wait(settings.EVENT), why=f" as user {limit + 1} of at most {limit}")
+
+
+@requirement("JS11", name="stalled-client")
+def test_stalled_client(clients, rng):
+    """A client that never reads: the others keep receiving, and the server drops it."""
+    members = room(clients, 3)
+    (a, a_name), (b, _), (stalled, stalled_name) = members
+    stalled.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.pause_reading()
+    big = "y" * 60_000
+    dropped = False
+    for i in range(300):     # 18 MB: past any sane backlog bound
+        a.send_raw(encode("message", f"{i} {big}"))   # (the harness drains a's socket on its own)
+        for wire in (b,):
+            obj = steps.read_json(wire, f"message {i} (a stalled client must not delay it)")
+            while obj.get("data", {}).get("source") == steps.SERVER:   # the drop notice may come in between
+                dropped = dropped or stalled_name in obj["data"].get("message", "")
+                obj = steps.read_json(wire, f"message {i}")
+            if obj != {"type": "message", "data": {"source": a_name, "message": f"{i} {big}"}}:
+                raise CheckFailure("A message was lost or changed while a client stalled.",
+                                   expected=f"message {i} from {a_name}", actual=str(obj)[:200])
+    if not dropped:
+        stalled.resume_reading()
+        if not stalled.wait_closed(settings.wait(settings.EVENT)):
+            raise CheckFailure("The server kept a client that read nothing of 18 MB of chat.",
+                               expected="the stalled client dropped once its backlog passes a bound")

@@ -31,9 +31,9 @@ class Outbox:
     def close(self, after_pending: bool = False) -> None:
         if after_pending:
             self.queue.put_nowait(None)
-        else:
+        else:   # dropping a client: abort, since a graceful close would wait for it to read
             self.task.cancel()
-            self.writer.close()
+            self.writer.transport.abort()
 
     async def _run(self) -> None:
         try:
