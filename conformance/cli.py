@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--server", metavar="HOST:PORT")
     c.add_argument("--server-max-clients", type=int, metavar="N")
     c.add_argument("--server-max-users", type=int, metavar="N")
+    c.add_argument("--bonus", action="store_true", help="also check bonus features (jsonl: the web view)")
     c.add_argument("--client-cmd", metavar="TEMPLATE")
     c.add_argument("--server-cmd", metavar="TEMPLATE")
     c.add_argument("--json", metavar="FILE")
@@ -66,6 +67,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
             out += [flag, str(value)]
     for test in args.test:
         out += ["--test", test]
+    if args.bonus:
+        out.append("--bonus")
     if args.workers not in ("0", 0):
         out += ["-n", str(args.workers)]
     return out

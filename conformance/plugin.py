@@ -39,6 +39,8 @@ def pytest_addoption(parser):
                     help="the --server's user limit; enables its BUSY test")
     group.addoption("--server-max-users", type=int, metavar="N",
                     help="jsonl: the server's user limit; enables its max-users test")
+    group.addoption("--bonus", action="store_true", help="also run the checks of bonus features (jsonl: the "
+                    "web view)")
     group.addoption("--client-cmd", metavar="TEMPLATE", help="how to start the client; {python} {dir} "
                     "{host} {port} are filled in")
     group.addoption("--server-cmd", metavar="TEMPLATE", help="how to start the server; as --client-cmd")
@@ -351,9 +353,9 @@ def launch(ctx, transcript, request):
     """Start a program of the submission on a terminal; everything started is killed afterwards."""
     started: list[Terminal] = []
 
-    def start(role: str = "client", inject: tuple = (), **values) -> Terminal:
+    def start(role: str = "client", inject: tuple = (), argv: list | None = None, **values) -> Terminal:
         program = ctx.programs[role]
-        term = Terminal(program.argv(**values), str(program.cwd), environment(inject), transcript,
+        term = Terminal(argv or program.argv(**values), str(program.cwd), environment(inject), transcript,
                         preexec=apply_limits)
         started.append(term)
         return term

@@ -143,3 +143,13 @@ def test_the_login_test_can_fail(tmp_path, code_line, failed):
                                    "--timeout-scale", "0.4")
     assert code == 1
     assert document["tests"][0]["failed_requirements"] == failed
+
+
+def test_bonus_web_view_is_skipped_unless_asked_and_can_fail(tmp_path):
+    fixture = FIXTURES / "jsonl" / "threaded"       # a correct server without a web view
+    code, document, _ = check("jsonl", fixture, tmp_path, "--test", "jsonl/server/JS12-web-view")
+    assert code == 0 and document["tests"][0]["outcome"] == "skipped"
+    assert "--bonus" in document["tests"][0]["message"]
+    code, document, _ = check("jsonl", fixture, tmp_path, "--test", "jsonl/server/JS12-web-view", "--bonus",
+                              "--timeout-scale", "0.4")
+    assert code == 1 and document["tests"][0]["failed_requirements"] == ["JS12"]

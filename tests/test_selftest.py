@@ -9,7 +9,7 @@ from tests.selfcheck import ROOT, check, explain, failed_requirements, fixtures,
 REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4",
                               "--server-max-clients", "4"],
                     "jsonl": ["--server-cmd", "{python} server.py --port {port} --max-users 3",
-                              "--server-max-users", "3"]}
+                              "--server-max-users", "3", "--bonus"]}
 
 
 pytestmark = pytest.mark.timeout(900)   # a whole suite run per test; the suite bounds each of its own tests

@@ -57,6 +57,15 @@ class Program:
         except (KeyError, IndexError, ValueError) as exc:
             raise HarnessError(f"bad command template {self.template!r}: {exc}") from None
 
+    def argv_with(self, *args: str, **values) -> list[str]:
+        """The command without its address arguments, then `args` (e.g. --help): the template is cut
+        at the first part that names {host} or {port}, with an option flag just before it."""
+        parts = shlex.split(self.template)
+        cut = next((i for i, p in enumerate(parts) if "{host}" in p or "{port}" in p), len(parts))
+        if cut and parts[cut - 1].startswith("-"):
+            cut -= 1
+        return Program(self.role, shlex.join(parts[:cut]), self.cwd).argv(**values) + list(args)
+
     def describe(self) -> str:
         return f"{self.template}  (in {self.cwd})"
 

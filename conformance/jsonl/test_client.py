@@ -142,3 +142,10 @@ def test_live_setname(launch, live_server, rng):
     with about("JC6"):
         client.expect_line(f"{new}: {message}", timeout=settings.wait(settings.STARTUP))
 
+
+
+@requirement("JC1", name="help")
+def test_help(ctx, launch):
+    """(SHOULD) --help prints usage."""
+    client = launch("client", argv=ctx.programs["client"].argv_with("--help"))
+    client.expect_match(r"(?i)usage", "a usage text", timeout=settings.wait(settings.STARTUP))

@@ -2,15 +2,19 @@
 rules"): the suite checks sources, names and order, not wording. Every test gets a fresh server."""
 from __future__ import annotations
 
+import json
 import socket
 import struct
+import urllib.request
 
 import pytest
 
 from conformance.harness import settings
+from conformance.harness.candidate import free_port, wait_listening
 from conformance.harness.failure import CheckFailure
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, encode, expect_json, expect_notice, next_chat
+from conformance.plugin import ServerProcess
 
 requirement = pytest.mark.requirement
 
@@ -264,3 +268,68 @@ def test_stalled_client(clients, rng):
         if not stalled.wait_closed(settings.wait(settings.EVENT)):
             raise CheckFailure("The server kept a client that read nothing of 18 MB of chat.",
                                expected="the stalled client dropped once its backlog passes a bound")
+
+
+@requirement("JS1", name="help")
+def test_help(ctx, launch):
+    """(SHOULD) --help prints usage."""
+    if ctx.server:
+        pytest.skip("--server: the server was started by someone else")
+    server = launch("server", argv=ctx.programs["server"].argv_with("--help"))
+    server.expect_match(r"(?i)usage", "a usage text", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("JS12", name="web-view")
+def test_web_view(ctx, raw, transcript, pytestconfig, rng):
+    """The bonus: --web-port P serves an HTML page and /api/state, both current."""
+    if not pytestconfig.option.bonus:
+        pytest.skip("the web view is a bonus feature: pass --bonus to check it")
+    if ctx.server:
+        pytest.skip("--server: its web port is unknown")
+    program = ctx.programs["server"]
+    web = free_port()
+
+    def argv(host, port):
+        parts = program.argv(host=host, port=port, web_port=web)
+        return parts if "{web_port}" in program.template else parts + ["--web-port", str(web)]
+
+    server = ServerProcess(argv, program.cwd, "candidate server with its web view")
+    try:
+        address = server.ensure(transcript)
+        if not wait_listening("127.0.0.1", web, settings.wait(settings.STARTUP)):
+            raise CheckFailure(f"Nothing listens on the web port {web} (started with --web-port {web}).")
+        members = room(raw(address), 2)
+        (a, a_name), (b, b_name) = members
+        text = steps.text(rng)
+        a.send(encode("message", text))
+        expect_json(b, {"type": "message", "data": {"source": a_name, "message": text}})
+        state = http_get(web, "/api/state", transcript)
+        missing = [x for x in (a_name, b_name, text) if x not in state.decode("utf-8", "replace")]
+        try:
+            json.loads(state)
+        except ValueError:
+            raise CheckFailure("/api/state is not JSON.", actual=state[:300]) from None
+        if missing:
+            raise CheckFailure("/api/state does not show the current users and messages.",
+                               expected=f"JSON naming {a_name}, {b_name} and the message {text!r}",
+                               actual=state[:600])
+        page = http_get(web, "/", transcript, want_html=True)
+        if b"<" not in page:
+            raise CheckFailure("/ is not an HTML page.", actual=page[:300])
+    finally:
+        server.stop()
+
+
+def http_get(port: int, path: str, transcript, want_html: bool = False) -> bytes:
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=settings.wait(settings.EVENT)) as response:
+            body = response.read(1 << 20)
+            kind = response.headers.get("Content-Type", "")
+    except (OSError, ValueError) as exc:
+        raise CheckFailure(f"GET {url} failed: {exc}") from None
+    transcript.add("http<", f"GET {path} -> {kind}: " + body[:300].decode("utf-8", "replace"))
+    if want_html and "html" not in kind:
+        raise CheckFailure(f"GET {path} should be an HTML page.", expected="Content-Type: text/html",
+                           actual=f"Content-Type: {kind}")
+    return body
