@@ -192,21 +192,25 @@ LONG_LINE = 16 * 1024 * 1024
 @pytest.mark.parametrize("newline", [False, True], ids=["no-newline", "with-newline"])
 @requirement("JS9", name="long-line")
 def test_long_line(clients, raw, server_under_test, newline):
-    """16 MiB in one line: the server must answer with an error or a close before it has it all."""
+    """16 MiB in one line, sent 1 MiB at a time: an error notice or a close must come back before the
+    last MiB is sent (the kernel's buffers hold a few MiB, far less than 16)."""
     members = room(clients, 1)
     a, _ = members[0]
-    chunk = b'{"type": "message", "data": "' + b"x" * (1024 * 1024 - 29)
-    sent = 0
+    first = b'{"type": "message", "data": "'
+    chunk = b"x" * (1024 * 1024)
+    sent, answered = 0, False
     try:
-        while sent < LONG_LINE and not a.eof and not a.unread():
-            a.send_raw(chunk if sent == 0 else b"x" * len(chunk))
+        while sent < LONG_LINE:
+            if a.eof or a.unread():
+                answered = True
+                break
+            a.send_raw(first + chunk[len(first):] if sent == 0 else chunk)
             sent += len(chunk)
-        if newline and not a.eof and not a.unread():
+        if not answered and newline:
             a.send_raw(b'"}\n')
     except CheckFailure:
-        pass   # the server closed the connection on us: that is an answer
-    answered = a.wait_closed(settings.wait(settings.EVENT)) or bool(a.unread())
-    if not answered or sent >= LONG_LINE and not newline and not a.eof and a.unread() == b"":
+        answered = True   # the server closed the connection on us: that is an answer
+    if not answered:
         raise CheckFailure("The server took a 16 MiB line without an error or a close.",
                            expected="an error notice or a closed connection before the whole line was sent",
                            actual=f"{sent} bytes sent, nothing back")
