@@ -134,11 +134,6 @@ class WirePeer:
             raise CheckFailure(f"The candidate sent something on {self.label}{why}; it should have sent nothing.",
                                expected=b"", actual=data if data else "[closed the connection]")
 
-    def expect_nothing_unread(self, why: str = "") -> None:
-        data = self.unread()
-        if data:
-            raise CheckFailure(f"The candidate sent unexpected bytes on {self.label}{why}.", expected=b"", actual=data)
-
     def expect_closed(self, timeout: float | None = None, why: str = "") -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         if not self._wait(lambda: self.eof, timeout):

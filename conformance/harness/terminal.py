@@ -57,7 +57,6 @@ def set_raw_input(fd: int = 0) -> None:
 class Terminal:
     def __init__(self, argv: list[str], cwd: str, env: dict, transcript: Transcript, preexec=None):
         self.transcript = transcript
-        self.argv = argv
 
         def child_setup():
             set_raw_input(0)

@@ -1,7 +1,6 @@
 """jsonl client suite, JC1–JC12: the scripted peer plays the server; live tests use a real one."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
