@@ -70,7 +70,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     if args.bonus:
         out.append("--bonus")
     if args.workers not in ("0", 0):
-        out += ["-n", str(args.workers)]
+        out += ["-n", str(args.workers), "--dist", "loadgroup"]   # a default-port server's tests share a worker
     return out
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from . import PROTOCOLS
 from .harness import settings
-from .harness.candidate import Background, Program, apply_limits, environment, find_program, free_port
+from .harness.candidate import (Background, HarnessError, Program, apply_limits, environment, find_program,
+                                free_port, listening)
 from .harness.failure import CheckFailure
 from .harness.peer import RawClients, ScriptedServer
 from .harness.terminal import Terminal
@@ -140,7 +141,9 @@ def pytest_configure_node(node):
 def header_lines(ctx: RunContext) -> list:
     lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
              f"(--seed {ctx.seed} reproduces this run)"]
-    lines += [f"  {role}: {program.describe()}" for role, program in ctx.programs.items()]
+    lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
+              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, server tests one at a time]")
+              for role, program in ctx.programs.items()]
     return lines
 
 
@@ -172,6 +175,7 @@ def test_identity(item) -> tuple[str, str, str, list] | None:
     return protocol, role, stable, ids
 
 
+@pytest.hookimpl(tryfirst=True)   # before xdist's loadgroup reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     ctx = config.chatconform
     if ctx is None:
@@ -188,6 +192,8 @@ def pytest_collection_modifyitems(config, items):
             drop.append(item)
             continue
         item.chatconform_id = (stable, role, ids)
+        if role == "server" and not ctx.server and not ctx.programs["server"].takes_port:
+            item.add_marker(pytest.mark.xdist_group("default-port"))   # one server port: one test at a time
         for req in ids:
             item.user_properties.append(("requirement", req))
         keep.append(item)
@@ -300,6 +306,8 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = failure_text(item, exc, transcript, rerun)
         else:
             info["message"] = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, HarnessError):   # the harness or the machine, not the candidate: no traceback
+                report.longrepr = f"chatconform could not run this test: {exc}\n\nRerun: {rerun}"
     if transcript is not None and (report.when == "call" or report.failed):
         info["transcript"] = transcript.render()
     report.chatconform = info
@@ -317,6 +325,8 @@ def pytest_sessionfinish(session, exitstatus):
     config = session.config
     if config.chatconform is None or hasattr(config, "workerinput"):
         return
+    if config.chatconform_results.summary()["error"] and session.exitstatus in (0, 1):
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR   # some test could not be run: no verdict (exit 2)
     if config.option.chatconform_json:
         document = config.chatconform_results.document()
         with open(config.option.chatconform_json, "w", encoding="utf-8") as f:
@@ -339,6 +349,9 @@ def pytest_terminal_summary(terminalreporter, config):
     counts = results.summary()
     tr.write_line(f"chatconform {results.protocol}: {counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped, {counts['error']} error; seed {results.seed}")
+    if counts["error"]:
+        tr.write_line(f"{counts['error']} test(s) could not be run (see ERROR above): this is no verdict on the "
+                      "submission; fix the cause and run again (exit status 2)")
 
 
 def spec_order(spec: dict):
@@ -370,8 +383,9 @@ def launch(ctx, transcript, request):
 class ServerProcess:
     """A server started once per session and started again if a test brought it down."""
 
-    def __init__(self, argv_for_port, cwd: Path, what: str):
+    def __init__(self, argv_for_port, cwd: Path, what: str, fixed_port: int | None = None):
         self.argv_for_port, self.cwd, self.what = argv_for_port, cwd, what
+        self.fixed_port = fixed_port   # a command without {port}: the program's default port
         self.process: Background | None = None
         self.address: tuple | None = None
 
@@ -383,7 +397,10 @@ class ServerProcess:
             self.process.kill()
             if transcript is not None:
                 transcript.note(f"the {self.what} had exited; starting it again. Its last output:\n{output}")
-        host, port = "127.0.0.1", free_port()
+        host, port = "127.0.0.1", self.fixed_port or free_port()
+        if self.fixed_port and listening(host, port):
+            raise HarnessError(f"port {port} is already taken by another program, so the {self.what} cannot "
+                               f"listen on it (its command has no {{port}}, so it uses the default port {port})")
         self.process = Background(self.argv_for_port(host, port), self.cwd, transcript)
         self.process.wait_listening(host, port, self.what)
         self.address = (host, port)
@@ -394,28 +411,36 @@ class ServerProcess:
             self.process.kill()
 
 
-def _session_server(ctx, argv_for_port, cwd: Path, what: str):
-    """Body of a session fixture: a ServerProcess, or None where --server stands in for it."""
-    if ctx.server or argv_for_port is None:
+def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") -> ServerProcess:
+    """The submission's server, on a free port, or on the protocol's default port where its command
+    template has no {port} (then the server tests run one at a time: see pytest_collection_modifyitems).
+    argv_for_port(host, port) overrides the command (e.g. to add an option)."""
+    program = ctx.programs["server"]
+    argv_for_port = argv_for_port or (lambda host, port: program.argv(host=host, port=port))
+    return ServerProcess(argv_for_port, program.cwd, what,
+                         fixed_port=None if program.takes_port else ctx.spec.DEFAULT_PORT)
+
+
+@pytest.fixture(scope="session")
+def _candidate_server(ctx):
+    if ctx.server or "server" not in ctx.programs:
         yield None
         return
-    server = ServerProcess(argv_for_port, cwd, what)
+    server = candidate_server(ctx)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def _candidate_server(ctx):
-    program = ctx.programs.get("server")
-    argv = program and (lambda host, port: program.argv(host=host, port=port))
-    yield from _session_server(ctx, argv, program and program.cwd, "candidate server")
-
-
-@pytest.fixture(scope="session")
 def _reference_server(ctx):
+    if ctx.server:
+        yield None
+        return
     argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
                                *ctx.spec.REFERENCE_SERVER_ARGS]
-    yield from _session_server(ctx, argv, ctx.reference, "reference server")
+    server = ServerProcess(argv, ctx.reference, "reference server")
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -425,24 +450,51 @@ def server_under_test(ctx, _candidate_server, transcript) -> tuple:
 
 
 @pytest.fixture
+def fresh_server(ctx, raw, transcript, request):
+    """A fresh candidate server for one test, for protocols whose suites need a clean server state
+    (names, history): their conftest makes server_under_test this. With --server the tests share it."""
+    if ctx.server:
+        yield ctx.server
+        return
+    server = candidate_server(ctx)
+    try:
+        address = server.ensure(transcript)
+        request.node.chatconform_server_pgid = server.process.proc.pid   # for memory checks
+        yield address
+    finally:
+        raw.close_all()   # clients hang up first, so no TIME_WAIT holds the server's port (default-port runs)
+        server.stop()
+
+
+@pytest.fixture
 def live_server(ctx, _reference_server, transcript) -> tuple:
     """(host, port) of a real server for the live client tests: --server, or the reference server."""
     return ctx.server or _reference_server.ensure(transcript)
 
 
-@pytest.fixture
-def raw(transcript, rng):
-    """Factory of raw wire clients: raw(host, port) -> RawClients."""
-    opened: list[RawClients] = []
+class RawClientsFactory:
+    """raw((host, port)) -> RawClients; close_all() closes every client it made."""
 
-    def connect_to(address: tuple) -> RawClients:
-        clients = RawClients(address[0], address[1], transcript, rng)
-        opened.append(clients)
+    def __init__(self, transcript, rng):
+        self.transcript, self.rng, self.opened = transcript, rng, []
+
+    def __call__(self, address: tuple) -> RawClients:
+        clients = RawClients(address[0], address[1], self.transcript, self.rng)
+        self.opened.append(clients)
         return clients
 
-    yield connect_to
-    for clients in opened:
-        clients.close()
+    def close_all(self) -> None:
+        for clients in self.opened:
+            clients.close()
+        self.opened.clear()
+
+
+@pytest.fixture
+def raw(transcript, rng):
+    """Factory of raw wire clients: raw((host, port)) -> RawClients."""
+    factory = RawClientsFactory(transcript, rng)
+    yield factory
+    factory.close_all()
 
 
 @pytest.fixture

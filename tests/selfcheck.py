@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,12 @@ def check(protocol: str, submission: Path, tmp_path: Path, *extra: str) -> tuple
                            "--json", str(report), *extra], cwd=ROOT, capture_output=True, text=True, timeout=900)
     document = json.loads(report.read_text()) if report.exists() else {}
     return proc.returncode, document, proc.stdout + proc.stderr
+
+
+def check_args(fixture: Path) -> list:
+    """A fixture's own extra check options (args.txt), e.g. the user limit its server was given."""
+    path = fixture / "args.txt"
+    return shlex.split(path.read_text()) if path.exists() else []
 
 
 def failed_requirements(document: dict) -> list:
@@ -43,7 +50,7 @@ def materialize(fixture: Path, into: Path) -> Path:
     spec = json.loads(spec_path.read_text())
     target = into / fixture.name
     shutil.copytree(fixture.parent / spec["base"], target,
-                    ignore=shutil.ignore_patterns("expected.json", "__pycache__"))
+                    ignore=shutil.ignore_patterns("expected.json", "args.txt", "__pycache__"))
     for name, edits in spec["edits"].items():
         path = target / name
         text = path.read_text()

@@ -1,6 +1,7 @@
 """The command line as graders script it: exit statuses, discovery, --json, --junit, seeds, reruns."""
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -153,3 +154,25 @@ def test_bonus_web_view_is_skipped_unless_asked_and_can_fail(tmp_path):
     code, document, _ = check("jsonl", fixture, tmp_path, "--test", "jsonl/server/JS12-web-view", "--bonus",
                               "--timeout-scale", "0.4")
     assert code == 1 and document["tests"][0]["failed_requirements"] == ["JS12"]
+
+
+def test_server_cmd_without_port_uses_the_default_port_one_test_at_a_time(tmp_path):
+    """A --server-cmd with no {port}: the server takes jsonl's default port 5555 and the server
+    tests share one worker, so no two such servers race for it; a taken port is a clear error."""
+    server_cmd = ["--role", "server", "--server-cmd", "{python} server.py", "-k", "arrival or echo or history"]
+    code, document, output = check("jsonl", ROOT / "reference" / "jsonl", tmp_path, *server_cmd, "-n", "2")
+    assert code == 0 and document["summary"]["passed"] >= 3, output
+    assert "default port 5555" in output
+    with socket.create_server(("127.0.0.1", 5555)):
+        code, document, output = check("jsonl", ROOT / "reference" / "jsonl", tmp_path, *server_cmd)
+    assert code == 2 and "port 5555 is already taken" in output
+    assert "Traceback" not in output
+
+
+def test_the_naming_test_can_fail(tmp_path):
+    """JS2 (clients named ip:port) fails every server test when broken, so no fixture shows it: here."""
+    shutil.copytree(FIXTURES / "jsonl" / "threaded", tmp_path / "sub")
+    server = tmp_path / "sub" / "server.py"
+    server.write_text(server.read_text().replace('name = f"{ip}:{port}"', 'name = f"guest{port}"'))
+    code, document, _ = check("jsonl", tmp_path / "sub", tmp_path, "--test", "jsonl/server/JS2-arrival-notice")
+    assert code == 1 and document["tests"][0]["failed_requirements"] == ["JS2"]

@@ -3,6 +3,7 @@ a submission's programs live."""
 from conformance.harness.candidate import Layout
 
 ROLES = ("client", "server")   # students write the client; the server suite checks the given server
+DEFAULT_PORT = 5378   # where a server whose command has no {port} listens
 
 CLIENT_LAYOUTS = [
     Layout("client.py", "{python} client.py --address {host} --port {port}"),

@@ -6,6 +6,7 @@ whole) and resource limits (so a runaway one cannot take the grader's machine wi
 from __future__ import annotations
 
 import os
+import random
 import resource
 import shlex
 import signal
@@ -56,6 +57,11 @@ class Program:
             return [part.format(**values) for part in shlex.split(self.template)]
         except (KeyError, IndexError, ValueError) as exc:
             raise HarnessError(f"bad command template {self.template!r}: {exc}") from None
+
+    @property
+    def takes_port(self) -> bool:
+        """False for a command without {port}: the program listens on its default port."""
+        return "{port}" in self.template
 
     def argv_with(self, *args: str, **values) -> list[str]:
         """The command without its address arguments, then `args` (e.g. --help): the template is cut
@@ -112,7 +118,25 @@ def environment(inject: tuple[str, ...] = (), extra: dict | None = None) -> dict
     return env
 
 
+_ports = random.SystemRandom()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing is bound to, chosen below the kernel's ephemeral range: the harness's own
+    outgoing connections take ports from that range, and one of them could take the port between
+    this choice and the candidate's bind()."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(50):
+        port = _ports.randrange(10000, max(low, 10001))
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))   # free on every address, as a server binding 0.0.0.0 needs
+            except OSError:
+                continue
+        return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -152,6 +176,26 @@ def wait_listening(host: str, port: int, timeout: float, proc: subprocess.Popen 
     return False
 
 
+def group_memory(pgid: int) -> tuple[int, int]:
+    """(resident KiB, peak resident KiB) summed over the live processes of a process group, from
+    /proc: how much memory a candidate holds, forks included. (0, 0) where /proc cannot tell."""
+    rss = hwm = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:     # field 5 of stat: the process group
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss += int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm += int(line.split()[1])
+    return rss, hwm
+
+
 class Background:
     """A server process in its own group; its output goes to a file, read back for reports."""
 
@@ -165,6 +209,8 @@ class Background:
             transcript.note("start: " + " ".join(argv))
 
     def output(self, limit: int = 4000) -> str:
+        if self.log.closed:
+            return self.final_output[-limit:]
         self.log.seek(0)
         data = self.log.read()
         return data[-limit:].decode("utf-8", "replace")
@@ -186,4 +232,6 @@ class Background:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.final_output = self.output(limit=16000)
+            self.log.close()

@@ -6,6 +6,7 @@ candidate's framing is exercised (TCP_NODELAY plus a short gap makes pieces trav
 from __future__ import annotations
 
 import random
+import select
 import socket
 import threading
 import time
@@ -118,6 +119,20 @@ class WirePeer:
             self.consumed = end + 1
             return line
 
+    def read_exact(self, n: int, timeout: float | None = None, what: str = "more bytes") -> bytes:
+        """The next n bytes (binary protocols); a CheckFailure if they do not all come in time."""
+        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        self._wait(lambda: len(self.received) - self.consumed >= n or self.eof, timeout)
+        with self._cond:
+            if len(self.received) - self.consumed < n:
+                pending = bytes(self.received[self.consumed:])
+                why = "the connection was closed" if self.eof else f"not within {timeout:.1f}s"
+                raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but {why}.",
+                                   expected=f"{n} bytes", actual=pending if pending else "[nothing]")
+            data = bytes(self.received[self.consumed:self.consumed + n])
+            self.consumed += n
+            return data
+
     def expect_line(self, expected: bytes, timeout: float | None = None, crlf_ok: bool = True) -> None:
         """The next line on the wire must be exactly `expected` (which ends in `\\n`)."""
         line = self.read_line(timeout, what=repr(expected))
@@ -159,6 +174,23 @@ class WirePeer:
         except OSError as exc:
             raise CheckFailure(f"Could not send to the candidate on {self.label}: {exc}. "
                                "Did it close the connection or stop reading?") from None
+
+    def send_within(self, data: bytes, timeout: float) -> bool:
+        """Send data unless the candidate stops taking it for `timeout` seconds: True if all went."""
+        self.transcript.add(f"{self.label}>", data)
+        view = memoryview(data)
+        while view:
+            if not select.select([], [self.sock], [], timeout)[1]:
+                self.transcript.note(f"{self.label}: the candidate stopped reading; {len(view)} bytes unsent")
+                return False
+            try:
+                view = view[self.sock.send(view, socket.MSG_DONTWAIT):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise CheckFailure(f"Could not send to the candidate on {self.label}: {exc}. "
+                                   "Did it close the connection?") from None
+        return True
 
     def close(self) -> None:
         self.transcript.add(f"{self.label}>", "[close]")

@@ -56,17 +56,18 @@ class Results:
         return counts
 
     def by_requirement(self) -> dict[str, str]:
-        """Each requirement ID's verdict: failed if any of its tests failed on it."""
+        """Each requirement ID's verdict: failed if any of its tests failed on it, else error if a
+        test of it could not be run, else passed if one passed, else skipped."""
+        rank = {"failed": 3, "error": 2, "passed": 1, "skipped": 0}
         verdicts: dict[str, str] = {}
         for record in self.records.values():
-            for req in record.requirements:
-                failed = record.outcome in ("failed", "error") and req in record.failed_requirements
-                if failed:
-                    verdicts[req] = "failed"
-                elif record.outcome == "passed":
-                    verdicts.setdefault(req, "passed")
-                else:
-                    verdicts.setdefault(req, record.outcome)
+            named = record.failed_requirements if record.outcome in ("failed", "error") else []
+            for req in dict.fromkeys([*record.requirements, *named]):   # a post-check may name another ID
+                verdict = record.outcome
+                if verdict in ("failed", "error") and req not in record.failed_requirements:
+                    verdict = "passed"   # it failed on another of its IDs
+                if rank[verdict] > rank.get(verdicts.get(req), -1):
+                    verdicts[req] = verdict
         return verdicts
 
     def document(self) -> dict:

@@ -2,6 +2,7 @@
 from conformance.harness.candidate import Layout
 
 ROLES = ("client", "server")
+DEFAULT_PORT = 5555   # where a server whose command has no {port} listens
 
 CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py {host} {port}")]
 SERVER_LAYOUTS = [Layout("server.py", "{python} server.py --port {port}")]

@@ -42,11 +42,16 @@ def read_json(wire: WirePeer, what: str = "a JSON line") -> dict:
 
 
 def expect_json(wire: WirePeer, expected: dict, what: str = "") -> dict:
-    obj = read_json(wire, what or json.dumps(expected, ensure_ascii=False))
+    return same_json(read_json(wire, what or json.dumps(expected, ensure_ascii=False)), expected, wire, what)
+
+
+def same_json(obj: dict, expected: dict, wire: WirePeer, what: str = "", requirement: str | None = None) -> dict:
+    """obj, if it equals expected; else a CheckFailure (about `requirement`, where the framing was
+    right and only the content is wrong)."""
     if obj != expected:
         raise CheckFailure(f"Wrong message on {wire.label}{what and ' (' + what + ')'}.",
                            expected=json.dumps(expected, ensure_ascii=False),
-                           actual=json.dumps(obj, ensure_ascii=False))
+                           actual=json.dumps(obj, ensure_ascii=False), requirement=requirement)
     return obj
 
 

@@ -1,12 +1,14 @@
 """jsonl client suite, JC1–JC12: the scripted peer plays the server; live tests use a real one."""
 from __future__ import annotations
 
+import re
 
 import pytest
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
+from conformance.harness.terminal import line_matches
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, chat, encode, expect_json
 
@@ -126,9 +128,9 @@ def test_partial_send(launch, scripted, rng):
     wire = scripted.accept()
     line = f"{steps.text(rng, 8)} {CZECH}"
     client.type(line)
-    expect_json(wire, {"type": "message", "data": line})
+    steps.same_json(steps.read_json(wire), {"type": "message", "data": line}, wire, requirement="JC2")
     client.type("/users")
-    expect_json(wire, {"type": "users", "data": ""})
+    steps.same_json(steps.read_json(wire), {"type": "users", "data": ""}, wire, requirement="JC5")
 
 
 @requirement("JC3", "JC6", name="live-setname")
@@ -138,8 +140,13 @@ def test_live_setname(launch, live_server, rng):
     new, message = steps.name(rng), steps.text(rng)
     client.type(f"/setname {new}")
     client.type(message)
-    with about("JC6"):
-        client.expect_line(f"{new}: {message}", timeout=settings.wait(settings.STARTUP))
+    with about("JC6"):   # the message comes back and is printed as SOURCE: MESSAGE ...
+        client.expect_match(re.escape(f": {message}") + "$", f"a line ending in ': {message}'",
+                            timeout=settings.wait(settings.STARTUP))
+    if not any(line_matches(line, f"{new}: {message}") for line in client.all_lines()):
+        raise CheckFailure("The server did not take the new name: the client's /setname did not reach it "
+                           "as a set-name request.", expected=f"{new}: {message}",
+                           actual="\n".join(client.all_lines()[-5:]), requirement="JC3")   # ... under the new name
 
 
 
@@ -147,4 +154,4 @@ def test_live_setname(launch, live_server, rng):
 def test_help(ctx, launch):
     """(SHOULD) --help prints usage."""
     client = launch("client", argv=ctx.programs["client"].argv_with("--help"))
-    client.expect_match(r"(?i)usage", "a usage text", timeout=settings.wait(settings.STARTUP))
+    client.expect_match(r"(?i)\busage\b", "a usage text", timeout=settings.wait(settings.STARTUP))
