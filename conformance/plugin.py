@@ -1,12 +1,14 @@
 """The pytest side of chatconform: options, the run context, the requirement marker, reports."""
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import random
 import shlex
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from .harness import settings
 from .harness.candidate import (Background, HarnessError, Program, apply_limits, environment, find_program,
                                 free_port, listening)
 from .harness.failure import CheckFailure
+from .harness.gui import GuiApp, Probe, VirtualScreen, screenshot_dir
 from .harness.peer import RawClients, ScriptedServer
 from .harness.terminal import Terminal
 from .harness.results import Results
@@ -260,7 +263,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 # --- reports ------------------------------------------------------------------------------
 
-def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str) -> str:
+def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str, notes: list) -> str:
     stable, _, ids = item.chatconform_id
     spec = item.config.chatconform.spec.REQUIREMENTS
     about = [exc.requirement] if exc.requirement else ids
@@ -269,7 +272,7 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
         level, sentence = spec[req]
         out.append(f"  {req} ({level}): {sentence}")
     out += ["", exc.describe(), ""]
-    out += exited_notes(item)
+    out += notes
     if transcript is not None:
         out += ["Transcript (seconds since the test started):", LEGEND, transcript.render(), ""]
     out += ["Rerun just this test:", f"  {rerun}"]
@@ -302,8 +305,9 @@ def pytest_runtest_makereport(item, call):
         if isinstance(exc, CheckFailure):
             info["check_failure"] = True
             info["failed_requirements"] = [exc.requirement] if exc.requirement else ids
-            info["message"] = "\n".join([exc.describe(), ""] + exited_notes(item)).strip()
-            report.longrepr = failure_text(item, exc, transcript, rerun)
+            notes = exited_notes(item) + gui_notes(item)
+            info["message"] = "\n".join([exc.describe(), ""] + notes).strip()
+            report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         else:
             info["message"] = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, HarnessError):   # the harness or the machine, not the candidate: no traceback
@@ -366,9 +370,10 @@ def launch(ctx, transcript, request):
     """Start a program of the submission on a terminal; everything started is killed afterwards."""
     started: list[Terminal] = []
 
-    def start(role: str = "client", inject: tuple = (), argv: list | None = None, **values) -> Terminal:
+    def start(role: str = "client", inject: tuple = (), argv: list | None = None, env: dict | None = None,
+              **values) -> Terminal:
         program = ctx.programs[role]
-        term = Terminal(argv or program.argv(**values), str(program.cwd), environment(inject), transcript,
+        term = Terminal(argv or program.argv(**values), str(program.cwd), environment(inject, env), transcript,
                         preexec=apply_limits)
         started.append(term)
         return term
@@ -378,6 +383,53 @@ def launch(ctx, transcript, request):
     yield start
     for term in started:
         term.kill()
+
+
+@pytest.fixture(scope="session")
+def virtual_screen(pytestconfig):
+    """The X server GUI candidates draw on: a session-wide Xvfb (None where it cannot run)."""
+    why = VirtualScreen.missing()
+    if why:
+        pytestconfig.chatconform_gui_missing = why
+        yield None
+        return
+    screen = VirtualScreen()
+    screen.start()
+    yield screen
+    screen.stop()
+
+
+@pytest.fixture
+def launch_gui(launch, virtual_screen, transcript, request, pytestconfig):
+    """Start a GUI program of the submission with the GUI probe inside it: launch_gui(role, **values)."""
+    if virtual_screen is None:
+        pytest.skip(f"GUI test not run: {pytestconfig.chatconform_gui_missing}")
+    apps: list[GuiApp] = []
+
+    def start(role: str = "client", **values) -> GuiApp:
+        path = tempfile.mktemp(prefix="chatconform-probe-", suffix=".sock")   # a Unix socket path: short
+        term = launch(role, inject=("gui_probe",), env={"DISPLAY": virtual_screen.display,
+                                                        "CHATCONFORM_PROBE_SOCKET": path}, **values)
+        app = GuiApp(term, Probe(path, transcript, term.alive), virtual_screen)
+        apps.append(app)
+        app.probe.connect(settings.wait(settings.STARTUP))
+        app.wait_shown(settings.wait(settings.STARTUP))
+        return app
+
+    request.node.chatconform_guis = apps
+    yield start
+    for app in apps:
+        app.probe.close()
+        with contextlib.suppress(OSError):
+            os.unlink(app.probe.path)
+
+
+def gui_notes(item) -> list:
+    """For a failed GUI test: each GUI's widget tree, its uncaught exceptions and a screenshot."""
+    notes = []
+    for n, app in enumerate(getattr(item, "chatconform_guis", []), 1):
+        notes += app.report(screenshot_dir() / f"{item.chatconform_id[0].replace('/', '_')}-{n}.png")
+    return notes
 
 
 class ServerProcess:

@@ -27,6 +27,19 @@ def check_args(fixture: Path) -> list:
     return shlex.split(path.read_text()) if path.exists() else []
 
 
+ROLE_OF_FILE = {"client.py": "client", "server.py": "server"}
+
+
+def role_args(fixture: Path) -> list:
+    """--role R for a mutation that edits only R's program: the other program is its base's, whose
+    own run already shows that it passes, so only the changed one needs checking."""
+    spec_path = fixture / "mutation.json"
+    if not spec_path.exists():
+        return []
+    roles = {ROLE_OF_FILE.get(name) for name in json.loads(spec_path.read_text())["edits"]}
+    return ["--role", roles.pop()] if len(roles) == 1 and None not in roles else []
+
+
 def failed_requirements(document: dict) -> list:
     return sorted({req for test in document["tests"] if test["outcome"] in ("failed", "error")
                    for req in test["failed_requirements"]})

@@ -176,3 +176,13 @@ def test_the_naming_test_can_fail(tmp_path):
     server.write_text(server.read_text().replace('name = f"{ip}:{port}"', 'name = f"guest{port}"'))
     code, document, _ = check("jsonl", tmp_path / "sub", tmp_path, "--test", "jsonl/server/JS2-arrival-notice")
     assert code == 1 and document["tests"][0]["failed_requirements"] == ["JS2"]
+
+
+def test_the_connect_test_can_fail(tmp_path):
+    """SC1 (connect to HOST PORT) fails every client test when broken, so no fixture shows it: here."""
+    shutil.copytree(FIXTURES / "sendto" / "threaded", tmp_path / "sub")
+    client = tmp_path / "sub" / "client.py"
+    client.write_text(client.read_text().replace("int(sys.argv[2])", "int(sys.argv[2]) + 1"))
+    code, document, _ = check("sendto", tmp_path / "sub", tmp_path, "--test", "sendto/client/SC1-connects",
+                              "--timeout-scale", "0.4")
+    assert code == 1 and document["tests"][0]["failed_requirements"] == ["SC1"]

@@ -3,18 +3,21 @@ import json
 
 import pytest
 
-from tests.selfcheck import ROOT, check, check_args, explain, failed_requirements, fixtures, materialize
+from tests.selfcheck import (ROOT, check, check_args, explain, failed_requirements, fixtures, materialize,
+                             role_args)
 
 # The reference server started with a known user limit, so the BUSY test runs too.
 REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4",
                               "--server-max-clients", "4"],
                     "jsonl": ["--server-cmd", "{python} server.py --port {port} --max-users 3",
-                              "--server-max-users", "3", "--bonus"]}
+                              "--server-max-users", "3", "--bonus"],
+                    "sendto": ["--server-cmd", "{python} server.py --port {port} --max-clients 30",
+                               "--server-max-clients", "30"]}
 
 
 # jsonl's suite moves tens of MB through Python servers (JS9, JS11); with two suites running at
 # once on a 2-core machine its waits get twice the time. (cnlab keeps 1: its RT5 bound is a verdict.)
-TIMEOUT_SCALE = {"cnlab": [], "jsonl": ["--timeout-scale", "2"]}
+TIMEOUT_SCALE = {"cnlab": [], "jsonl": ["--timeout-scale", "2"], "sendto": ["--timeout-scale", "2"]}
 
 pytestmark = pytest.mark.timeout(900)   # a whole suite run per test; the suite bounds each of its own tests
 
@@ -30,22 +33,23 @@ def test_reference_passes_every_test(protocol, tmp_path):
     assert {t["role"] for t in document["tests"]} == {"client", "server"}
 
 
-@pytest.mark.parametrize("fixture", fixtures("cnlab") + fixtures("jsonl"), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("fixture", [f for protocol in sorted(REFERENCE_SERVER) for f in fixtures(protocol)],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
     expected = sorted(json.loads((fixture / "expected.json").read_text()))
     protocol = fixture.parent.name
     code, document, output = check(protocol, materialize(fixture, tmp_path), tmp_path, *check_args(fixture),
-                                   *TIMEOUT_SCALE[protocol])
+                                   *role_args(fixture), *TIMEOUT_SCALE[protocol])
     assert document, output
     failed = failed_requirements(document)
     assert failed == expected, f"failed {failed}, manifest says {expected}\n{explain(document)}"
     assert code == (1 if expected else 0), output
 
 
-# IDs whose tests no fixture fails, with why: a broken RA1/RT1 (cnlab handshake) or SV1/JS2 (the
-# server's greeting, its naming) fails every test, SV5 needs a known limit, JS12 is a bonus; the
+# IDs whose tests no fixture fails, with why: a broken RA1/RT1 (cnlab handshake), SV1/JS2 (the
+# server's greeting, its naming) or SC1 (connecting) fails every test, SV5 needs a known limit, JS12 is a bonus; the
 # harness and CLI tests show that their tests fail (tests/test_harness.py, tests/test_cli.py).
-SHOWN_ELSEWHERE = {"cnlab": {"RA1", "RT1", "SV1", "SV5"}, "jsonl": {"JS2", "JS12"}}
+SHOWN_ELSEWHERE = {"cnlab": {"RA1", "RT1", "SV1", "SV5"}, "jsonl": {"JS2", "JS12"}, "sendto": {"SC1"}}
 
 
 @pytest.mark.parametrize("protocol", sorted(SHOWN_ELSEWHERE))

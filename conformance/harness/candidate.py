@@ -107,7 +107,7 @@ def environment(inject: tuple[str, ...] = (), extra: dict | None = None) -> dict
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env.update(TERM="dumb", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1",
                LANG="C.UTF-8", LC_ALL="C.UTF-8", COLUMNS="1000", LINES="50")
-    paths = [str(INJECT_DIR / name) for name in inject]
+    paths = [str(INJECT_DIR / name) for name in inject] + ([str(INJECT_DIR / "common")] if inject else [])
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     if paths:

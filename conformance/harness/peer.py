@@ -105,19 +105,22 @@ class WirePeer:
 
     def read_line(self, timeout: float | None = None, what: str = "a line") -> bytes:
         """The next line (with its `\\n`); a CheckFailure if none comes in time."""
+        return self.read_until(b"\n", timeout, what)
+
+    def read_until(self, end: bytes, timeout: float | None = None, what: str = "more bytes") -> bytes:
+        """The bytes up to and including the next `end`; a CheckFailure if it does not come in time."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        has_line = lambda: b"\n" in self.received[self.consumed:] or self.eof  # noqa: E731
-        self._wait(has_line, timeout)
+        self._wait(lambda: self.received.find(end, self.consumed) >= 0 or self.eof, timeout)
         with self._cond:
-            end = self.received.find(b"\n", self.consumed)
-            if end < 0:
+            at = self.received.find(end, self.consumed)
+            if at < 0:
                 pending = bytes(self.received[self.consumed:])
                 why = "the connection was closed" if self.eof else f"nothing complete within {timeout:.1f}s"
                 raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but {why}.",
                                    actual=pending if pending else None)
-            line = bytes(self.received[self.consumed:end + 1])
-            self.consumed = end + 1
-            return line
+            data = bytes(self.received[self.consumed:at + len(end)])
+            self.consumed = at + len(end)
+            return data
 
     def read_exact(self, n: int, timeout: float | None = None, what: str = "more bytes") -> bytes:
         """The next n bytes (binary protocols); a CheckFailure if they do not all come in time."""

@@ -137,12 +137,13 @@ class Terminal:
 
     def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        self._wait(lambda: self._find(matches, prompt) is not None or self.closed, timeout)
+        found = self._wait(lambda: self._find(matches, prompt) is not None or self.closed, timeout)
+        # the terminal closes a moment before the exit status can be read: wait for that too
+        exited = self.closed and self.wait_exit(settings.wait(settings.EXIT)) if found else False
         with self._cond:
             where = self._find(matches, prompt)
             if where is None:
-                state = f"the program exited ({self.exit_description()})" if self.closed and not self.alive() \
-                    else f"not within {timeout:.1f}s"
+                state = f"the program exited ({self.exit_description()})" if exited else f"not within {timeout:.1f}s"
                 raise CheckFailure(f"Expected the candidate to print a line{why}, but {state}.",
                                    expected=expected, actual=self.unread_text() or "[nothing printed]")
             if where == -1:   # matched the prompt: what follows on that line is new output

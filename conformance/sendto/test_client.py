@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conformance.harness import settings
-from conformance.harness.failure import CheckFailure
+from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
 from conformance.sendto import steps
 from conformance.sendto.steps import FAILURE, LIST_REQUEST, LOGOUT, MALFORMED, OK, delivery, expect_packet
@@ -93,10 +93,11 @@ def test_sendto_errors(client, wire, typed, error):
 def test_logout(client, wire):
     client.type("logout")
     expect_packet(wire, b"\x04\x00\x00\x00\x00", "the logout packet")
-    wire.send(OK)
-    client.expect_line("Success", prompt=True)
     client.type("list")
     expect_packet(wire, LIST_REQUEST, "list after logout (the connection must stay)")
+    wire.send(OK)
+    with about("SC7"):
+        client.expect_line("Success", prompt=True)
     client.type("login John")
     expect_packet(wire, b"\x01\x00\x00\x00\x05\x04John", "login after logout")
 
@@ -164,9 +165,9 @@ def test_sendto_printed(client, wire):
 def test_framing(client, wire, policy):
     big = policy == "64k"
     texts = [("x" * 65535) if big else f"first {CZECH}", f"{CZECH} second"]
-    wire.send(delivery("Bob", texts[0]), OK, delivery("\u017dofie", texts[1]),
+    wire.send(delivery("Bob", texts[0]), delivery("Al", "ok"), delivery("\u017dofie", texts[1]),
               policy="chops" if big else policy)
-    expected = ["Bob: " + texts[0], "Success", "\u017dofie: " + texts[1]]
+    expected = ["Bob: " + texts[0], "Al: ok", "\u017dofie: " + texts[1]]
     for line in expected:
         client.expect_line(line, prompt=True, timeout=settings.wait(settings.STARTUP))
     printed = [line.strip() for line in client.all_lines() if line.strip().endswith(tuple(expected))]
@@ -197,10 +198,13 @@ def test_live_sendto(launch, live_server, rng):
     host, port = live_server
     alice, bob = (launch("client", host=host, port=port) for _ in range(2))
     a_name, b_name = f"ann{rng.randrange(10**6)}", f"ben{rng.randrange(10**6)}"
-    for client, name in ((alice, a_name), (bob, b_name)):
-        client.type(f"login {name}")
-        client.expect_line("Success", prompt=True, timeout=settings.wait(settings.STARTUP),
-                           why=f" after login {name} on a real server")
-    alice.type(f"sendto {b_name} {CZECH}")
-    alice.expect_line("Success", prompt=True, why=" after sendto on a real server")
-    bob.expect_line(f"{a_name}: {CZECH}", prompt=True)
+    with about("SC2"):
+        for client, name in ((alice, a_name), (bob, b_name)):
+            client.type(f"login {name}")
+            client.expect_line("Success", prompt=True, timeout=settings.wait(settings.STARTUP),
+                               why=f" after login {name} on a real server")
+    with about("SC4"):
+        alice.type(f"sendto {b_name} {CZECH}")
+        alice.expect_line("Success", prompt=True, why=" after sendto on a real server")
+    with about("SC9"):
+        bob.expect_line(f"{a_name}: {CZECH}", prompt=True)

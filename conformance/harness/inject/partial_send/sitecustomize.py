@@ -6,7 +6,6 @@ Any sitecustomize the candidate's environment already had is imported afterwards
 """
 import os
 import socket
-import sys
 
 _MAX = max(1, int(os.environ.get("CHATCONFORM_SEND_MAX", "3")))
 _send = socket.socket.send
@@ -18,16 +17,6 @@ def _partial_send(self, data, *flags):
 
 socket.socket.send = _partial_send
 
-# honour the next sitecustomize on the path, if there is one
-_here = os.path.dirname(os.path.abspath(__file__))
-_self = sys.modules.pop("sitecustomize", None)
-_saved = sys.path[:]
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-try:
-    import sitecustomize  # noqa: F401
-except ImportError:
-    pass
-finally:
-    sys.path[:] = _saved
-    if _self is not None:
-        sys.modules["sitecustomize"] = _self  # the import system expects to find this module
+from chatconform_chain import import_next_sitecustomize  # noqa: E402  (inject/common is on the path too)
+
+import_next_sitecustomize(__file__)

@@ -1,0 +1,82 @@
+"""Steps the chat10 tests share: CHAT/1.0 messages built and read by the suite itself (never by the
+reference codec). Header names are compared without regard to case (the assignment leaves it open)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.harness.failure import CheckFailure
+from conformance.harness.peer import WirePeer
+
+CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
+
+
+def message(method: str, username: str | None = None, payload: bytes = b"", msg_len: int | None = None,
+            extra: str = "") -> bytes:
+    head = f"CHAT/1.0 {method}\r\n"
+    if username is not None:
+        head += f"Username: {username}\r\n"
+    if msg_len is not None:
+        head += f"Msg-len: {msg_len}\r\n"
+    return (head + extra + "\r\n").encode("utf-8") + payload
+
+
+def join(username: str) -> bytes:
+    return message("JOIN", username)
+
+
+def leave(username: str) -> bytes:
+    return message("LEAVE", username)
+
+
+def text(username: str, body: str) -> bytes:
+    payload = body.encode("utf-8")
+    return message("TEXT", username, payload, len(payload))
+
+
+@dataclass
+class Received:
+    method: str
+    headers: dict
+    payload: bytes
+    raw: bytes
+
+    @property
+    def username(self) -> str | None:
+        return self.headers.get("username")
+
+
+def read_message(wire: WirePeer, what: str = "a CHAT/1.0 message") -> Received:
+    head = wire.read_until(b"\r\n\r\n", what=what)
+    lines = head[:-4].decode("utf-8", "replace").split("\r\n")
+    start = lines[0].split(" ")
+    if len(start) != 2 or start[0] != "CHAT/1.0":
+        raise CheckFailure(f"A message on {wire.label} does not start with 'CHAT/1.0 METHOD'.", expected=what,
+                           actual=head)
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise CheckFailure(f"A header line on {wire.label} has no colon.", expected="Name: value",
+                               actual=line)
+        headers[name.strip().lower()] = value.strip()
+    length = headers.get("msg-len", "0")
+    if not length.isdigit():
+        raise CheckFailure(f"A Msg-len on {wire.label} is not a byte count.", actual=head)
+    payload = wire.read_exact(int(length), what=f"the {length}-byte payload of {start[1]}") if int(length) else b""
+    return Received(start[1], headers, payload, head + payload)
+
+
+def expect_message(wire: WirePeer, method: str, username: str, payload: bytes | None = None,
+                   what: str = "") -> Received:
+    """The next message must be METHOD from username (with exactly this payload and a Msg-len that
+    counts its bytes, for TEXT)."""
+    want = f"CHAT/1.0 {method}, Username: {username}" + (f", a {len(payload)}-byte payload" if payload else "")
+    got = read_message(wire, what or want)
+    if got.method != method or got.username != username:
+        raise CheckFailure(f"Wrong message on {wire.label}{what and ' (' + what + ')'}.", expected=want,
+                           actual=got.raw[:400])
+    if payload is not None and (got.payload != payload or got.headers.get("msg-len") != str(len(payload))):
+        raise CheckFailure(f"The payload or Msg-len of a {method} on {wire.label} is wrong.",
+                           expected=f"Msg-len: {len(payload)} and the payload {payload[:200]!r}",
+                           actual=got.raw[:400])
+    return got

@@ -1,0 +1,172 @@
+"""chat10 GUI client suite, CC1–CC10: the scripted peer plays the server, the GUI probe plays the user
+(it finds the message input, the send button and the chat display in whatever layout the client has)."""
+from __future__ import annotations
+
+import pytest
+
+from conformance.harness import settings
+from conformance.harness.failure import CheckFailure, about
+from conformance.harness.peer import POLICIES
+from conformance.chat10 import steps
+from conformance.chat10.steps import CZECH, expect_message, join, leave, message, text
+
+requirement = pytest.mark.requirement
+NAME = "alice"
+
+
+@pytest.fixture
+def gui(launch_gui, scripted):
+    return launch_gui("client", host=scripted.host, port=scripted.port, username=NAME)
+
+
+@pytest.fixture
+def wire(gui, scripted):
+    """The client's connection, past its JOIN."""
+    wire = scripted.accept(why=" at start (client.py --target HOST --port P connects at once)")
+    with about("CC2"):
+        expect_message(wire, "JOIN", NAME, what="the JOIN sent on start")
+    return wire
+
+
+@requirement("CC1", name="help-version")
+def test_help_and_version(ctx, launch):
+    program = ctx.programs["client"]
+    launch("client", argv=program.argv_with("--help")).expect_match(
+        r"(?i)\busage\b", "a usage text", timeout=settings.wait(settings.STARTUP))
+    launch("client", argv=program.argv_with("--version")).expect_match(
+        r"\d+\.\d+", "a version number (e.g. client.py 1.0)", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CC1", name="username-required")
+def test_username_required(ctx, launch, scripted):
+    argv = ctx.programs["client"].argv_with("--target", scripted.host, "--port", str(scripted.port))
+    client = launch("client", argv=argv)
+    client.expect_match(r"(?i)\busage\b", "a usage error naming --username", timeout=settings.wait(settings.STARTUP))
+    client.expect_exit(why=" without --username")
+    if client.child.exitstatus != 2:
+        raise CheckFailure("Without --username the client must stop with a usage error (argparse: exit status 2).",
+                           expected="exit status 2", actual=client.exit_description())
+
+
+@requirement("CC2", name="join")
+def test_join(gui, scripted):
+    wire = scripted.accept(why=" at start")
+    expect_message(wire, "JOIN", NAME, what="the JOIN sent on start")
+
+
+@pytest.mark.parametrize("body", ["Hello there", CZECH, "x" * 5000], ids=["ascii", "czech", "5000-characters"])
+@requirement("CC3", name="text")
+def test_text(gui, wire, body):
+    gui.send(body, paste=len(body) > 100)
+    expect_message(wire, "TEXT", NAME, body.encode("utf-8"), what=f"the TEXT for {body[:30]!r} (Msg-len in bytes)")
+
+
+@requirement("CC4", name="own-message-shown")
+def test_own_message_shown(gui, wire):
+    gui.send(f"my own {CZECH}")
+    gui.wait_display(lambda t: f"my own {CZECH}" in t, f"the user's own message 'my own {CZECH}'")
+
+
+@requirement("CC5", name="incoming-text")
+def test_incoming_text(gui, wire):
+    wire.send(text("bob", "Hi Alice, how are you?"))
+    gui.wait_display(lambda t: any("bob" in line and "Hi Alice, how are you?" in line for line in t.splitlines()),
+                     "a line with 'bob' and 'Hi Alice, how are you?'", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CC6", name="join-leave-shown")
+def test_join_leave_shown(gui, wire):
+    before = gui.display_text().count("carol")
+    wire.send(join("carol"))
+    gui.wait_display(lambda t: t.count("carol") > before, "a line about carol joining")
+    joined = gui.display_text().count("carol")
+    wire.send(leave("carol"))
+    gui.wait_display(lambda t: t.count("carol") > joined, "a line about carol leaving")
+
+
+@requirement("CC7", name="server-not-reading")
+def test_server_not_reading(gui, wire):
+    """The server stops reading: the client's sends pile up, but the GUI must stay responsive."""
+    wire.pause_reading()
+    big = "z" * 60_000
+    for _ in range(80):        # 4.8 MB: far past the socket buffers
+        gui.send(big, paste=True)
+    entry = gui.need("message input", gui.widgets().input())
+    gui.probe.call("type", id=entry["id"], text="still typing")
+    if "still typing" not in gui.probe.call("read", id=entry["id"])["text"]:
+        raise CheckFailure("Typing did not work while the server was not reading.")
+    wire.send(text("bob", "news while you wait"))
+    gui.wait_display(lambda t: "news while you wait" in t, "bob's message, received while the client's "
+                     "own sends are stuck", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CC7", name="server-silent")
+def test_server_silent(gui, wire):
+    """Nothing comes from the server: the window answers and typing works."""
+    gui.send("anyone here?")
+    expect_message(wire, "TEXT", NAME, b"anyone here?")
+    gui.probe.call("ping")
+    entry = gui.need("message input", gui.widgets().input())
+    gui.probe.call("type", id=entry["id"], text="typing on")
+    if "typing on" not in gui.probe.call("read", id=entry["id"])["text"]:
+        raise CheckFailure("Typing did not work while the server was silent.")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@requirement("CC8", name="framing")
+def test_framing(gui, wire, policy):
+    bodies = [f"one {CZECH}", "two\r\n\r\nthree"]
+    wire.send(*[text("bob", b) for b in bodies], policy=policy)
+    for body in bodies:
+        first_line = body.split("\r\n")[0]
+        gui.wait_display(lambda t, f=first_line: f in t, f"bob's message {body!r}",
+                         timeout=settings.wait(settings.STARTUP))
+    shown = gui.display_text()
+    if shown.count(f"one {CZECH}") != 1 or shown.count("three") != 1:
+        raise CheckFailure(f"Messages delivered as {policy!r} were shown more than once or in pieces.",
+                           expected=[repr(b) for b in bodies], actual=shown[-600:])
+
+
+INVALID = {"no-payload": message("TEXT", "bob", b"", 0), "no-msg-len": message("TEXT", "bob"),
+           "no-username": message("TEXT", None, b"ghost", 5)}
+
+
+@pytest.mark.parametrize("bad", INVALID)
+@requirement("CC8", name="invalid-ignored")
+def test_invalid_ignored(gui, wire, bad):
+    wire.send(INVALID[bad], text("bob", "after the invalid one"))
+    gui.wait_display(lambda t: "after the invalid one" in t, "the valid message after an invalid TEXT",
+                     timeout=settings.wait(settings.STARTUP))
+    if "ghost" in gui.display_text():
+        raise CheckFailure("A TEXT without Username was displayed; it must be ignored.",
+                           actual=gui.display_text()[-300:])
+
+
+@requirement("CC9", name="send-again")
+def test_send_again(gui, wire):
+    gui.send("first one")
+    gui.send("second one")
+    expect_message(wire, "TEXT", NAME, b"first one")
+    expect_message(wire, "TEXT", NAME, b"second one", what="the second message, sent right after the first")
+    gui.wait_display(lambda t: "first one" in t and "second one" in t, "both messages")
+
+
+@requirement("CC10", name="close-sends-leave")
+def test_close_sends_leave(gui, wire):
+    gui.close_window()
+    expect_message(wire, "LEAVE", NAME, what="the LEAVE sent when the window is closed")
+    gui.term.expect_exit(why=" after its window was closed")
+
+
+@requirement("CC3", "CC5", name="live")
+def test_live(launch_gui, live_server):
+    host, port = live_server
+    alice = launch_gui("client", host=host, port=port, username="alice")
+    bob = launch_gui("client", host=host, port=port, username="bob")
+    bob.wait_display(lambda t: True, "anything")      # bob is up; alice's JOIN may or may not be shown
+    with about("CC6"):
+        alice.wait_display(lambda t: "bob" in t, "bob's JOIN", timeout=settings.wait(settings.STARTUP))
+    alice.send(CZECH)
+    with about("CC5"):
+        bob.wait_display(lambda t: any("alice" in ln and CZECH in ln for ln in t.splitlines()),
+                         f"alice's message {CZECH!r}", timeout=settings.wait(settings.STARTUP))

@@ -1,0 +1,199 @@
+"""chat10 server suite, CS1–CS9, with raw clients and a fresh server per test. "Never back to the
+sender" and "not forwarded" are proved with a barrier: a later message must be the next one seen."""
+from __future__ import annotations
+
+import pytest
+
+from conformance.harness import settings
+from conformance.harness.candidate import group_memory
+from conformance.harness.failure import CheckFailure, about
+from conformance.harness.peer import POLICIES
+from conformance.chat10.steps import CZECH, expect_message, join, leave, message, read_message, text
+
+requirement = pytest.mark.requirement
+
+
+@pytest.fixture
+def clients(raw, server_under_test):
+    return raw(server_under_test)
+
+
+def room(clients, *names: str) -> list:
+    """Connected raw clients that have all JOINed, settled by a barrier. A client may also see the
+    JOINs of those before it (they were forwarded after it connected): those are skipped, nothing else.
+    A failure here is a JOIN forwarded wrongly: CS2, whatever the test."""
+    with about("CS2"):
+        return _room(clients, names)
+
+
+def _room(clients, names) -> list:
+    wires = []
+    for i, name in enumerate(names):
+        wire = clients.connect()
+        wire.send(join(name))
+        for j, other in enumerate(wires):
+            expect_skipping(other, names[:j], "JOIN", name, what=f"the JOIN of {name}")
+        wires.append(wire)
+    if len(wires) > 1:
+        body = b"settled"
+        wires[0].send(text(names[0], body.decode()))
+        for j, other in enumerate(wires[1:], 1):
+            expect_skipping(other, names[:j], "TEXT", names[0], body, what="the TEXT that settles the room")
+    return wires
+
+
+def expect_skipping(wire, earlier: tuple, method: str, username: str, payload: bytes | None = None, what=""):
+    while True:
+        got = read_message(wire, what)
+        if not (got.method == "JOIN" and got.username in earlier):
+            break
+    if got.method != method or got.username != username or (payload is not None and got.payload != payload):
+        raise CheckFailure(f"Wrong message on {wire.label} ({what}).",
+                           expected=f"CHAT/1.0 {method}, Username: {username}", actual=got.raw[:400])
+
+
+def barrier(sender, sender_name: str, receivers: list, why: str) -> None:
+    """A TEXT from sender that each receiver must get next: nothing else came before it."""
+    body = f"barrier from {sender_name}".encode()
+    sender.send(text(sender_name, body.decode()))
+    for wire in receivers:
+        expect_message(wire, "TEXT", sender_name, body, what=f"the next message ({why})")
+
+
+@requirement("CS1", name="help-version")
+def test_help_and_version(ctx, launch):
+    if ctx.server:
+        pytest.skip("--server: the server was started by someone else")
+    program = ctx.programs["server"]
+    launch("server", argv=program.argv_with("--help")).expect_match(
+        r"(?i)\busage\b", "a usage text", timeout=settings.wait(settings.STARTUP))
+    launch("server", argv=program.argv_with("--version")).expect_match(
+        r"\d+\.\d+", "a version number (e.g. server.py 1.0)", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CS1", name="port")
+def test_port(clients):
+    clients.connect()
+
+
+@requirement("CS2", name="join")
+def test_join_to_others_only(clients):
+    a, b, c = room(clients, "ann", "ben", "cid")   # each JOIN reached everyone before it ...
+    barrier(a, "ann", [b, c], "a client's own JOIN must not come back to it")   # ... and nobody else
+
+
+@requirement("CS3", name="text")
+def test_text(clients):
+    a, b, c = room(clients, "ann", "ben", "cid")
+    a.send(b"CHAT/1.0 TEXT\r\nUsername: ann\r\nMsg-len: 22\r\n\r\nMy first chat message!")
+    for wire in (b, c):
+        expect_message(wire, "TEXT", "ann", b"My first chat message!")
+    barrier(b, "ben", [a], "ann's own TEXT must not come back to it")
+
+
+@pytest.mark.parametrize("body", [f"{CZECH}", "two\r\n\r\nparts", "CHAT/1.0 JOIN\r\nUsername: x\r\n\r\n"],
+                         ids=["czech", "blank-line-inside", "message-inside"])
+@requirement("CS3", name="payloads")
+def test_payloads(clients, body):
+    a, b = room(clients, "ann", "ben")
+    a.send(text("ann", body))
+    expect_message(b, "TEXT", "ann", body.encode("utf-8"))
+    barrier(a, "ann", [b], "the payload must not be read as another message")
+
+
+@requirement("CS4", name="leave")
+def test_leave(clients):
+    a, b, c = room(clients, "ann", "ben", "cid")
+    a.send(leave("ann"))
+    for wire in (b, c):
+        expect_message(wire, "LEAVE", "ann")
+
+
+INVALID = {
+    "no-username": message("TEXT", None, b"hello", 5),
+    "no-msg-len": message("TEXT", "ann") + b"",
+    "zero-length": message("TEXT", "ann", b"", 0),
+}
+
+
+@pytest.mark.parametrize("bad", INVALID)
+@requirement("CS5", name="invalid-text")
+def test_invalid_text_not_forwarded(clients, bad):
+    a, b = room(clients, "ann", "ben")
+    a.send(INVALID[bad])
+    barrier(a, "ann", [b], f"a TEXT with {bad} must not be forwarded")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@requirement("CS6", name="pipelining")
+def test_pipelining(clients, policy):
+    a, b = room(clients, "ann", "ben")
+    messages = [text("ann", f"first {CZECH}"), text("ann", "second\r\n\r\nwith a blank line"), leave("ann")]
+    a.send(*messages, policy=policy)
+    expect_message(b, "TEXT", "ann", f"first {CZECH}".encode())
+    expect_message(b, "TEXT", "ann", b"second\r\n\r\nwith a blank line")
+    expect_message(b, "LEAVE", "ann")
+
+
+@requirement("CS7", name="slow-sender")
+def test_slow_sender(clients):
+    """ann's 1 MiB TEXT trickles in; ben's short TEXT must reach cid before ann's is complete."""
+    a, b, c, silent = room(clients, "ann", "ben", "cid", "dan")
+    size = 1024 * 1024
+    a.send_raw(f"CHAT/1.0 TEXT\r\nUsername: ann\r\nMsg-len: {size}\r\n\r\n".encode() + b"x" * 1024)
+    b.send(text("ben", "not delayed"))
+    expect_message(c, "TEXT", "ben", b"not delayed", what="ben's TEXT, while ann's 1 MiB TEXT is unfinished "
+                   "and dan is silent")
+    a.send_raw(b"x" * (size - 1024))
+    expect_message(c, "TEXT", "ann", b"x" * size, what="ann's 1 MiB TEXT, once complete")
+
+
+@requirement("CS8", name="vanish")
+def test_vanish_without_leave(clients):
+    a, b = room(clients, "ann", "ben")
+    a.close()
+    expect_message(b, "LEAVE", "ann", what="a LEAVE for ann, whose connection closed without one")
+
+
+BAD_INPUT = {
+    "garbage": b"\x00\xff hello there \r\n\r\n",
+    "no-version": b"TEXT\r\nUsername: x\r\nMsg-len: 2\r\n\r\nhi",
+    "absurd-msg-len": b"CHAT/1.0 TEXT\r\nUsername: x\r\nMsg-len: 99999999999999999999\r\n\r\nhi",
+}
+
+
+@pytest.mark.parametrize("bad", BAD_INPUT)
+@requirement("CS9", name="bad-input")
+def test_bad_input(clients, raw, server_under_test, bad):
+    a, b = room(clients, "ann", "ben")
+    rogue = clients.connect()
+    rogue.send_raw(BAD_INPUT[bad])
+    barrier(a, "ann", [b], f"the others are still served after {bad} from another client")
+    more = raw(server_under_test)
+    late = more.connect()
+    late.send(join("eve"))
+    expect_message(b, "JOIN", "eve", what="a new client is still served")
+
+
+@requirement("CS9", name="endless-header")
+def test_endless_header(clients, request, transcript):
+    """16 MiB of header without an end: the others are still served and the memory stays bounded."""
+    a, b = room(clients, "ann", "ben")
+    pgid = getattr(request.node, "chatconform_server_pgid", None)
+    before = group_memory(pgid) if pgid else None
+    rogue = clients.connect()
+    rogue.send_raw(b"CHAT/1.0 TEXT\r\nUsername: x\r\nX-Pad: ")
+    for _ in range(16):
+        try:
+            if not rogue.send_within(b"y" * (1024 * 1024), settings.wait(settings.EVENT)):
+                break
+        except CheckFailure:
+            break    # it closed the connection: fine
+    barrier(a, "ann", [b], "the others are still served after an endless header")
+    if before:
+        _, peak = group_memory(pgid)
+        grown = (peak - before[0]) / 1024
+        transcript.note(f"server memory: {before[0] / 1024:.1f} MiB before, peak {peak / 1024:.1f} MiB")
+        if grown >= 16:
+            raise CheckFailure("The server's memory grew by the whole endless header: it keeps unbounded headers.",
+                               expected="less than 16 MiB of growth", actual=f"+{grown:.1f} MiB")

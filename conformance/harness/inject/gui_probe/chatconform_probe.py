@@ -1,0 +1,129 @@
+"""The GUI probe's toolkit-independent half, running inside the candidate's process.
+
+It serves a control socket (JSON lines over the Unix socket named by CHATCONFORM_PROBE_SOCKET). A
+reader thread per connection answers `ping` and `exceptions` at once, off the GUI thread, so a
+frozen GUI can be told from a dead process; every other command is queued for the toolkit adapter,
+which runs it on the GUI thread (Tk: an `after` loop; Qt: a QTimer) and writes the answer back.
+It also records the candidate's uncaught exceptions, in any thread.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+import traceback
+
+_requests: queue.Queue = queue.Queue()
+_exceptions: list = []
+_state = {"adapter": None, "last_pump": None, "started": False}
+
+
+def record_exception(kind, value, tb, where: str) -> None:
+    text = "".join(traceback.format_exception(kind, value, tb))
+    _exceptions.append({"where": where, "type": getattr(kind, "__name__", str(kind)), "traceback": text[-6000:]})
+
+
+def _hook_exceptions() -> None:
+    previous_sys, previous_thread = sys.excepthook, threading.excepthook
+
+    def sys_hook(kind, value, tb):
+        record_exception(kind, value, tb, "main thread")
+        previous_sys(kind, value, tb)
+
+    def thread_hook(args):
+        if args.exc_type is not SystemExit:
+            name = args.thread.name if args.thread is not None else "?"
+            record_exception(args.exc_type, args.exc_value, args.exc_traceback, f"thread {name}")
+        previous_thread(args)
+
+    sys.excepthook, threading.excepthook = sys_hook, thread_hook
+
+
+def _send(conn: socket.socket, lock: threading.Lock, answer: dict) -> None:
+    data = (json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8")
+    with lock:
+        try:
+            conn.sendall(data)
+        except OSError:
+            pass
+
+
+def _serve_connection(conn: socket.socket) -> None:
+    lock, buffer = threading.Lock(), b""
+    while True:
+        try:
+            data = conn.recv(65536)
+        except OSError:
+            return
+        if not data:
+            return
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            try:
+                request = json.loads(line)
+            except ValueError:
+                _send(conn, lock, {"ok": False, "error": "not JSON"})
+                continue
+            command = request.get("cmd")
+            if command == "ping":
+                last = _state["last_pump"]
+                _send(conn, lock, {"id": request.get("id"), "ok": True, "pid": os.getpid(),
+                                   "adapter": _state["adapter"] and _state["adapter"].name,
+                                   "gui_idle_s": None if last is None else round(time.monotonic() - last, 3)})
+            elif command == "exceptions":
+                _send(conn, lock, {"id": request.get("id"), "ok": True, "exceptions": list(_exceptions)})
+            else:
+                _requests.put((request, lambda answer, c=conn, lk=lock: _send(c, lk, answer)))
+
+
+def _listen(path: str) -> None:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    server.bind(path + ".tmp")
+    server.listen(8)
+    os.rename(path + ".tmp", path)    # the harness sees the socket only once it accepts
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=_serve_connection, args=(conn,), daemon=True, name="chatconform-probe").start()
+
+
+def pump(adapter) -> None:
+    """Run queued commands; called on the GUI thread by the adapter's timer."""
+    _state["last_pump"] = time.monotonic()
+    while True:
+        try:
+            request, reply = _requests.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            result = adapter.run(request)
+            answer = {"id": request.get("id"), "ok": True, **result}
+        except Exception as exc:   # a probe command failing must never hurt the candidate
+            answer = {"id": request.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        reply(answer)
+
+
+def attach(adapter) -> None:
+    """Called by an adapter when the candidate's GUI exists: start serving (once per process)."""
+    _state["adapter"] = adapter
+    if _state["started"]:
+        return
+    _state["started"] = True
+    threading.Thread(target=_listen, args=(os.environ["CHATCONFORM_PROBE_SOCKET"],), daemon=True,
+                     name="chatconform-probe-listener").start()
+
+
+def install() -> None:
+    if not os.environ.get("CHATCONFORM_PROBE_SOCKET"):
+        return
+    _hook_exceptions()
+    import chatconform_probe_tk
+    chatconform_probe_tk.install()

@@ -1,0 +1,159 @@
+"""The GUI probe's Tk adapter: hooks the creation of the Tk root, runs the probe's commands on the
+GUI thread from an `after` loop, and maps Tk widgets to the probe's toolkit-neutral kinds.
+(A Qt adapter would do the same with a QTimer and QWidget.)"""
+from __future__ import annotations
+
+import chatconform_probe as probe
+
+PUMP_MS = 15
+KINDS = {"Tk": "window", "Toplevel": "window", "Dialog": "dialog", "Button": "button", "TButton": "button",
+         "Entry": "entry", "TEntry": "entry", "Spinbox": "entry", "TSpinbox": "entry", "TCombobox": "entry",
+         "Text": "text", "Listbox": "list", "Label": "label", "TLabel": "label", "Message": "label",
+         "Frame": "frame", "TFrame": "frame", "Labelframe": "frame", "TLabelframe": "frame",
+         "Scrollbar": "scrollbar", "TScrollbar": "scrollbar", "Canvas": "canvas", "Checkbutton": "checkbox",
+         "TCheckbutton": "checkbox", "Radiobutton": "radio", "TRadiobutton": "radio", "Menu": "menu"}
+KEYSYMS = {" ": "space", "!": "exclam", '"': "quotedbl", "#": "numbersign", "$": "dollar", "%": "percent",
+           "&": "ampersand", "'": "apostrophe", "(": "parenleft", ")": "parenright", "*": "asterisk",
+           "+": "plus", ",": "comma", "-": "minus", ".": "period", "/": "slash", ":": "colon",
+           ";": "semicolon", "<": "less", "=": "equal", ">": "greater", "?": "question", "@": "at",
+           "[": "bracketleft", "\\": "backslash", "]": "bracketright", "^": "asciicircum", "_": "underscore",
+           "`": "grave", "{": "braceleft", "|": "bar", "}": "braceright", "~": "asciitilde"}
+
+
+class TkAdapter:
+    name = "tk"
+
+    def __init__(self, root):
+        self.root = root
+
+    # --- the widget tree -------------------------------------------------------------------------
+
+    def widgets(self) -> list:
+        out = []
+
+        def walk(widget, depth):
+            out.append(self.describe(widget, depth))
+            for child in widget.winfo_children():
+                walk(child, depth + 1)
+
+        walk(self.root, 0)
+        return out
+
+    def describe(self, w, depth: int) -> dict:
+        cls = w.winfo_class()
+        kind = KINDS.get(cls, cls.lower())
+        if kind == "window" and w is not self.root and w.wm_transient():
+            kind = "dialog"
+        text = self.contents(w, kind)
+        state = self.option(w, "state")
+        return {"id": w._w, "kind": kind, "class": cls, "depth": depth,
+                "text": text if len(text) <= 300 else text[:300] + "…",
+                "enabled": state not in ("disabled",),
+                "editable": kind in ("entry", "text") and state not in ("disabled", "readonly"),
+                "visible": bool(w.winfo_viewable()),
+                "geometry": [w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()]}
+
+    @staticmethod
+    def option(w, name: str) -> str:
+        try:
+            return str(w.cget(name))
+        except Exception:
+            return ""
+
+    def contents(self, w, kind: str) -> str:
+        if kind == "window" or kind == "dialog":
+            return w.title() if hasattr(w, "title") else ""
+        if kind == "entry":
+            return w.get()
+        if kind == "text":
+            return w.get("1.0", "end-1c")
+        if kind == "list":
+            return "\n".join(str(item) for item in w.get(0, "end"))
+        return self.option(w, "text")
+
+    def widget(self, wid: str):
+        return self.root.nametowidget(wid) if wid not in (".", "") else self.root
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def run(self, request: dict) -> dict:
+        command = request.get("cmd")
+        if command == "tree":
+            return {"widgets": self.widgets()}
+        w = self.widget(request.get("id", "."))
+        if command == "read":
+            return {"text": self.contents(w, self.describe(w, 0)["kind"])}
+        if command == "type":
+            self.type(w, request["text"])
+        elif command == "set_text":
+            kind = self.describe(w, 0)["kind"]
+            if kind == "text":
+                w.delete("1.0", "end")
+                w.insert("1.0", request["text"])
+            else:
+                w.delete(0, "end")
+                w.insert(0, request["text"])
+        elif command == "key":
+            w.focus_force()
+            w.event_generate("<KeyPress>", keysym=request["keysym"])
+            w.event_generate("<KeyRelease>", keysym=request["keysym"])
+        elif command == "click":
+            if hasattr(w, "invoke"):
+                w.invoke()
+            else:
+                w.event_generate("<ButtonPress-1>", x=2, y=2)
+                w.event_generate("<ButtonRelease-1>", x=2, y=2)
+        elif command == "close":
+            handler = str(w.protocol("WM_DELETE_WINDOW") or "")
+            if handler:
+                w.tk.eval(handler)
+            else:
+                w.destroy()
+        else:
+            raise ValueError(f"unknown command {command!r}")
+        return {}
+
+    def type(self, w, text: str) -> None:
+        """Real key events for every character the virtual keyboard has (ASCII); any other character
+        is inserted at the cursor, as the widget's own key binding would (Xvfb's keymap has no key
+        for it), followed by a KeyRelease so bindings on key release still run."""
+        w.focus_force()
+        for ch in text:
+            keysym = KEYSYMS.get(ch, ch if ch.isascii() and ch.isalnum() else None)
+            if keysym is not None:
+                w.event_generate("<KeyPress>", keysym=keysym)
+                w.event_generate("<KeyRelease>", keysym=keysym)
+            elif ch == "\n":
+                w.event_generate("<KeyPress>", keysym="Return")
+                w.event_generate("<KeyRelease>", keysym="Return")
+            else:
+                w.insert("insert", ch)
+                w.event_generate("<KeyRelease>", keysym="space")
+
+
+def install() -> None:
+    import tkinter
+
+    original_init = tkinter.Tk.__init__
+    original_report = tkinter.Tk.report_callback_exception
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        adapter = TkAdapter(self)
+        probe.attach(adapter)
+
+        def tick():
+            probe.pump(adapter)
+            try:
+                self.after(PUMP_MS, tick)
+            except tkinter.TclError:
+                pass   # the root is being destroyed
+
+        self.after(PUMP_MS, tick)
+
+    def report(self, kind, value, tb):
+        probe.record_exception(kind, value, tb, "a Tk callback")
+        original_report(self, kind, value, tb)
+
+    tkinter.Tk.__init__ = init
+    tkinter.Tk.report_callback_exception = report
