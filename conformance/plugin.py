@@ -353,6 +353,10 @@ def pytest_terminal_summary(terminalreporter, config):
     counts = results.summary()
     tr.write_line(f"chatconform {results.protocol}: {counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped, {counts['error']} error; seed {results.seed}")
+    gui_skips = [r for r in results.records.values() if r.outcome == "skipped" and r.message.startswith("GUI test")]
+    if gui_skips:
+        tr.write_line(f"!!! {len(gui_skips)} GUI TEST(S) NOT RUN: {gui_skips[0].message.split(': ', 1)[-1]}. "
+                      "The GUI client is NOT graded: install Xvfb and run again. !!!", red=True, bold=True)
     if counts["error"]:
         tr.write_line(f"{counts['error']} test(s) could not be run (see ERROR above): this is no verdict on the "
                       "submission; fix the cause and run again (exit status 2)")

@@ -1,5 +1,6 @@
 """The self-test: the reference passes everything; every fixture fails exactly its manifest."""
 import json
+import shutil
 
 import pytest
 
@@ -12,18 +13,27 @@ REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} 
                     "jsonl": ["--server-cmd", "{python} server.py --port {port} --max-users 3",
                               "--server-max-users", "3", "--bonus"],
                     "sendto": ["--server-cmd", "{python} server.py --port {port} --max-clients 30",
-                               "--server-max-clients", "30"]}
+                               "--server-max-clients", "30"],
+                    "chat10": []}
 
 
 # jsonl's suite moves tens of MB through Python servers (JS9, JS11); with two suites running at
 # once on a 2-core machine its waits get twice the time. (cnlab keeps 1: its RT5 bound is a verdict.)
-TIMEOUT_SCALE = {"cnlab": [], "jsonl": ["--timeout-scale", "2"], "sendto": ["--timeout-scale", "2"]}
+TIMEOUT_SCALE = {"cnlab": [], "jsonl": ["--timeout-scale", "2"], "sendto": ["--timeout-scale", "2"],
+                 "chat10": ["--timeout-scale", "2"]}
 
-pytestmark = pytest.mark.timeout(900)   # a whole suite run per test; the suite bounds each of its own tests
+pytestmark = pytest.mark.timeout(900)
+GUI_PROTOCOLS = {"chat10"}
+
+
+def needs_screen(protocol: str) -> None:
+    if protocol in GUI_PROTOCOLS and shutil.which("Xvfb") is None:
+        pytest.skip("NO GUI SELF-TEST: Xvfb is not installed (apt-get install xvfb); .ci/run installs it")   # a whole suite run per test; the suite bounds each of its own tests
 
 
 @pytest.mark.parametrize("protocol", sorted(REFERENCE_SERVER))
 def test_reference_passes_every_test(protocol, tmp_path):
+    needs_screen(protocol)
     code, document, output = check(protocol, ROOT / "reference" / protocol, tmp_path, *REFERENCE_SERVER[protocol],
                                    *TIMEOUT_SCALE[protocol])
     assert document, output
@@ -38,6 +48,8 @@ def test_reference_passes_every_test(protocol, tmp_path):
 def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
     expected = sorted(json.loads((fixture / "expected.json").read_text()))
     protocol = fixture.parent.name
+    if role_args(fixture) != ["--role", "server"]:
+        needs_screen(protocol)
     code, document, output = check(protocol, materialize(fixture, tmp_path), tmp_path, *check_args(fixture),
                                    *role_args(fixture), *TIMEOUT_SCALE[protocol])
     assert document, output
@@ -49,7 +61,7 @@ def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
 # IDs whose tests no fixture fails, with why: a broken RA1/RT1 (cnlab handshake), SV1/JS2 (the
 # server's greeting, its naming) or SC1 (connecting) fails every test, SV5 needs a known limit, JS12 is a bonus; the
 # harness and CLI tests show that their tests fail (tests/test_harness.py, tests/test_cli.py).
-SHOWN_ELSEWHERE = {"cnlab": {"RA1", "RT1", "SV1", "SV5"}, "jsonl": {"JS2", "JS12"}, "sendto": {"SC1"}}
+SHOWN_ELSEWHERE = {"cnlab": {"RA1", "RT1", "SV1", "SV5"}, "jsonl": {"JS2", "JS12"}, "sendto": {"SC1"}, "chat10": set()}
 
 
 @pytest.mark.parametrize("protocol", sorted(SHOWN_ELSEWHERE))
