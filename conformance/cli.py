@@ -70,7 +70,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     if args.bonus:
         out.append("--bonus")
     if args.workers not in ("0", 0):
-        out += ["-n", str(args.workers), "--dist", "loadgroup"]   # a default-port server's tests share a worker
+        out += ["-n", str(args.workers)]
     return out
 
 
@@ -83,6 +83,10 @@ def check(args: argparse.Namespace) -> int:
         return fail(f"submission not found: {args.submission}")
     if args.timeout_scale <= 0:
         return fail("--timeout-scale must be positive")
+    if args.workers not in ("0", 0) and args.server_cmd and "{port}" not in args.server_cmd:
+        print("chatconform: the --server-cmd has no {port}: the server takes its default port, so the tests "
+              "run one at a time (-n ignored)", file=sys.stderr)
+        args.workers = "0"
     import pytest
     code = pytest.main(pytest_args(args))
     return {0: 0, 1: 1}.get(int(code), 2)

@@ -118,6 +118,12 @@ def build_context(config) -> RunContext | None:
             raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places})")
         raise pytest.UsageError(f"no {opt.role} found in {opt.submission}"
                                 + ("" if opt.role in spec.ROLES else f" ({opt.protocol} has no {opt.role} role)"))
+    server = ctx.programs.get("server")
+    if server is not None and not ctx.server and not server.takes_port and getattr(opt, "numprocesses", None):
+        # one default port: two workers would start two servers on it (xdist's loadgroup cannot be
+        # relied on to keep them apart: pytest-xdist issue #1386)
+        raise pytest.UsageError("a server command without {port} uses the default port, so its tests run one at "
+                                "a time: leave out -n")
     return ctx
 
 
@@ -145,7 +151,7 @@ def header_lines(ctx: RunContext) -> list:
     lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
              f"(--seed {ctx.seed} reproduces this run)"]
     lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
-              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, server tests one at a time]")
+              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, tests one at a time]")
               for role, program in ctx.programs.items()]
     return lines
 
@@ -178,7 +184,6 @@ def test_identity(item) -> tuple[str, str, str, list] | None:
     return protocol, role, stable, ids
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist's loadgroup reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     ctx = config.chatconform
     if ctx is None:
@@ -195,8 +200,6 @@ def pytest_collection_modifyitems(config, items):
             drop.append(item)
             continue
         item.chatconform_id = (stable, role, ids)
-        if role == "server" and not ctx.server and not ctx.programs["server"].takes_port:
-            item.add_marker(pytest.mark.xdist_group("default-port"))   # one server port: one test at a time
         for req in ids:
             item.user_properties.append(("requirement", req))
         keep.append(item)
@@ -469,7 +472,7 @@ class ServerProcess:
 
 def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") -> ServerProcess:
     """The submission's server, on a free port, or on the protocol's default port where its command
-    template has no {port} (then the server tests run one at a time: see pytest_collection_modifyitems).
+    template has no {port} (then the tests run one at a time: see build_context).
     argv_for_port(host, port) overrides the command (e.g. to add an option)."""
     program = ctx.programs["server"]
     argv_for_port = argv_for_port or (lambda host, port: program.argv(host=host, port=port))
