@@ -503,15 +503,27 @@ def _reference_server(ctx):
 
 
 @pytest.fixture
-def server_under_test(ctx, _candidate_server, transcript) -> tuple:
-    """(host, port) of the server the server suite checks: --server, or the submission's own."""
-    return ctx.server or _candidate_server.ensure(transcript)
+def server_under_test(ctx, request) -> tuple:
+    """(host, port) of the server the server suite checks: --server, or the submission's own: one per
+    session, or a fresh one per test where the protocol's spec says FRESH_SERVER (names, history and
+    notices of one test must not reach another)."""
+    if ctx.server:
+        return ctx.server
+    if getattr(ctx.spec, "FRESH_SERVER", False):
+        return request.getfixturevalue("fresh_server")
+    return request.getfixturevalue("_candidate_server").ensure(request.getfixturevalue("transcript"))
+
+
+@pytest.fixture
+def client(launch, scripted):
+    """A candidate client started against the scripted server."""
+    return launch("client", host=scripted.host, port=scripted.port)
 
 
 @pytest.fixture
 def fresh_server(ctx, raw, transcript, request):
-    """A fresh candidate server for one test, for protocols whose suites need a clean server state
-    (names, history): their conftest makes server_under_test this. With --server the tests share it."""
+    """A fresh candidate server for one test (server_under_test, where the spec says FRESH_SERVER).
+    With --server the tests share that one."""
     if ctx.server:
         yield ctx.server
         return

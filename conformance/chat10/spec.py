@@ -2,6 +2,7 @@
 from conformance.harness.candidate import Layout
 
 ROLES = ("client", "server")
+FRESH_SERVER = True   # a fresh server per server test: one test's state never reaches another
 DEFAULT_PORT = 8765   # where a server whose command has no {port} listens
 
 CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py --target {host} --port {port} --username {username}")]

@@ -8,9 +8,3 @@ def launch(launch, post_checks):
     """Every cnlab client a test starts is also checked for printed protocol headers (RI1)."""
     post_checks.append(lambda: no_headers_printed(launch.started))
     return launch
-
-
-@pytest.fixture
-def client(launch, scripted):
-    """A candidate client started against the scripted server."""
-    return launch("client", host=scripted.host, port=scripted.port)

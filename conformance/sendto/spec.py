@@ -3,6 +3,7 @@ byte format; the format is chatconform's, in reference/sendto/PROTOCOL.md)."""
 from conformance.harness.candidate import Layout
 
 ROLES = ("client", "server")
+FRESH_SERVER = True   # a fresh server per server test: one test's state never reaches another
 DEFAULT_PORT = 6000   # where a server whose command has no {port} listens
 
 CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py {host} {port}")]
