@@ -7,7 +7,6 @@ import pytest
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
-from conformance.chat10 import steps
 from conformance.chat10.steps import CZECH, expect_message, join, leave, message, text
 
 requirement = pytest.mark.requirement

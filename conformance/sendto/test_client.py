@@ -10,7 +10,7 @@ from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
 from conformance.sendto import steps
-from conformance.sendto.steps import FAILURE, LIST_REQUEST, LOGOUT, MALFORMED, OK, delivery, expect_packet
+from conformance.sendto.steps import FAILURE, LIST_REQUEST, MALFORMED, OK, delivery, expect_packet
 
 requirement = pytest.mark.requirement
 CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
