@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from . import PROTOCOLS
-from .harness import settings
+from .harness import procstate, settings
 from .harness.candidate import (Background, HarnessError, Program, apply_limits, environment, find_program,
                                 free_port, listening)
 from .harness.failure import CheckFailure
@@ -106,6 +106,11 @@ def build_context(config) -> RunContext | None:
         "client": find_program(submission, "client", spec.CLIENT_LAYOUTS, opt.client_cmd),
         "server": find_program(submission, "server", spec.SERVER_LAYOUTS, opt.server_cmd),
     }
+    if submission.is_file() and not any(found.values()):
+        # a program file of another name (hw/chat.py): the client, or the server with --role server
+        role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
+        layouts = spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
+        found[role] = find_program(submission, role, layouts, None, any_file=True)
     if ctx.server:  # an external server stands for the submission's own
         found["server"] = Program("server", f"(already running at {opt.server})", submission)
     wanted = ROLES if opt.role == "all" else (opt.role,)
@@ -115,9 +120,14 @@ def build_context(config) -> RunContext | None:
     if not ctx.programs:
         if opt.role == "all":
             places = ", ".join(layout.path for layout in spec.CLIENT_LAYOUTS + spec.SERVER_LAYOUTS)
-            raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places})")
+            raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places}); "
+                                    "name the program with --client-cmd or --server-cmd, e.g. --client-cmd "
+                                    "'{python} {dir}/chat.py --address {host} --port {port}'")
+        layouts = spec.CLIENT_LAYOUTS if opt.role == "client" else spec.SERVER_LAYOUTS
         raise pytest.UsageError(f"no {opt.role} found in {opt.submission}"
-                                + ("" if opt.role in spec.ROLES else f" ({opt.protocol} has no {opt.role} role)"))
+                                + (f" (looked for {', '.join(layout.path for layout in layouts)}; name it with "
+                                   f"--{opt.role}-cmd)" if opt.role in spec.ROLES else
+                                   f" ({opt.protocol} has no {opt.role} role)"))
     server = ctx.programs.get("server")
     if server is not None and not ctx.server and not server.takes_port and getattr(opt, "numprocesses", None):
         # one default port: two workers would start two servers on it (xdist's loadgroup cannot be
@@ -269,7 +279,7 @@ def pytest_pyfunc_call(pyfuncitem):
 def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str, notes: list) -> str:
     stable, _, ids = item.chatconform_id
     spec = item.config.chatconform.spec.REQUIREMENTS
-    about = [exc.requirement] if exc.requirement else ids
+    about = exc.blamed(ids)
     out = [f"{stable}"]
     for req in about:
         level, sentence = spec[req]
@@ -307,7 +317,7 @@ def pytest_runtest_makereport(item, call):
         exc = call.excinfo.value
         if isinstance(exc, CheckFailure):
             info["check_failure"] = True
-            info["failed_requirements"] = [exc.requirement] if exc.requirement else ids
+            info["failed_requirements"] = exc.blamed(ids)
             notes = exited_notes(item) + gui_notes(item)
             info["message"] = "\n".join([exc.describe(), ""] + notes).strip()
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
@@ -569,8 +579,11 @@ def raw(transcript, rng):
 
 
 @pytest.fixture
-def scripted(transcript, rng):
-    """A scripted server on loopback that plays the server for a candidate client."""
+def scripted(transcript, rng, launch):
+    """A scripted server on loopback that plays the server for a candidate client; it stops waiting
+    for a connection once every program the test started has exited."""
     server = ScriptedServer(transcript, rng)
+    server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
+    server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
     yield server
     server.close()

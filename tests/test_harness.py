@@ -174,7 +174,11 @@ def test_wire_expect_line_shows_expected_and_actual():
 def test_visible_and_prompt_matching():
     assert visible("a\tb\r\n\x00") == "a\\tb\\r\\n\\x00"
     assert line_matches("> From a: hi", "From a: hi")
-    assert line_matches("Enter message: From a: hi", "From a: hi")
+    assert not line_matches("Enter message: From a: hi", "From a: hi")      # not a prompt it was seen to print
+    assert line_matches("Enter message: From a: hi", "From a: hi", ["Enter message:"])   # a learned one
+    assert line_matches("> > There are 3 online users:", "There are 3 online users:", [">"])
+    assert line_matches("From ann: hi> ", "From ann: hi", [">"])
+    assert not line_matches("From ann: hi!!", "From ann: hi", [">"])
     assert not line_matches("From a: hi there", "From a: hi")
     assert not line_matches("XFrom a: hi", "From a: hi")
     assert line_matches("\x1b[32mok\x1b[0m".replace("\x1b[32m", "").replace("\x1b[0m", ""), "ok")

@@ -33,7 +33,7 @@ def test_welcome(client):
 def test_login(client, scripted, rng):
     user = steps.name(rng)
     client.type(user)
-    with about("RT1"):
+    with about("RA1", "RT1"):   # no TCP connection at all: no login attempt, and nothing over TCP
         wire = scripted.accept(why=f" after the user typed the name {user!r}")
     with about("RA1"):
         wire.expect_line(f"HELLO-FROM {user}\n".encode())
@@ -75,22 +75,29 @@ def test_bad_name(client, scripted, rng):
 
 
 def rejected_then_retry(client, scripted, bad: str, good: str) -> None:
-    """Type a name the server rejects, then a good one. A client may reject the bad name itself,
-    without asking the server; either way the good name must then log in."""
+    """Type a name the server rejects; once the client has reacted, a good one. A client may send the
+    bad name (the server answers BAD-RQST-BODY and closes, as the course server does) or reject it
+    itself, before or after opening a connection; either way the good name must then log in, on a
+    new connection where the old one was closed. That nothing was sent is proved by a quiet window."""
     client.type(bad)
-    client.type(good)
-    wire = scripted.accept(why=f" after the user typed the names {bad!r} and {good!r}")
-    line = wire.read_line(what=f"HELLO-FROM {good!r} (or {bad!r})")
-    if line.rstrip(b"\r\n") == f"HELLO-FROM {bad}".encode():
+    client.settle()
+    try:
+        wire, line = scripted.next_line(timeout=steps.quiet(), why=f" after the user typed {bad!r}")
+    except CheckFailure:
+        wire = line = None   # the client rejected the name itself
+    if line is not None:
+        if line.rstrip(b"\r\n") != f"HELLO-FROM {bad}".encode():
+            raise CheckFailure("Wrong login line from the client.", expected=f"HELLO-FROM {bad}\\n", actual=line)
         wire.send(b"BAD-RQST-BODY\n")
         wire.close()
-        wire = scripted.accept(why=f" for the second name {good!r} after the server rejected {bad!r} "
-                                   "and closed the connection")
-        wire.expect_line(f"HELLO-FROM {good}\n".encode())
-    elif line.rstrip(b"\r\n") != f"HELLO-FROM {good}".encode():
+    client.type(good)
+    wire, line = scripted.next_line(why=f" for the name {good!r} after {bad!r} was rejected"
+                                    + (" and the server closed the connection" if wire else ""))
+    if line.rstrip(b"\r\n") != f"HELLO-FROM {good}".encode():
         raise CheckFailure("Wrong login line from the client.", expected=f"HELLO-FROM {good}\\n", actual=line)
     wire.send(f"HELLO {good}\n".encode())
-    assert_logged_in(client, wire, f"BAD-RQST-BODY for {bad!r} and HELLO for {good!r}")
+    client.settle()
+    assert_logged_in(client, wire, f"the rejection of {bad!r} and HELLO for {good!r}")
 
 
 @requirement("RA4", "RA6", name="forbidden-symbols-retry")
@@ -121,8 +128,11 @@ def test_busy_exit(client, scripted, rng):
 
 @requirement("RA8", name="quit-at-login")
 def test_quit_at_login(client):
+    """!quit typed at the login prompt, once the program is up and waiting for the name; it must then
+    exit cleanly (no traceback) by itself."""
+    client.expect_waiting(why=" before !quit was typed at the login prompt")
     client.type("!quit")
-    client.expect_exit(why=" after !quit at the login prompt")
+    client.expect_exit(why=" after !quit at the login prompt", clean=True)
 
 
 @requirement("RC1", name="quit")
@@ -130,7 +140,7 @@ def test_quit_after_login(client, scripted, rng):
     wire = log_in(client, scripted, steps.name(rng))
     assert_logged_in(client, wire, "login")
     client.type("!quit")
-    client.expect_exit(why=" after !quit")
+    client.expect_exit(why=" after !quit", clean=True)
 
 
 @requirement("RC2", name="who-request")
@@ -219,10 +229,11 @@ def test_partial_send(launch, scripted, rng):
 
 @requirement("RT2", name="no-sendall")
 def test_no_sendall(ctx, transcript):
-    """By syntax tree: the word in a comment or a string does not count, a call does."""
-    folder = ctx.programs["client"].cwd
+    """By syntax tree, in the client's own files (its program and the submission's modules it imports;
+    a server.py beside it is not the client): a comment or a string does not count, a call does."""
+    program = ctx.programs["client"]
     calls = []
-    for path in sorted(folder.rglob("*.py")):
+    for path in own_files(program):
         try:
             tree = ast.parse(path.read_bytes(), filename=str(path))
         except (SyntaxError, ValueError) as exc:
@@ -231,11 +242,56 @@ def test_no_sendall(ctx, transcript):
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "sendall" or \
                     isinstance(node, ast.Name) and node.id == "sendall":
-                calls.append(f"{path.relative_to(folder)}:{node.lineno}")
-        transcript.note(f"scanned {path.relative_to(folder)}")
+                calls.append(f"{path.relative_to(program.cwd)}:{node.lineno}")
+        transcript.note(f"scanned {path.relative_to(program.cwd)}")
     if calls:
         raise CheckFailure("The client uses sendall().", expected="no use of sendall",
                            actual=", ".join(calls))
+
+
+def own_files(program) -> list:
+    """The client's program file (or `-m` package) and, transitively, the modules of the submission it
+    imports. Without a recognisable program in the command, every .py in its folder."""
+    folder = program.cwd.resolve()
+    parts = program.argv(host="h", port="0")
+    todo = []
+    for i, part in enumerate(parts):
+        if part == "-m" and i + 1 < len(parts):
+            todo += module_files(folder, parts[i + 1])
+        elif part.endswith(".py") and (folder / part).is_file():
+            todo.append((folder / part).resolve())
+    if not todo:
+        return sorted(folder.rglob("*.py"))
+    seen: set = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] + [f"{node.module}.{a.name}" if node.module else a.name for a in node.names] \
+                if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                for base in {folder, path.parent}:
+                    todo += [f for f in module_files(base, name) if f not in seen]
+    return sorted(seen)
+
+
+def module_files(base, dotted: str) -> list:
+    """The submission's files of an imported module: base/a/b.py, or a package's every .py."""
+    if not dotted:
+        return []
+    target = base.joinpath(*dotted.split("."))
+    if target.with_suffix(".py").is_file():
+        return [target.with_suffix(".py").resolve()]
+    if (target / "__init__.py").is_file():
+        return sorted(p.resolve() for p in target.rglob("*.py"))
+    return []
 
 
 # --- receiving ----------------------------------------------------------------------------
@@ -249,7 +305,7 @@ def test_delivery(client, scripted, rng):
 
 
 def from_lines(client) -> list:
-    return [line.strip() for line in client.all_lines() if "From " in line]
+    return [line for line in client.plain_lines() if "From " in line]
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -267,6 +323,17 @@ def test_framing(client, scripted, rng, policy):
     if [p for p in printed if not any(p.endswith(e) for e in expected)] or len(printed) != 2:
         raise CheckFailure(f"Messages delivered as {policy!r} were printed incomplete or more than once.",
                            expected=expected, actual=printed)
+
+
+@requirement("RT3", name="delivery-with-hello")
+def test_delivery_with_hello(client, scripted, rng):
+    """HELLO and a first DELIVERY arrive in one segment: the message must be printed, once and whole
+    (a client that drops what came after the handshake line loses it)."""
+    user = steps.name(rng)
+    wire = attempt_login(client, scripted, user)
+    sender, message = steps.name(rng), steps.text(rng)
+    wire.send(f"HELLO {user}\n".encode(), f"DELIVERY {sender} {message}\n".encode(), policy="coalesced")
+    client.expect_line(f"From {sender}: {message}", why=" that arrived in the same segment as the HELLO")
 
 
 @requirement("RT3", name="cut-mid-line")
@@ -354,7 +421,8 @@ def test_no_headers(client, scripted, rng):
         wire.send(reply)
     sender, message = steps.name(rng), steps.text(rng)
     wire.send(f"DELIVERY {sender} {message}\n".encode())
-    client.expect_line(f"From {sender}: {message}")
+    with about("RI10"):
+        client.expect_line(f"From {sender}: {message}")
     steps.no_headers_printed([client])
 
 
@@ -375,7 +443,7 @@ def test_live_login(live_client, rng):
 @requirement("RA7", name="live-echobot")
 def test_live_echobot(live_client, rng):
     user, message = steps.name(rng), steps.text(rng, 6)
-    live_client.type(user)
+    steps.live_log_in(live_client, user)
     live_client.type(f"@echobot {message}")
     live_client.expect_line(f"From echobot: {message}", timeout=settings.wait(settings.STARTUP))
 
@@ -383,7 +451,7 @@ def test_live_echobot(live_client, rng):
 @requirement("RA7", name="live-echobot-long")
 def test_live_echobot_long(live_client, rng):
     user, message = steps.name(rng), steps.long_text(rng, 20_000)
-    live_client.type(user)
+    steps.live_log_in(live_client, user)
     live_client.type(f"@echobot {message}")
     live_client.expect_line(f"From echobot: {message}", timeout=settings.wait(settings.STARTUP))
 
@@ -392,7 +460,7 @@ def test_live_echobot_long(live_client, rng):
 def test_live_delaybot(live_client, rng):
     """delaybot sends two DELIVERY lines in three writes, each cut mid-line, 0.5 s apart."""
     user, message = steps.name(rng), steps.text(rng, 5)
-    live_client.type(user)
+    steps.live_log_in(live_client, user)
     live_client.type(f"@delaybot {message}")
     expected = f"From delaybot: {message}"
     with about("RT5"):
@@ -436,7 +504,7 @@ def test_live_bad_name(live_client, live_server, raw, rng):
 @requirement("RI11", "RC2", name="live-who")
 def test_live_who(live_client, rng):
     user = steps.name(rng)
-    live_client.type(user)
+    steps.live_log_in(live_client, user)
     live_client.type("!who")
     with about("RC2"):  # the list, in any form, names echobot, who is always logged in
         live_client.expect_match(r"(^|[\s,:-])echobot(,|\s|$)", "a list of users naming echobot",
@@ -444,7 +512,7 @@ def test_live_who(live_client, rng):
 
     def listed():
         """(count line, the '- name' lines after it) once as many have arrived as it announces."""
-        lines = [line.strip() for line in live_client.all_lines()]
+        lines = live_client.plain_lines()
         starts = [i for i, line in enumerate(lines) if re.fullmatch(r"There are \d+ online users:", line)]
         if not starts:
             return None
@@ -463,7 +531,7 @@ def test_live_who(live_client, rng):
 @requirement("RI8", "RI10", name="live-send-to-self")
 def test_live_send_to_self(live_client, rng):
     user, message = steps.name(rng), steps.text(rng)
-    live_client.type(user)
+    steps.live_log_in(live_client, user)
     live_client.type(f"@{user} {message}")
     with about("RI8"):
         live_client.expect_line(SEND_OK_TEXTS, timeout=settings.wait(settings.STARTUP))
@@ -473,7 +541,7 @@ def test_live_send_to_self(live_client, rng):
 
 @requirement("RI9", name="live-bad-dest")
 def test_live_bad_dest(live_client, rng):
-    live_client.type(steps.name(rng))
+    steps.live_log_in(live_client, steps.name(rng))
     live_client.type(f"@{steps.name(rng, 'nobody')} {steps.text(rng)}")
     live_client.expect_line("The destination user does not exist", timeout=settings.wait(settings.STARTUP))
 

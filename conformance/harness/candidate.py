@@ -84,14 +84,20 @@ class Layout:
     template: str
 
 
-def find_program(submission: Path, role: str, layouts: list[Layout], override: str | None) -> Program | None:
-    """The first layout present in the submission; a file submission stands for its folder's program."""
+def find_program(submission: Path, role: str, layouts: list[Layout], override: str | None,
+                 any_file: bool = False) -> Program | None:
+    """The first layout present in the submission; a file submission stands for its folder's program.
+    `any_file`: a .py file of another name (hw/chat.py) is started as this role's first .py layout."""
     folder = submission if submission.is_dir() else submission.parent
     if override:
         return Program(role, override, folder)
     if submission.is_file():
         for layout in layouts:
             if Path(layout.path).name == submission.name and layout.path.endswith(".py"):
+                return Program(role, layout.template.replace(layout.path, submission.name), folder)
+        if any_file and submission.suffix == ".py":
+            layout = next((lay for lay in layouts if lay.path.endswith(".py")), None)
+            if layout is not None:
                 return Program(role, layout.template.replace(layout.path, submission.name), folder)
         return None
     for layout in layouts:

@@ -13,12 +13,18 @@ class CheckFailure(AssertionError):
     carries several only when one behaviour serves them all; a post-check like RI1 names its own).
     """
 
-    def __init__(self, what: str, expected=None, actual=None, requirement: str | None = None):
+    def __init__(self, what: str, expected=None, actual=None, requirement: str | tuple | None = None):
         self.what = what
         self.expected = expected
         self.actual = actual
         self.requirement = requirement
         super().__init__(self.describe())
+
+    def blamed(self, ids: list) -> list:
+        """The requirement IDs this failure is about: its own, or else all of the test's."""
+        if not self.requirement:
+            return list(ids)
+        return [self.requirement] if isinstance(self.requirement, str) else list(self.requirement)
 
     def describe(self) -> str:
         lines = [self.what]
@@ -39,11 +45,11 @@ def show(value) -> str:
 
 
 @contextmanager
-def about(requirement: str):
-    """Failures inside this block are about `requirement` (unless they already name one)."""
+def about(*requirements: str):
+    """Failures inside this block are about these requirements (unless they already name one)."""
     try:
         yield
     except CheckFailure as exc:
         if exc.requirement is None:
-            exc.requirement = requirement
+            exc.requirement = requirements[0] if len(requirements) == 1 else requirements
         raise

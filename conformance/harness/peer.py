@@ -214,14 +214,56 @@ class ScriptedServer:
         self.host, self.port = self.listener.getsockname()[:2]
         self.peers: list[WirePeer] = []
 
+        self.candidate_alive = lambda: True   # set by whoever starts the candidate: stop waiting once it exits
+        self.candidate_remotes = lambda: []    # ... and where its sockets are connected, for a diagnosis
+
     def accept(self, timeout: float | None = None, why: str = "") -> WirePeer:
+        """The next connection; fails as soon as the candidate has exited, or after `timeout`."""
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
-        self.listener.settimeout(timeout)
-        try:
-            sock, _ = self.listener.accept()
-        except socket.timeout:
-            raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port} "
-                               f"within {timeout:.1f}s{why}.") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            ready = select.select([self.listener], [], [], max(0.0, min(remaining, 0.05)))[0]
+            if ready:
+                return self._take(self.listener.accept()[0])
+            if not self.candidate_alive():
+                if select.select([self.listener], [], [], 0)[0]:
+                    return self._take(self.listener.accept()[0])
+                raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port}"
+                                   f"{why}: it exited without connecting.")
+            if remaining <= 0:
+                elsewhere = [a for a in self.candidate_remotes() if a != f"{self.host}:{self.port}"]
+                raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port} "
+                                   f"within {timeout:.1f}s{why}." + (
+                                       f" It connected to {', '.join(elsewhere)}, not to the address and port "
+                                       "it was given (--address/--port)." if elsewhere else ""))
+
+    def accept_pending(self) -> list[WirePeer]:
+        """Every connection the candidate has already opened and the harness not yet accepted."""
+        new = []
+        while select.select([self.listener], [], [], 0)[0]:
+            new.append(self._take(self.listener.accept()[0]))
+        return new
+
+    def next_line(self, timeout: float | None = None, why: str = "") -> tuple[WirePeer, bytes]:
+        """The first complete line on any open connection, old or new: (connection, line). For a
+        client that may reuse a connection or open another one."""
+        timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            self.accept_pending()
+            for peer in self.peers:
+                with peer._cond:
+                    at = peer.received.find(b"\n", peer.consumed)
+                if at >= 0:
+                    return peer, peer.read_line()
+            if time.monotonic() >= deadline or not self.candidate_alive():
+                state = "it exited" if not self.candidate_alive() else f"nothing within {timeout:.1f}s"
+                raise CheckFailure(f"Expected a line from the candidate{why} on a connection to "
+                                   f"{self.host}:{self.port}, but {state}.")
+            time.sleep(0.01)  # polling several connections and the listener for the first line
+
+    def _take(self, sock: socket.socket) -> WirePeer:
         sock.settimeout(None)
         label = f"wire#{len(self.peers) + 1}"
         self.transcript.note(f"candidate connected ({label})")

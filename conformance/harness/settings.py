@@ -17,6 +17,8 @@ STARTUP = 5.0    # a candidate's first output or connection (interpreter start-u
 EVENT = 2.0      # an answer to something the harness just did
 QUIET = 0.25     # a window in which nothing may happen
 EXIT = 2.0       # a process asked (or required) to exit
+SETTLE = 0.03    # asleep this long with no input waiting: the program is ready to be typed into
+SETTLE_FALLBACK = 0.5   # no output this long: ready, where /proc cannot tell or the program never sleeps
 
 
 def wait_until(cond: threading.Condition, predicate, timeout: float) -> bool:

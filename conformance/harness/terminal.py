@@ -1,8 +1,14 @@
-"""The terminal driver: a candidate on a pseudo-terminal, read line by line, typed into.
+"""The terminal driver: a candidate on a pseudo-terminal, read line by line, typed into like a person.
 
 The pty is put in non-canonical mode with echo off, so a typed line of any length reaches the
 candidate intact (canonical mode cuts lines at 4095 bytes) and the screen shows only what the
 candidate printed. A reader thread timestamps output as it arrives and keeps it bounded.
+
+Like a person, the driver types a line only when the program is ready for it (`settle`: asleep
+with no input waiting, as /proc shows, or where /proc cannot tell, its output has settled). A
+typed line ends the screen line it was typed on, as a terminal's echo would, and text the program
+left unfinished when it waited for input is a *prompt*: learned during the run and ignored where it
+reappears at the start or the end of a printed line.
 """
 from __future__ import annotations
 
@@ -17,14 +23,14 @@ import time
 
 import pexpect
 
-from . import settings
+from . import procstate, settings
 from .failure import CheckFailure
-from .transcript import Transcript
+from .transcript import Transcript, clip, visible
 
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 MAX_LINE = 4 * 1024 * 1024     # a longer line is cut (a flood, not a message)
 MAX_LINES = 20000              # lines kept; a flooding candidate loses the oldest unread ones
-PROMPT_PREFIX = re.compile(r"[^\w]*|.{0,30}[:>]\s*")  # what may stand before an expected line
+PROMPT_MARKS = re.compile(r"[^\w]*")   # prompt characters alone ("> ", ">>> ") may stand before a line
 
 
 def clean(text: str) -> str:
@@ -32,16 +38,33 @@ def clean(text: str) -> str:
     return ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "")
 
 
-def line_matches(line: str, expected) -> bool:
-    """Equal once trimmed, or the expected text after a prompt the candidate left on the line.
+def without_prompts(line: str, prompts=()) -> set[str]:
+    """The line trimmed, and every form of it left after taking learned prompts off its start or end
+    (threads print a prompt before or after a message line, sometimes twice)."""
+    forms, todo = set(), [line.strip()]
+    while todo and len(forms) < 64:
+        form = todo.pop()
+        if form in forms:
+            continue
+        forms.add(form)
+        for prompt in prompts:
+            if form.startswith(prompt):
+                todo.append(form[len(prompt):].strip())
+            if form.endswith(prompt):
+                todo.append(form[:-len(prompt)].strip())
+    return forms
 
-    `expected` may be a tuple of accepted texts."""
+
+def line_matches(line: str, expected, prompts=()) -> bool:
+    """Equal once trimmed and rid of learned prompts; a run of prompt characters may stand before it.
+    Any other text on the line fails. `expected` may be a tuple of accepted texts."""
     if isinstance(expected, tuple):
-        return any(line_matches(line, e) for e in expected)
-    line = line.rstrip()
-    if line.strip() == expected:
-        return True
-    return line.endswith(expected) and PROMPT_PREFIX.fullmatch(line[: len(line) - len(expected)]) is not None
+        return any(line_matches(line, e, prompts) for e in expected)
+    for form in without_prompts(line, prompts):
+        if form == expected or (form.endswith(expected) and
+                                PROMPT_MARKS.fullmatch(form[: len(form) - len(expected)]) is not None):
+            return True
+    return False
 
 
 def set_raw_input(fd: int = 0) -> None:
@@ -70,12 +93,15 @@ class Terminal:
             obj.delayafterclose = obj.delayafterterminate = 0
         self.pid = self.child.pid
         self.fd = self.child.child_fd
+        os.set_blocking(self.fd, False)   # a write to a program that stopped reading must not hang the harness
         self.lines: list[str] = []     # complete lines, cleaned
         self.first = 0                 # index in the candidate's output of lines[0]
         self.cursor = 0                # next line (absolute index) an expectation may match
         self.partial = ""              # the unterminated tail, raw
         self.total_chars = 0
         self.closed = False
+        self.prompts: list[str] = []   # learned: what the program left unfinished when it waited for input
+        self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._reader = threading.Thread(target=self._read, daemon=True, name="terminal")
@@ -86,14 +112,19 @@ class Terminal:
     def _read(self) -> None:
         while True:
             try:
+                if not select.select([self.fd], [], [], 0.5)[0]:
+                    continue
                 data = os.read(self.fd, 65536)
-            except OSError:
+            except BlockingIOError:
+                continue
+            except (OSError, ValueError):
                 data = b""
             text = self._decoder.decode(data, final=not data)
             with self._cond:
                 if text:
                     self.transcript.add("term<", text)
                     self.total_chars += len(text)
+                    self.last_output = time.monotonic()
                     self._take(text)
                 if not data:
                     self.closed = True
@@ -129,7 +160,7 @@ class Terminal:
     def expect_line(self, expected, timeout: float | None = None, prompt: bool = False, why: str = "") -> None:
         """Wait for a printed line equal to `expected` (or one of a tuple); lines before it are
         skipped. `prompt=True` also accepts it as an unterminated line (an input() prompt)."""
-        self._expect(lambda line: line_matches(line, expected), expected, timeout, prompt, why)
+        self._expect(lambda line: line_matches(line, expected, self.prompts), expected, timeout, prompt, why)
 
     def expect_match(self, pattern: str, description: str, timeout: float | None = None, why: str = "") -> None:
         """Wait for a printed line in which the regular expression `pattern` is found."""
@@ -188,25 +219,92 @@ class Terminal:
         with self._cond:
             return list(self.lines) + ([clean(self.partial)] if self.partial else [])
 
+    def plain_lines(self) -> list[str]:
+        """Every line trimmed and rid of the prompts learned so far (the shortest such form)."""
+        prompts = list(self.prompts)
+        return [min(without_prompts(line, prompts), key=len) for line in self.all_lines()]
+
+    def has_traceback(self) -> bool:
+        return any(line.startswith("Traceback (most recent call last)") for line in self.plain_lines())
+
     # --- input -----------------------------------------------------------------------------
 
-    def type(self, line: str, timeout: float | None = None) -> None:
-        """Type a line and Enter; the whole line reaches the candidate, whatever its length."""
+    def settle(self, timeout: float | None = None) -> str:
+        """Wait until the program is ready for input, as a person waits for a program to react:
+        'idle' (every thread asleep, nothing unread on its terminal or sockets, for the settle window),
+        'quiet' (where /proc cannot tell, or the program never sleeps: no output for the fallback
+        window), 'exited', or 'timeout'. What it left unfinished on the screen is learned as a prompt."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        window, fallback = settings.wait(settings.SETTLE), settings.wait(settings.SETTLE_FALLBACK)
+        start = time.monotonic()
+        idle_since, how = None, "timeout"
+        while True:
+            now = time.monotonic()
+            if self.closed or not self.child.isalive():
+                how = "exited"
+                break
+            idle = procstate.idle(self.pid)
+            if idle and self.last_output < (idle_since or now):
+                idle_since = idle_since or now
+                if now - idle_since >= window:
+                    how = "idle"
+                    break
+            else:
+                idle_since = None
+                if not idle and now - max(self.last_output, start) >= fallback:
+                    how = "quiet"
+                    break
+            if now - start >= timeout:
+                break
+            time.sleep(0.003)  # polling /proc: the kernel signals no event when a process falls asleep
+        with self._cond:
+            prompt = clean(self.partial).strip()
+            if prompt and how in ("idle", "quiet") and prompt not in self.prompts:
+                self.prompts.append(prompt)
+                self.prompts.sort(key=len, reverse=True)
+        if how == "timeout":
+            self.transcript.note(f"the program was still busy after {timeout:.1f}s; typing anyway")
+        return how
+
+    def type(self, line: str, timeout: float | None = None, when_ready: bool = True) -> int:
+        """Type a line and Enter once the program is ready for it (`settle`); the whole line reaches
+        the candidate, whatever its length. `when_ready=False` types at once (a test about typing ahead).
+        Returns how much the program had printed when the line was typed (for `wait_reaction`)."""
+        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        if when_ready:
+            self.settle()
+        if self.closed or not self.child.isalive():
+            self.wait_exit(settings.wait(settings.EXIT))
+            raise CheckFailure(f"Could not type {clip(visible(line), 60)!r}: the program has already exited "
+                               f"({self.exit_description()}).", actual=self.unread_text() or "[nothing printed]")
+        with self._cond:
+            if self.partial:   # the typed line ends the screen line it was typed on, as an echo would
+                self.lines.append(clean(self.partial)[:MAX_LINE])
+                self.partial = ""
         self.transcript.add("term>", line)
+        printed = self.total_chars
         data = (line + "\n").encode("utf-8")
         deadline = time.monotonic() + timeout
         while data:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([], [self.fd], [], remaining)[1]:
-                raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of a typed "
-                                   f"line were still unread after {timeout:.1f}s.")
+            if remaining <= 0 or not select.select([], [self.fd], [], min(remaining, 0.1))[1]:
+                if remaining > 0 and not (self.closed or not self.child.isalive()):
+                    continue
+                state = "it has exited" if self.closed or not self.child.isalive() else \
+                    f"{len(data)} bytes of it were still unread after {timeout:.1f}s"
+                raise CheckFailure(f"The candidate did not read its input: {state}.")
             try:
                 data = data[os.write(self.fd, data[:4096]):]
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.EINTR):
                     continue
                 raise CheckFailure(f"Could not type into the candidate: it has exited ({exc.strerror}).") from None
+        return printed
+
+    def wait_reaction(self, printed: int, timeout: float | None = None) -> bool:
+        """Wait, as a person would, for the program to print something after `printed` characters."""
+        timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
+        return self._wait(lambda: self.total_chars > printed or self.closed, timeout)
 
     # --- the process -----------------------------------------------------------------------
 
@@ -222,12 +320,26 @@ class Terminal:
         self._reader.join(0.5)
         return True
 
-    def expect_exit(self, timeout: float | None = None, why: str = "") -> None:
+    def expect_exit(self, timeout: float | None = None, why: str = "", clean: bool = False) -> None:
+        """The program must exit within the bound; `clean`: by itself, with no traceback."""
         timeout = settings.wait(settings.EXIT) if timeout is None else timeout
         if not self.wait_exit(timeout):
             raise CheckFailure(f"The candidate was still running {timeout:.1f}s{why}; it should have exited "
                                "by itself.", actual=self.unread_text() or None)
         self.transcript.note(f"exited: {self.exit_description()}")
+        if clean and (self.has_traceback() or self.child.signalstatus is not None):
+            raise CheckFailure(f"The candidate exited{why}, but not cleanly ({self.exit_description()}"
+                               f"{', with a traceback' if self.has_traceback() else ''}).",
+                               expected="a clean exit", actual="\n".join(self.all_lines()[-12:]))
+
+    def expect_waiting(self, why: str = "") -> None:
+        """The program must be running and ready for input (it has settled): e.g. before a quit command,
+        so that a program that crashed or never read its input is not taken for one that quit."""
+        if self.settle() == "exited":
+            self.wait_exit(settings.wait(settings.EXIT))
+            raise CheckFailure(f"The candidate exited{why} ({self.exit_description()}); it should have been "
+                               "running and waiting for input.", actual="\n".join(self.all_lines()[-12:])
+                               or "[nothing printed]")
 
     def expect_alive(self, why: str = "") -> None:
         if not self.child.isalive():

@@ -1,6 +1,9 @@
 """Reference cnlab chat server (asyncio), behaving as the course's ChatServer.jar without its quirks.
 
     python server.py [--host 127.0.0.1] [--port 5378] [--max-clients N] [--no-bots]
+
+`--address` is the same as `--host`, and once listening the server prints `Server is on`: the course's
+own server checker starts `server.py --address HOST --port PORT` and waits for that line.
 """
 from __future__ import annotations
 
@@ -131,13 +134,14 @@ async def main(args: argparse.Namespace) -> None:
     server = await asyncio.start_server(lambda r, w: serve_client(chat, r, w), args.host, args.port)
     host, port = server.sockets[0].getsockname()[:2]
     print(f"cnlab server listening on {host}:{port}", flush=True)
+    print("Server is on", flush=True)
     async with server:
         await server.serve_forever()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", "--address", dest="host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5378, help="0 picks a free port (printed at start)")
     parser.add_argument("--max-clients", type=int, default=None, metavar="N",
                         help="logged-in users (bots not counted) before BUSY; default unlimited")

@@ -1,0 +1,148 @@
+"""What Linux's /proc tells about a running candidate: is it idle, waiting for input it has not got?
+
+A program is *idle* when every thread of every one of its processes is asleep (state S: blocked in
+read, select, poll, accept, a lock or a sleep) and no input is waiting for it: nothing unread on its
+terminal and nothing in the receive (or accept) queue of its TCP sockets. Such a program cannot
+make progress until the harness (or a timer) gives it something: it is ready to be typed into, and
+an answer it has not printed is not on its way. Where /proc cannot tell, `idle()` returns None.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import termios
+from pathlib import Path
+
+PROC = Path("/proc")
+ASLEEP = {"S", "I", "T", "t", "Z", "X"}   # D (disk) and R (runnable) are work in progress
+
+
+def available() -> bool:
+    return (PROC / "self" / "task").is_dir()
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every live process below it (children files; a full scan where the kernel has none)."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tasks = PROC / str(current) / "task"
+        try:
+            tids = os.listdir(tasks)
+        except OSError:
+            continue
+        out.append(current)
+        for tid in tids:
+            try:
+                todo += [int(c) for c in (tasks / tid / "children").read_text().split()]
+            except (OSError, ValueError):
+                pass
+    return out
+
+
+def thread_states(pid: int) -> list[str]:
+    states = []
+    try:
+        tids = os.listdir(PROC / str(pid) / "task")
+    except OSError:
+        return states
+    for tid in tids:
+        try:
+            stat = (PROC / str(pid) / "task" / tid / "stat").read_text()
+        except OSError:
+            continue
+        states.append(stat.rsplit(")", 1)[1].split()[0])
+    return states
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    fd_dir = PROC / str(pid) / "fd"
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink(fd_dir / fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def unread_socket_bytes(pid: int, inodes: set[str]) -> int:
+    """Bytes waiting in the receive queues (for a listener: connections waiting in its accept queue)
+    of the given sockets, read from the process's own network namespace."""
+    if not inodes:
+        return 0
+    total = 0
+    for table in ("tcp", "tcp6"):
+        try:
+            rows = (PROC / str(pid) / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[9] in inodes:
+                total += int(fields[4].split(":")[1], 16)
+    return total
+
+
+def unread_tty_bytes(pid: int) -> int:
+    """Bytes typed into the program's terminal (its stdin) that it has not read yet."""
+    try:
+        fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return 0
+    try:
+        if not os.isatty(fd):
+            return 0
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+
+
+def idle(pid: int) -> bool | None:
+    """True when the program rooted at pid is asleep with no input waiting; None where /proc cannot tell."""
+    if not available():
+        return None
+    pids = descendants(pid)
+    if not pids:
+        return None
+    for p in pids:
+        states = thread_states(p)
+        if any(s not in ASLEEP for s in states):
+            return False
+    if unread_tty_bytes(pid):
+        return False
+    return all(unread_socket_bytes(p, socket_inodes(p)) == 0 for p in pids)
+
+
+def _address(hex_address: str) -> str:
+    """'0100007F:14F2' -> '127.0.0.1:5362' (IPv4 rows of /proc/net/tcp; IPv6 left in hex)."""
+    host, port = hex_address.split(":")
+    if len(host) == 8:
+        host = ".".join(str(b) for b in bytes.fromhex(host)[::-1])
+    return f"{host}:{int(port, 16)}"
+
+
+def remote_addresses(pid: int) -> list[str]:
+    """Where the program's TCP sockets are connected (or connecting) to: 'host:port' each."""
+    out = []
+    for p in descendants(pid):
+        inodes = socket_inodes(p)
+        for table in ("tcp", "tcp6"):
+            try:
+                rows = (PROC / str(p) / "net" / table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                fields = row.split()
+                if len(fields) > 9 and fields[9] in inodes and fields[3] != "0A":   # 0A: a listener
+                    out.append(_address(fields[2]))
+    return sorted(set(out))
