@@ -16,7 +16,7 @@ from conformance.harness.candidate import Background, free_port
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
 from conformance.cnlab import steps
-from conformance.cnlab.spec import SEND_OK_TEXTS
+from conformance.cnlab.spec import HEADERS, SEND_OK_TEXTS
 from conformance.cnlab.steps import WELCOME, assert_logged_in, attempt_login, log_in
 
 requirement = pytest.mark.requirement
@@ -306,6 +306,26 @@ def test_delivery(client, scripted, rng):
 
 def from_lines(client) -> list:
     return [line for line in client.plain_lines() if "From " in line]
+
+
+@requirement("RI10", name="header-words-in-text")
+def test_header_words_in_text(client, scripted, rng):
+    """Messages whose text holds every header word of the protocol (as a client that finds a header by
+    substring, `if "SEND-OK" in line`, gets wrong): each is printed once, whole, and the client stays."""
+    wire = log_in(client, scripted, steps.name(rng))
+    sender = steps.name(rng)
+    messages = [f"{word} {steps.text(rng, 2)}" for word in HEADERS] + [" ".join(HEADERS)]
+    wire.send(*[f"DELIVERY {sender} {m}\n".encode() for m in messages])
+    expected = [f"From {sender}: {m}" for m in messages]
+    for line in expected:
+        client.expect_line(line, why=" for a message whose text holds a protocol header word")
+    client.settle()
+    printed = from_lines(client)
+    wrong = [e for e in expected if sum(p == e for p in printed) != 1]
+    if wrong or len(printed) != len(expected):
+        raise CheckFailure("Messages holding header words were not each printed exactly once.",
+                           expected=expected, actual=printed)
+    client.expect_alive(why=" after messages holding header words")
 
 
 @pytest.mark.parametrize("policy", POLICIES)

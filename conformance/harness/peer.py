@@ -265,7 +265,7 @@ class ScriptedServer:
 
     def _take(self, sock: socket.socket) -> WirePeer:
         sock.settimeout(None)
-        label = f"wire#{len(self.peers) + 1}"
+        label = self.transcript.new_connection()
         self.transcript.note(f"candidate connected ({label})")
         peer = WirePeer(sock, self.transcript, label, self.rng)
         self.peers.append(peer)
@@ -296,7 +296,7 @@ class RawClients:
         except OSError as exc:
             raise CheckFailure(f"Could not connect to the server at {self.host}:{self.port}: {exc}") from None
         sock.settimeout(None)
-        peer = WirePeer(sock, self.transcript, f"wire#{n}", self.rng)
+        peer = WirePeer(sock, self.transcript, self.transcript.new_connection(), self.rng)
         self.transcript.note(f"{peer.label} connected from {source or 'default address'}")
         self.peers.append(peer)
         return peer

@@ -45,7 +45,14 @@ class Transcript:
         self.start = time.monotonic()
         self.events: list[tuple[float, str, str]] = []
         self.dropped = 0
+        self.connections = 0
         self._lock = threading.Lock()
+
+    def new_connection(self) -> str:
+        """The label of the next connection of this test, unique across all its peers: wire#1, wire#2, …"""
+        with self._lock:
+            self.connections += 1
+            return f"wire#{self.connections}"
 
     def add(self, channel: str, data: bytes | str) -> None:
         with self._lock:
