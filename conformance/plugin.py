@@ -9,6 +9,7 @@ import random
 import shlex
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -521,7 +522,10 @@ def server_under_test(ctx, request) -> tuple:
         return ctx.server
     if getattr(ctx.spec, "FRESH_SERVER", False):
         return request.getfixturevalue("fresh_server")
-    return request.getfixturevalue("_candidate_server").ensure(request.getfixturevalue("transcript"))
+    server = request.getfixturevalue("_candidate_server")
+    address = server.ensure(request.getfixturevalue("transcript"))
+    request.node.chatconform_server_pgid = server.process.proc.pid
+    return address
 
 
 @pytest.fixture
@@ -545,6 +549,22 @@ def fresh_server(ctx, raw, transcript, request):
     finally:
         raw.close_all()   # clients hang up first, so no TIME_WAIT holds the server's port (default-port runs)
         server.stop()
+
+
+@pytest.fixture
+def settle_server(request, transcript):
+    """settle(): wait until the server under test has taken in everything sent to it, where the protocol
+    acknowledges nothing (a chat10 JOIN): every thread of it asleep with nothing unread, for the settle
+    window (/proc); where that cannot be seen (--server, not Linux), a settle window of SERVER_SETTLE s."""
+    def settle() -> None:
+        pid = getattr(request.node, "chatconform_server_pgid", None)
+        done = procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT)) \
+            if pid else None
+        if done is None:
+            time.sleep(settings.wait(settings.SERVER_SETTLE))   # the documented settle window: no event exists
+        elif not done:
+            transcript.note("the server was still busy after the settle timeout; going on")
+    return settle
 
 
 @pytest.fixture

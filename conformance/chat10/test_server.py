@@ -14,14 +14,19 @@ requirement = pytest.mark.requirement
 
 
 @pytest.fixture
-def clients(raw, server_under_test):
-    return raw(server_under_test)
+def clients(raw, server_under_test, settle_server):
+    made = raw(server_under_test)
+    made.settle = settle_server
+    return made
 
 
 def room(clients, *names: str) -> list:
-    """Connected raw clients that have all JOINed, settled by a barrier. A client may also see the
-    JOINs of those before it (they were forwarded after it connected): those are skipped, nothing else.
-    A failure here is a JOIN forwarded wrongly: CS2, whatever the test."""
+    """Connected raw clients that have all JOINed, settled by a barrier. The protocol acknowledges no
+    JOIN, so after each one the server is given its settle window (`settle_server`: it is idle) before
+    the next client connects: a server that registers a client in that client's own thread is in no
+    race with the suite. A client may also see the JOINs of those before it (they were forwarded after
+    it connected): those are skipped, nothing else. A failure here is a JOIN forwarded wrongly: CS2,
+    whatever the test."""
     with about("CS2"):
         return _room(clients, names)
 
@@ -33,6 +38,7 @@ def _room(clients, names) -> list:
         wire.send(join(name))
         for j, other in enumerate(wires):
             expect_skipping(other, names[:j], "JOIN", name, what=f"the JOIN of {name}")
+        clients.settle()
         wires.append(wire)
     if len(wires) > 1:
         body = b"settled"
@@ -52,12 +58,15 @@ def expect_skipping(wire, earlier: tuple, method: str, username: str, payload: b
                            expected=f"CHAT/1.0 {method}, Username: {username}", actual=got.raw[:400])
 
 
-def barrier(sender, sender_name: str, receivers: list, why: str) -> None:
-    """A TEXT from sender that each receiver must get next: nothing else came before it."""
-    body = f"barrier from {sender_name}".encode()
-    sender.send(text(sender_name, body.decode()))
-    for wire in receivers:
-        expect_message(wire, "TEXT", sender_name, body, what=f"the next message ({why})")
+def barrier(members: list, why: str) -> None:
+    """Proves that nothing else came to any member: a TEXT from the first of `members` ((wire, name)
+    pairs) that every other must get next, then one from the second that the first must get next
+    (so the first sender, never sent its own TEXT back, is checked too)."""
+    for (sender, name), receivers in ((members[0], members[1:]), (members[1], [members[0]])):
+        body = f"barrier from {name}".encode()
+        sender.send(text(name, body.decode()))
+        for wire, _ in receivers:
+            expect_message(wire, "TEXT", name, body, what=f"the next message ({why})")
 
 
 @requirement("CS1", name="help-version")
@@ -79,7 +88,7 @@ def test_port(clients):
 @requirement("CS2", name="join")
 def test_join_to_others_only(clients):
     a, b, c = room(clients, "ann", "ben", "cid")   # each JOIN reached everyone before it ...
-    barrier(a, "ann", [b, c], "a client's own JOIN must not come back to it")   # ... and nobody else
+    barrier([(a, "ann"), (b, "ben"), (c, "cid")], "a client's own JOIN must not come back to it")   # ... and nobody else
 
 
 @requirement("CS3", name="text")
@@ -88,7 +97,7 @@ def test_text(clients):
     a.send(b"CHAT/1.0 TEXT\r\nUsername: ann\r\nMsg-len: 22\r\n\r\nMy first chat message!")
     for wire in (b, c):
         expect_message(wire, "TEXT", "ann", b"My first chat message!")
-    barrier(b, "ben", [a], "ann's own TEXT must not come back to it")
+    barrier([(b, "ben"), (a, "ann"), (c, "cid")], "ann's own TEXT must not come back to it")
 
 
 @pytest.mark.parametrize("body", [f"{CZECH}", "two\r\n\r\nparts", "CHAT/1.0 JOIN\r\nUsername: x\r\n\r\n"],
@@ -98,7 +107,7 @@ def test_payloads(clients, body):
     a, b = room(clients, "ann", "ben")
     a.send(text("ann", body))
     expect_message(b, "TEXT", "ann", body.encode("utf-8"))
-    barrier(a, "ann", [b], "the payload must not be read as another message")
+    barrier([(a, "ann"), (b, "ben")], "the payload must not be read as another message")
 
 
 @requirement("CS4", name="leave")
@@ -121,7 +130,7 @@ INVALID = {
 def test_invalid_text_not_forwarded(clients, bad):
     a, b = room(clients, "ann", "ben")
     a.send(INVALID[bad])
-    barrier(a, "ann", [b], f"a TEXT with {bad} must not be forwarded")
+    barrier([(a, "ann"), (b, "ben")], f"a TEXT with {bad} must not be forwarded")
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -168,7 +177,8 @@ def test_bad_input(clients, raw, server_under_test, bad):
     a, b = room(clients, "ann", "ben")
     rogue = clients.connect()
     rogue.send_raw(BAD_INPUT[bad])
-    barrier(a, "ann", [b], f"the others are still served after {bad} from another client")
+    clients.settle()   # the bad input is taken in before the barrier, so the order is not a race
+    barrier([(a, "ann"), (b, "ben")], f"the others are still served after {bad} from another client")
     more = raw(server_under_test)
     late = more.connect()
     late.send(join("eve"))
@@ -189,7 +199,7 @@ def test_endless_header(clients, request, transcript):
                 break
         except CheckFailure:
             break    # it closed the connection: fine
-    barrier(a, "ann", [b], "the others are still served after an endless header")
+    barrier([(a, "ann"), (b, "ben")], "the others are still served after an endless header")
     if before:
         _, peak = group_memory(pgid)
         grown = (peak - before[0]) / 1024

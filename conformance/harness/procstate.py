@@ -146,3 +146,24 @@ def remote_addresses(pid: int) -> list[str]:
                 if len(fields) > 9 and fields[9] in inodes and fields[3] != "0A":   # 0A: a listener
                     out.append(_address(fields[2]))
     return sorted(set(out))
+
+
+def wait_idle(pid: int, window: float, timeout: float) -> bool | None:
+    """Wait until the program has been idle for `window` seconds: True; False after `timeout`; None
+    where /proc cannot tell."""
+    import time
+    if idle(pid) is None:
+        return None
+    start = time.monotonic()
+    since = None
+    while True:
+        now = time.monotonic()
+        if idle(pid):
+            since = since or now
+            if now - since >= window:
+                return True
+        else:
+            since = None
+        if now - start >= timeout:
+            return False
+        time.sleep(0.003)  # polling /proc: the kernel signals no event when a process falls asleep

@@ -18,6 +18,7 @@ EVENT = 2.0      # an answer to something the harness just did
 QUIET = 0.25     # a window in which nothing may happen
 EXIT = 2.0       # a process asked (or required) to exit
 SETTLE = 0.03    # asleep this long with no input waiting: the program is ready to be typed into
+SERVER_SETTLE = 0.2    # a server's settle window where /proc cannot show that it has taken a message in
 SETTLE_FALLBACK = 0.5   # no output this long: ready, where /proc cannot tell or the program never sleeps
 
 

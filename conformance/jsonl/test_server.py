@@ -39,16 +39,34 @@ def others(members: list, me) -> list:
     return [m for m in members if m is not me]
 
 
-def barrier(members: list, sender=None) -> None:
-    """A chat message the others must get next: proves nothing else was sent to them before it.
-    (That the sender gets its own message back is JS3's business alone.)"""
+def barrier(members: list, sender=None, echoes: list = ()) -> None:
+    """Proves that nothing else was sent to any member before: the sender's chat message must be the
+    next thing every other member gets; then another member's, which the sender must get next. Only the
+    echoes of the sender's own messages (`echoes`, then the barrier itself) may come before it: that
+    the sender gets them back is JS3's business alone."""
     sender = sender or members[0]
+    rest = others(members, sender)
     wire, name = sender
     text = "barrier " + name
     wire.send(encode("message", text))
-    for other, _ in others(members, sender):
+    for other, _ in rest:
         expect_json(other, {"type": "message", "data": {"source": name, "message": text}},
                     what="the next message (nothing else was due before it)")
+    if not rest:
+        return
+    (back, back_name), back_text = rest[0], "barrier " + rest[0][1]
+    back.send(encode("message", back_text))
+    own = [{"type": "message", "data": {"source": name, "message": m}} for m in [*echoes, text]]
+    got = steps.read_json(wire, "the next message (nothing else was due before it)")
+    while own and got in own:   # its own messages coming back, in order
+        own = own[own.index(got) + 1:]
+        got = steps.read_json(wire, "the next message (nothing else was due before it)")
+    steps.same_json(got, {"type": "message", "data": {"source": back_name, "message": back_text}}, wire,
+                    "the next message (nothing else was due before it)")
+    for other, _ in rest:   # the second barrier reaches the others too, and nothing stands before it
+        if other is not back:
+            expect_json(other, {"type": "message", "data": {"source": back_name, "message": back_text}},
+                        what="the next message (nothing else was due before it)")
 
 
 @requirement("JS1", name="listens")
@@ -116,7 +134,7 @@ def test_history(clients, rng):
     for text in texts:   # oldest first, as message objects
         expect_json(b, {"type": "message", "data": {"source": a_name, "message": text}},
                     what="the history, oldest first")
-    barrier(members)     # to the requester only
+    barrier(members, echoes=texts)     # to the requester only: ann's own messages may come back first
 
 
 @requirement("JS6", name="users")
