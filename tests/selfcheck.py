@@ -56,7 +56,8 @@ def fixtures(protocol: str) -> list:
 
 def materialize(fixture: Path, into: Path) -> Path:
     """A fixture folder ready to check. A broken fixture given as mutation.json (a correct base
-    fixture and the text edits that put one bug in) is written out under `into`; the bug is the diff."""
+    fixture and the text edits that put one bug in) is written out under `into`; the bug is the diff.
+    A correct variant in another style says `variant` instead of `bug`."""
     spec_path = fixture / "mutation.json"
     if not spec_path.exists():
         return fixture
@@ -71,7 +72,9 @@ def materialize(fixture: Path, into: Path) -> Path:
             if text.count(edit["old"]) != 1:
                 raise ValueError(f"{spec_path}: an edit of {name} does not match its base exactly once")
             text = text.replace(edit["old"], edit["new"])
-        path.write_text(f"# Broken on purpose (chatconform fixture {fixture.name}): {spec['bug']}\n" + text)
+        header = f"Broken on purpose (chatconform fixture {fixture.name}): {spec['bug']}" if "bug" in spec else \
+            f"A variant of {spec['base']} (chatconform fixture {fixture.name}): {spec['variant']}"
+        path.write_text(f"# {header}\n" + text)
     return target
 
 
