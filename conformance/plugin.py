@@ -84,6 +84,10 @@ def parse_address(text: str) -> tuple:
     return host or "127.0.0.1", int(port)
 
 
+def layouts_of(spec, role: str) -> list:
+    return spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
+
+
 def build_context(config) -> RunContext | None:
     opt = config.option
     if not opt.protocol:
@@ -104,14 +108,13 @@ def build_context(config) -> RunContext | None:
     if opt.server:
         ctx.server = parse_address(opt.server)
     found = {
-        "client": find_program(submission, "client", spec.CLIENT_LAYOUTS, opt.client_cmd),
-        "server": find_program(submission, "server", spec.SERVER_LAYOUTS, opt.server_cmd),
+        "client": find_program(submission, "client", layouts_of(spec, "client"), opt.client_cmd),
+        "server": find_program(submission, "server", layouts_of(spec, "server"), opt.server_cmd),
     }
     if submission.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server
         role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
-        layouts = spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
-        found[role] = find_program(submission, role, layouts, None, any_file=True)
+        found[role] = find_program(submission, role, layouts_of(spec, role), None, any_file=True)
     if ctx.server:  # an external server stands for the submission's own
         found["server"] = Program("server", f"(already running at {opt.server})", submission)
     wanted = ROLES if opt.role == "all" else (opt.role,)
@@ -124,9 +127,8 @@ def build_context(config) -> RunContext | None:
             raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places}); "
                                     "name the program with --client-cmd or --server-cmd, e.g. --client-cmd "
                                     "'{python} {dir}/chat.py --address {host} --port {port}'")
-        layouts = spec.CLIENT_LAYOUTS if opt.role == "client" else spec.SERVER_LAYOUTS
         raise pytest.UsageError(f"no {opt.role} found in {opt.submission}"
-                                + (f" (looked for {', '.join(layout.path for layout in layouts)}; name it with "
+                                + (f" (looked for {', '.join(lay.path for lay in layouts_of(spec, opt.role))}; name it with "
                                    f"--{opt.role}-cmd)" if opt.role in spec.ROLES else
                                    f" ({opt.protocol} has no {opt.role} role)"))
     server = ctx.programs.get("server")

@@ -233,11 +233,9 @@ def test_no_sendall(ctx, transcript):
     a server.py beside it is not the client): a comment or a string does not count, a call does."""
     program = ctx.programs["client"]
     calls = []
-    for path in own_files(program):
-        try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (SyntaxError, ValueError) as exc:
-            transcript.note(f"could not parse {path}: {exc}")
+    for path, tree in own_files(program).items():
+        if not isinstance(tree, ast.AST):
+            transcript.note(f"could not parse {path}: {tree}")
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "sendall" or \
@@ -249,9 +247,10 @@ def test_no_sendall(ctx, transcript):
                            actual=", ".join(calls))
 
 
-def own_files(program) -> list:
-    """The client's program file (or `-m` package) and, transitively, the modules of the submission it
-    imports. Without a recognisable program in the command, every .py in its folder."""
+def own_files(program) -> dict:
+    """path -> syntax tree (or the error that parsing it raised) of the client's program file (or `-m`
+    package) and, transitively, the modules of the submission it imports. Without a recognisable
+    program in the command: every .py in its folder."""
     folder = program.cwd.resolve()
     parts = program.argv(host="h", port="0")
     todo = []
@@ -261,25 +260,35 @@ def own_files(program) -> list:
         elif part.endswith(".py") and (folder / part).is_file():
             todo.append((folder / part).resolve())
     if not todo:
-        return sorted(folder.rglob("*.py"))
-    seen: set = set()
+        return {path: parse(path) for path in sorted(folder.rglob("*.py"))}
+    trees: dict = {}
     while todo:
         path = todo.pop()
-        if path in seen:
+        if path in trees:
             continue
-        seen.add(path)
-        try:
-            tree = ast.parse(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
-            continue
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] + [f"{node.module}.{a.name}" if node.module else a.name for a in node.names] \
-                if isinstance(node, ast.ImportFrom) else []
-            for name in names:
+        trees[path] = tree = parse(path)
+        if isinstance(tree, ast.AST):
+            for name in (name for node in ast.walk(tree) for name in imported(node)):
                 for base in {folder, path.parent}:
-                    todo += [f for f in module_files(base, name) if f not in seen]
-    return sorted(seen)
+                    todo += [f for f in module_files(base, name) if f not in trees]
+    return dict(sorted(trees.items()))
+
+
+def parse(path):
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError, OSError) as exc:
+        return exc
+
+
+def imported(node) -> list:
+    """The dotted names an import statement may load: `import a.b` -> a.b; `from a import b` -> a, a.b."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        prefix = f"{node.module}." if node.module else ""
+        return [node.module or ""] + [prefix + alias.name for alias in node.names]
+    return []
 
 
 def module_files(base, dotted: str) -> list:

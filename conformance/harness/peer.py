@@ -103,6 +103,11 @@ class WirePeer:
         with self._cond:
             return bytes(self.received[self.consumed:])
 
+    def has_line(self) -> bool:
+        """Has a complete line arrived that nobody has read yet?"""
+        with self._cond:
+            return self.received.find(b"\n", self.consumed) >= 0
+
     def read_line(self, timeout: float | None = None, what: str = "a line") -> bytes:
         """The next line (with its `\\n`); a CheckFailure if none comes in time."""
         return self.read_until(b"\n", timeout, what)
@@ -213,7 +218,6 @@ class ScriptedServer:
         self.listener = socket.create_server((host, 0))
         self.host, self.port = self.listener.getsockname()[:2]
         self.peers: list[WirePeer] = []
-
         self.candidate_alive = lambda: True   # set by whoever starts the candidate: stop waiting once it exits
         self.candidate_remotes = lambda: []    # ... and where its sockets are connected, for a diagnosis
 
@@ -227,8 +231,9 @@ class ScriptedServer:
             if ready:
                 return self._take(self.listener.accept()[0])
             if not self.candidate_alive():
-                if select.select([self.listener], [], [], 0)[0]:
-                    return self._take(self.listener.accept()[0])
+                pending = self.accept_pending()   # it may have connected just before it exited
+                if pending:
+                    return pending[0]
                 raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port}"
                                    f"{why}: it exited without connecting.")
             if remaining <= 0:
@@ -253,9 +258,7 @@ class ScriptedServer:
         while True:
             self.accept_pending()
             for peer in self.peers:
-                with peer._cond:
-                    at = peer.received.find(b"\n", peer.consumed)
-                if at >= 0:
+                if peer.has_line():
                     return peer, peer.read_line()
             if time.monotonic() >= deadline or not self.candidate_alive():
                 state = "it exited" if not self.candidate_alive() else f"nothing within {timeout:.1f}s"

@@ -12,6 +12,7 @@ import fcntl
 import os
 import struct
 import termios
+import time
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -73,22 +74,26 @@ def socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def unread_socket_bytes(pid: int, inodes: set[str]) -> int:
-    """Bytes waiting in the receive queues (for a listener: connections waiting in its accept queue)
-    of the given sockets, read from the process's own network namespace."""
+def socket_rows(pid: int) -> list[list[str]]:
+    """The rows of /proc/net/tcp and tcp6 (the process's own network namespace) for the TCP sockets
+    the process holds, split into fields: [sl, local, remote, state, tx:rx queue, …, inode, …]."""
+    inodes = socket_inodes(pid)
     if not inodes:
-        return 0
-    total = 0
+        return []
+    out = []
     for table in ("tcp", "tcp6"):
         try:
             rows = (PROC / str(pid) / "net" / table).read_text().splitlines()[1:]
         except OSError:
             continue
-        for row in rows:
-            fields = row.split()
-            if len(fields) > 9 and fields[9] in inodes:
-                total += int(fields[4].split(":")[1], 16)
-    return total
+        out += [fields for fields in map(str.split, rows) if len(fields) > 9 and fields[9] in inodes]
+    return out
+
+
+def unread_socket_bytes(pid: int) -> int:
+    """Bytes waiting in the receive queues of the process's TCP sockets (for a listener: connections
+    waiting in its accept queue)."""
+    return sum(int(fields[4].split(":")[1], 16) for fields in socket_rows(pid))
 
 
 def unread_tty_bytes(pid: int) -> int:
@@ -120,7 +125,7 @@ def idle(pid: int) -> bool | None:
             return False
     if unread_tty_bytes(pid):
         return False
-    return all(unread_socket_bytes(p, socket_inodes(p)) == 0 for p in pids)
+    return all(unread_socket_bytes(p) == 0 for p in pids)
 
 
 def _address(hex_address: str) -> str:
@@ -133,25 +138,13 @@ def _address(hex_address: str) -> str:
 
 def remote_addresses(pid: int) -> list[str]:
     """Where the program's TCP sockets are connected (or connecting) to: 'host:port' each."""
-    out = []
-    for p in descendants(pid):
-        inodes = socket_inodes(p)
-        for table in ("tcp", "tcp6"):
-            try:
-                rows = (PROC / str(p) / "net" / table).read_text().splitlines()[1:]
-            except OSError:
-                continue
-            for row in rows:
-                fields = row.split()
-                if len(fields) > 9 and fields[9] in inodes and fields[3] != "0A":   # 0A: a listener
-                    out.append(_address(fields[2]))
-    return sorted(set(out))
+    return sorted({_address(fields[2]) for p in descendants(pid) for fields in socket_rows(p)
+                   if fields[3] != "0A"})   # 0A: a listener
 
 
 def wait_idle(pid: int, window: float, timeout: float) -> bool | None:
     """Wait until the program has been idle for `window` seconds: True; False after `timeout`; None
     where /proc cannot tell."""
-    import time
     if idle(pid) is None:
         return None
     start = time.monotonic()

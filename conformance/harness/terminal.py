@@ -240,7 +240,7 @@ class Terminal:
         idle_since, how = None, "timeout"
         while True:
             now = time.monotonic()
-            if self.closed or not self.child.isalive():
+            if self.gone():
                 how = "exited"
                 break
             idle = procstate.idle(self.pid)
@@ -273,7 +273,7 @@ class Terminal:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         if when_ready:
             self.settle()
-        if self.closed or not self.child.isalive():
+        if self.gone():
             self.wait_exit(settings.wait(settings.EXIT))
             raise CheckFailure(f"Could not type {clip(visible(line), 60)!r}: the program has already exited "
                                f"({self.exit_description()}).", actual=self.unread_text() or "[nothing printed]")
@@ -287,12 +287,13 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while data:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([], [self.fd], [], min(remaining, 0.1))[1]:
-                if remaining > 0 and not (self.closed or not self.child.isalive()):
-                    continue
-                state = "it has exited" if self.closed or not self.child.isalive() else \
-                    f"{len(data)} bytes of it were still unread after {timeout:.1f}s"
-                raise CheckFailure(f"The candidate did not read its input: {state}.")
+            if not select.select([], [self.fd], [], min(max(remaining, 0), 0.1))[1]:
+                if self.gone():
+                    raise CheckFailure("The candidate did not read its input: it has exited.")
+                if remaining <= 0:
+                    raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were "
+                                       f"still unread after {timeout:.1f}s.")
+                continue
             try:
                 data = data[os.write(self.fd, data[:4096]):]
             except OSError as exc:
@@ -311,6 +312,10 @@ class Terminal:
     def alive(self) -> bool:
         return self.child.isalive()
 
+    def gone(self) -> bool:
+        """The program has exited, or at least closed its terminal."""
+        return self.closed or not self.child.isalive()
+
     def wait_exit(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while self.child.isalive():
@@ -327,9 +332,10 @@ class Terminal:
             raise CheckFailure(f"The candidate was still running {timeout:.1f}s{why}; it should have exited "
                                "by itself.", actual=self.unread_text() or None)
         self.transcript.note(f"exited: {self.exit_description()}")
-        if clean and (self.has_traceback() or self.child.signalstatus is not None):
+        traceback = clean and self.has_traceback()
+        if clean and (traceback or self.child.signalstatus is not None):
             raise CheckFailure(f"The candidate exited{why}, but not cleanly ({self.exit_description()}"
-                               f"{', with a traceback' if self.has_traceback() else ''}).",
+                               f"{', with a traceback' if traceback else ''}).",
                                expected="a clean exit", actual="\n".join(self.all_lines()[-12:]))
 
     def expect_waiting(self, why: str = "") -> None:

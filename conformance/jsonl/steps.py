@@ -24,6 +24,11 @@ def encode(type_: str, data) -> bytes:
     return json.dumps({"type": type_, "data": data}, ensure_ascii=False).encode() + b"\n"
 
 
+def said(source: str, message: str) -> dict:
+    """The message object a server sends for a chat message."""
+    return {"type": "message", "data": {"source": source, "message": message}}
+
+
 def chat(source: str, message: str) -> bytes:
     return encode("message", {"source": source, "message": message})
 

@@ -13,7 +13,7 @@ from conformance.harness import settings
 from conformance.harness.candidate import free_port, group_memory, wait_listening
 from conformance.harness.failure import CheckFailure
 from conformance.jsonl import steps
-from conformance.jsonl.steps import CZECH, encode, expect_json, expect_notice, next_chat
+from conformance.jsonl.steps import CZECH, encode, expect_json, expect_notice, next_chat, said
 from conformance.plugin import candidate_server
 
 requirement = pytest.mark.requirement
@@ -50,23 +50,23 @@ def barrier(members: list, sender=None, echoes: list = ()) -> None:
     text = "barrier " + name
     wire.send(encode("message", text))
     for other, _ in rest:
-        expect_json(other, {"type": "message", "data": {"source": name, "message": text}},
-                    what="the next message (nothing else was due before it)")
+        expect_json(other, said(name, text), what=NEXT)
     if not rest:
         return
-    (back, back_name), back_text = rest[0], "barrier " + rest[0][1]
+    back, back_name = rest[0]
+    back_text = "barrier " + back_name
     back.send(encode("message", back_text))
-    own = [{"type": "message", "data": {"source": name, "message": m}} for m in [*echoes, text]]
-    got = steps.read_json(wire, "the next message (nothing else was due before it)")
+    own = [said(name, m) for m in [*echoes, text]]
+    got = steps.read_json(wire, NEXT)
     while own and got in own:   # its own messages coming back, in order
         own = own[own.index(got) + 1:]
-        got = steps.read_json(wire, "the next message (nothing else was due before it)")
-    steps.same_json(got, {"type": "message", "data": {"source": back_name, "message": back_text}}, wire,
-                    "the next message (nothing else was due before it)")
-    for other, _ in rest:   # the second barrier reaches the others too, and nothing stands before it
-        if other is not back:
-            expect_json(other, {"type": "message", "data": {"source": back_name, "message": back_text}},
-                        what="the next message (nothing else was due before it)")
+        got = steps.read_json(wire, NEXT)
+    steps.same_json(got, said(back_name, back_text), wire, NEXT)
+    for other, _ in rest[1:]:   # the second barrier reaches the others too, and nothing stands before it
+        expect_json(other, said(back_name, back_text), what=NEXT)
+
+
+NEXT = "the next message (nothing else was due before it)"
 
 
 @requirement("JS1", name="listens")
@@ -87,10 +87,10 @@ def test_broadcast(clients, rng):
     a.send(*[encode("message", text) for text in texts])
     for wire, _ in members:   # everyone, sender included, in the order received
         for text in texts:
-            expect_json(wire, {"type": "message", "data": {"source": a_name, "message": text}})
+            expect_json(wire, said(a_name, text))
     b.send(encode("message", texts[0]))
     for wire, _ in members:
-        expect_json(wire, {"type": "message", "data": {"source": b_name, "message": texts[0]}})
+        expect_json(wire, said(b_name, texts[0]))
 
 
 @requirement("JS4", name="set-name")
@@ -102,7 +102,7 @@ def test_set_name(clients, rng):
     for wire, _ in members:
         expect_notice(wire, a_name, new, what=f"announcing that {a_name} is now {new}")
     a.send(encode("message", text))
-    expect_json(b, {"type": "message", "data": {"source": new, "message": text}},
+    expect_json(b, said(new, text),
                 what="a message after the rename, under the new name")
 
 
@@ -129,10 +129,10 @@ def test_history(clients, rng):
     texts = [steps.text(rng) for _ in range(3)]
     for text in texts:
         a.send(encode("message", text))
-        expect_json(b, {"type": "message", "data": {"source": a_name, "message": text}})
+        expect_json(b, said(a_name, text))
     b.send(encode("history", ""))
     for text in texts:   # oldest first, as message objects
-        expect_json(b, {"type": "message", "data": {"source": a_name, "message": text}},
+        expect_json(b, said(a_name, text),
                     what="the history, oldest first")
     barrier(members, echoes=texts)     # to the requester only: ann's own messages may come back first
 
@@ -154,7 +154,7 @@ def test_framing(clients, rng, policy):
     texts = [f"{CZECH} {steps.text(rng)}", f"{steps.text(rng)} {CZECH}"]
     a.send(*[encode("message", t) for t in texts], policy=policy)
     for text in texts:
-        expect_json(members[1][0], {"type": "message", "data": {"source": a_name, "message": text}})
+        expect_json(members[1][0], said(a_name, text))
 
 
 BAD = {
@@ -259,7 +259,7 @@ def test_history_bounded(clients):
     for start in range(0, count, 500):
         a.send_raw(b"".join(encode("message", f"m{i}") for i in range(start, start + 500)))
         for i in range(start, start + 500):
-            expect_json(b, {"type": "message", "data": {"source": a_name, "message": f"m{i}"}})
+            expect_json(b, said(a_name, f"m{i}"))
     b.send_raw(encode("history", "") + encode("users", ""))
     replayed = 0
     while True:
@@ -303,7 +303,7 @@ def test_stalled_client(clients, rng):
             while obj.get("data", {}).get("source") == steps.SERVER:   # the drop notice may come in between
                 dropped = dropped or stalled_name in obj["data"].get("message", "")
                 obj = steps.read_json(wire, f"message {i}")
-            if obj != {"type": "message", "data": {"source": a_name, "message": f"{i} {big}"}}:
+            if obj != said(a_name, f"{i} {big}"):
                 raise CheckFailure("A message was lost or changed while a client stalled.",
                                    expected=f"message {i} from {a_name}", actual=str(obj)[:200])
     if not dropped:
@@ -346,7 +346,7 @@ def test_web_view(ctx, raw, transcript, pytestconfig, rng):
         (a, a_name), (b, b_name) = members
         text = steps.text(rng)
         a.send(encode("message", text))
-        expect_json(b, {"type": "message", "data": {"source": a_name, "message": text}})
+        expect_json(b, said(a_name, text))
         state = http_get(web, "/api/state", transcript)
         missing = [x for x in (a_name, b_name, text) if x not in state.decode("utf-8", "replace")]
         try:
