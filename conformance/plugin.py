@@ -570,6 +570,27 @@ def settle_server(request, transcript):
 
 
 @pytest.fixture
+def server_idle(request, transcript, settle_server):
+    """server_idle(why): the server under test, its clients gone, must stay idle: over IDLE_WINDOW s its
+    process tree may use at most IDLE_CPU of one core (read from /proc). A server that loops on a
+    closed connection (recv() returning b'' again and again) uses all of it. Skipped where the
+    server's processes cannot be seen (--server, no /proc)."""
+    def check(why: str) -> None:
+        pid = getattr(request.node, "chatconform_server_pgid", None)
+        settle_server()
+        share = procstate.cpu_share(pid, settings.wait(settings.IDLE_WINDOW)) if pid else None
+        if share is None:
+            pytest.skip("the server's CPU time cannot be seen here (--server, or no /proc)")
+        transcript.note(f"the server used {share:.0%} of a core over {settings.wait(settings.IDLE_WINDOW):.2f}s "
+                        f"{why}")
+        if share > settings.IDLE_CPU:
+            raise CheckFailure(f"The server keeps working {why}: it should be idle (waiting for a connection).",
+                               expected=f"at most {settings.IDLE_CPU:.0%} of a core",
+                               actual=f"{share:.0%} of a core over {settings.wait(settings.IDLE_WINDOW):.2f}s")
+    return check
+
+
+@pytest.fixture
 def live_server(ctx, _reference_server, transcript) -> tuple:
     """(host, port) of a real server for the live client tests: --server, or the reference server."""
     return ctx.server or _reference_server.ensure(transcript)
@@ -578,11 +599,12 @@ def live_server(ctx, _reference_server, transcript) -> tuple:
 class RawClientsFactory:
     """raw((host, port)) -> RawClients; close_all() closes every client it made."""
 
-    def __init__(self, transcript, rng):
-        self.transcript, self.rng, self.opened = transcript, rng, []
+    def __init__(self, transcript, rng, settle):
+        self.transcript, self.rng, self.opened, self.settle = transcript, rng, [], settle
 
     def __call__(self, address: tuple) -> RawClients:
         clients = RawClients(address[0], address[1], self.transcript, self.rng)
+        clients.settle = self.settle   # the server under test's settle window (settle_server)
         self.opened.append(clients)
         return clients
 
@@ -593,9 +615,9 @@ class RawClientsFactory:
 
 
 @pytest.fixture
-def raw(transcript, rng):
+def raw(transcript, rng, settle_server):
     """Factory of raw wire clients: raw((host, port)) -> RawClients."""
-    factory = RawClientsFactory(transcript, rng)
+    factory = RawClientsFactory(transcript, rng, settle_server)
     yield factory
     factory.close_all()
 

@@ -20,10 +20,11 @@ REQUIREMENTS = {
     "CS5": (MUST, "A TEXT without Username, without Msg-len, or with a zero-length payload is not forwarded."),
     "CS6": (MUST, "Pipelining: several messages in one write, and one message one byte at a time, are each "
                   "forwarded once and whole."),
-    "CS7": (MUST, "A slow sender (a 1 MiB TEXT trickling in) and a silent client never delay the others."),
+    "CS7": (MUST, "A slow sender (a 1 MiB TEXT trickling in), a silent client and a client that stops reading never delay the others."),
     "CS8": (SHOULD, "A client that vanishes without LEAVE: the others get a LEAVE for it."),
     "CS9": (MUST, "Bad input (garbage, no CHAT/1.0, an absurd Msg-len, an endless header) never stops the server "
                   "serving the others, and its memory stays bounded."),
+    "CS10": (MUST, "An idle server stays idle: once its clients have left (with LEAVE or by vanishing), it uses at most 20% of one core."),
     "CC1": (MUST, "client.py has an argparse command line: --help, --version (e.g. client.py 1.0), --target "
                   "(default localhost), --port (default 8765), --username required (missing: a usage error, "
                   "exit status 2)."),

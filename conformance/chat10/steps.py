@@ -8,6 +8,10 @@ from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import WirePeer
 
 CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
+# No message the suite sends has a longer header or payload: anything bigger that comes back was made
+# up by the candidate (a relayed endless header, an absurd Msg-len), and is reported as such.
+MAX_HEADER = 64 * 1024
+MAX_PAYLOAD = 16 * 1024 * 1024
 
 
 def message(method: str, username: str | None = None, payload: bytes = b"", msg_len: int | None = None,
@@ -46,7 +50,7 @@ class Received:
 
 
 def read_message(wire: WirePeer, what: str = "a CHAT/1.0 message") -> Received:
-    head = wire.read_until(b"\r\n\r\n", what=what)
+    head = wire.read_until(b"\r\n\r\n", what=what, limit=MAX_HEADER)
     lines = head[:-4].decode("utf-8", "replace").split("\r\n")
     start = lines[0].split(" ")
     if len(start) != 2 or start[0] != "CHAT/1.0":
@@ -58,10 +62,18 @@ def read_message(wire: WirePeer, what: str = "a CHAT/1.0 message") -> Received:
         if not colon:
             raise CheckFailure(f"A header line on {wire.label} has no colon.", expected="Name: value",
                                actual=line)
-        headers[name.strip().lower()] = value.strip()
+        key = name.strip().lower()
+        if key in headers:
+            raise CheckFailure(f"A message on {wire.label} has the header {name.strip()} twice.",
+                               expected=what, actual=head[:400])
+        headers[key] = value.strip()
     length = headers.get("msg-len", "0")
     if not length.isdigit():
-        raise CheckFailure(f"A Msg-len on {wire.label} is not a byte count.", actual=head)
+        raise CheckFailure(f"A Msg-len on {wire.label} is not a byte count.", actual=head[:400])
+    if int(length) > MAX_PAYLOAD:
+        raise CheckFailure(f"A message on {wire.label} announces a payload of {length} bytes, more than any "
+                           f"message the suite sent ({MAX_PAYLOAD} bytes at most).", expected=what,
+                           actual=head[:400])
     payload = wire.read_exact(int(length), what=f"the {length}-byte payload of {start[1]}") if int(length) else b""
     return Received(start[1], headers, payload, head + payload)
 

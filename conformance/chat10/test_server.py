@@ -14,10 +14,8 @@ requirement = pytest.mark.requirement
 
 
 @pytest.fixture
-def clients(raw, server_under_test, settle_server):
-    made = raw(server_under_test)
-    made.settle = settle_server
-    return made
+def clients(raw, server_under_test):
+    return raw(server_under_test)
 
 
 def room(clients, *names: str) -> list:
@@ -58,10 +56,12 @@ def expect_skipping(wire, earlier: tuple, method: str, username: str, payload: b
                            expected=f"CHAT/1.0 {method}, Username: {username}", actual=got.raw[:400])
 
 
-def barrier(members: list, why: str) -> None:
-    """Proves that nothing else came to any member: a TEXT from the first of `members` ((wire, name)
-    pairs) that every other must get next, then one from the second that the first must get next
-    (so the first sender, never sent its own TEXT back, is checked too)."""
+def barrier(clients, members: list, why: str) -> None:
+    """Proves that nothing else came to any member: once the server has finished with what came
+    before (its settle window), a TEXT from the first of `members` ((wire, name) pairs) that every
+    other must get next, then one from the second that the first must get next (so the first sender,
+    never sent its own TEXT back, is checked too)."""
+    clients.settle()
     for (sender, name), receivers in ((members[0], members[1:]), (members[1], [members[0]])):
         body = f"barrier from {name}".encode()
         sender.send(text(name, body.decode()))
@@ -88,7 +88,7 @@ def test_port(clients):
 @requirement("CS2", name="join")
 def test_join_to_others_only(clients):
     a, b, c = room(clients, "ann", "ben", "cid")   # each JOIN reached everyone before it ...
-    barrier([(a, "ann"), (b, "ben"), (c, "cid")], "a client's own JOIN must not come back to it")   # ... and nobody else
+    barrier(clients, [(a, "ann"), (b, "ben"), (c, "cid")], "a client's own JOIN must not come back to it")   # ... and nobody else
 
 
 @requirement("CS3", name="text")
@@ -97,7 +97,7 @@ def test_text(clients):
     a.send(b"CHAT/1.0 TEXT\r\nUsername: ann\r\nMsg-len: 22\r\n\r\nMy first chat message!")
     for wire in (b, c):
         expect_message(wire, "TEXT", "ann", b"My first chat message!")
-    barrier([(b, "ben"), (a, "ann"), (c, "cid")], "ann's own TEXT must not come back to it")
+    barrier(clients, [(b, "ben"), (a, "ann"), (c, "cid")], "ann's own TEXT must not come back to it")
 
 
 @pytest.mark.parametrize("body", [f"{CZECH}", "two\r\n\r\nparts", "CHAT/1.0 JOIN\r\nUsername: x\r\n\r\n"],
@@ -107,7 +107,7 @@ def test_payloads(clients, body):
     a, b = room(clients, "ann", "ben")
     a.send(text("ann", body))
     expect_message(b, "TEXT", "ann", body.encode("utf-8"))
-    barrier([(a, "ann"), (b, "ben")], "the payload must not be read as another message")
+    barrier(clients, [(a, "ann"), (b, "ben")], "the payload must not be read as another message")
 
 
 @requirement("CS4", name="leave")
@@ -130,7 +130,7 @@ INVALID = {
 def test_invalid_text_not_forwarded(clients, bad):
     a, b = room(clients, "ann", "ben")
     a.send(INVALID[bad])
-    barrier([(a, "ann"), (b, "ben")], f"a TEXT with {bad} must not be forwarded")
+    barrier(clients, [(a, "ann"), (b, "ben")], f"a TEXT with {bad} must not be forwarded")
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -146,10 +146,14 @@ def test_pipelining(clients, policy):
 
 @requirement("CS7", name="slow-sender")
 def test_slow_sender(clients):
-    """ann's 1 MiB TEXT trickles in; ben's short TEXT must reach cid before ann's is complete."""
+    """ann's 1 MiB TEXT trickles in; ben's short TEXT must reach cid before ann's is complete. ben
+    sends once the server has taken in the start of ann's (it is idle again, or after its settle
+    window), so a server that waits for the rest of ann's TEXT while holding up the others is caught
+    every time, not when its threads happen to run in one order."""
     a, b, c, silent = room(clients, "ann", "ben", "cid", "dan")
     size = 1024 * 1024
     a.send_raw(f"CHAT/1.0 TEXT\r\nUsername: ann\r\nMsg-len: {size}\r\n\r\n".encode() + b"x" * 1024)
+    clients.settle()
     b.send(text("ben", "not delayed"))
     expect_message(c, "TEXT", "ben", b"not delayed", what="ben's TEXT, while ann's 1 MiB TEXT is unfinished "
                    "and dan is silent")
@@ -157,11 +161,70 @@ def test_slow_sender(clients):
     expect_message(c, "TEXT", "ann", b"x" * size, what="ann's 1 MiB TEXT, once complete")
 
 
+def beyond_socket_buffers() -> int:
+    """A payload size no kernel buffer can hold on the way to a client that does not read: the
+    largest TCP send buffer the kernel grows to (tcp_wmem's maximum), plus 2 MiB."""
+    try:
+        most = int(open("/proc/sys/net/ipv4/tcp_wmem").read().split()[2])
+    except (OSError, ValueError, IndexError):
+        most = 4 * 1024 * 1024
+    return min(most, 12 * 1024 * 1024) + 2 * 1024 * 1024
+
+
+@requirement("CS7", name="client-not-reading")
+def test_client_not_reading(clients):
+    """dan joins with a small receive window and then stops reading. ann sends a TEXT too big for any
+    socket buffer on the way to dan: a server that forwards with a blocking send in ann's thread (or
+    under a lock the others need) stalls there, so ann's next TEXT and ben's must still reach the
+    others. A server may drop dan for not reading: a LEAVE for dan is allowed in between."""
+    a, b, c = room(clients, "ann", "ben", "cid")
+    silent = clients.connect(receive_window=4096)
+    silent.send(join("dan"))
+    for wire in (a, b, c):
+        expect_message(wire, "JOIN", "dan", what="the JOIN of dan")
+    clients.settle()
+    silent.pause_reading()
+    big = b"x" * beyond_socket_buffers()
+    if not a.send_within(message("TEXT", "ann", big, len(big)), settings.wait(settings.EVENT)):
+        raise CheckFailure("The server stopped reading ann's big TEXT while dan does not read.",
+                           expected="the server reads on while one client does not")
+    for wire in (b, c):
+        expect_past_leave(wire, "dan", "TEXT", "ann", big, what=f"ann's {len(big)}-byte TEXT")
+    for sender, name, others in ((a, "ann", (b, c)), (b, "ben", (a, c))):
+        body = f"{name} is not delayed by dan"
+        sender.send(text(name, body))
+        for wire in others:
+            expect_past_leave(wire, "dan", "TEXT", name, body.encode(),
+                              what=f"{name}'s TEXT after the big one, while dan does not read")
+
+
+def expect_past_leave(wire, dropped: str, method: str, username: str, payload: bytes, what: str):
+    got = read_message(wire, what)
+    if got.method == "LEAVE" and got.username == dropped:
+        got = read_message(wire, what)
+    if got.method != method or got.username != username or got.payload != payload:
+        raise CheckFailure(f"Wrong message on {wire.label} ({what}).",
+                           expected=f"CHAT/1.0 {method}, Username: {username}, a {len(payload)}-byte payload",
+                           actual=got.raw[:400])
+
+
 @requirement("CS8", name="vanish")
 def test_vanish_without_leave(clients):
     a, b = room(clients, "ann", "ben")
     a.close()
     expect_message(b, "LEAVE", "ann", what="a LEAVE for ann, whose connection closed without one")
+
+
+@pytest.mark.parametrize("how", ["leave", "vanish"])
+@requirement("CS10", name="idle-after-leaving")
+def test_idle_after_clients_leave(clients, server_idle, how):
+    for wire, name in zip(room(clients, "ann", "ben"), ("ann", "ben")):
+        if how == "leave":
+            wire.send(leave(name))
+            wire.close()
+        else:
+            wire.vanish()
+    server_idle(f"after its clients left ({how})")
 
 
 BAD_INPUT = {
@@ -177,8 +240,7 @@ def test_bad_input(clients, raw, server_under_test, bad):
     a, b = room(clients, "ann", "ben")
     rogue = clients.connect()
     rogue.send_raw(BAD_INPUT[bad])
-    clients.settle()   # the bad input is taken in before the barrier, so the order is not a race
-    barrier([(a, "ann"), (b, "ben")], f"the others are still served after {bad} from another client")
+    barrier(clients, [(a, "ann"), (b, "ben")], f"the others are still served after {bad} from another client")
     more = raw(server_under_test)
     late = more.connect()
     late.send(join("eve"))
@@ -199,7 +261,7 @@ def test_endless_header(clients, request, transcript):
                 break
         except CheckFailure:
             break    # it closed the connection: fine
-    barrier([(a, "ann"), (b, "ben")], "the others are still served after an endless header")
+    barrier(clients, [(a, "ann"), (b, "ben")], "the others are still served after an endless header")
     if before:
         _, peak = group_memory(pgid)
         grown = (peak - before[0]) / 1024

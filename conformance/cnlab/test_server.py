@@ -184,3 +184,11 @@ def test_disconnect_frees_name(clients, rng):
             raise CheckFailure(f"{user!r} disconnected, so the name should be free again.",
                                expected=f"HELLO {user}\\n", actual=line)
         conn.wait_closed(settings.wait(settings.EVENT))
+
+
+@pytest.mark.parametrize("how", ["clean", "reset"])
+@requirement("SV13", name="idle-after-leaving")
+def test_idle_after_clients_leave(clients, rng, server_idle, how):
+    for wire in (steps.raw_log_in(clients, steps.name(rng)), steps.raw_log_in(clients, steps.name(rng))):
+        wire.close() if how == "clean" else wire.vanish()
+    server_idle(f"after its clients left ({how})")

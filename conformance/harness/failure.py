@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from .transcript import clip, visible
+from .transcript import clip, shown
 
 
 class CheckFailure(AssertionError):
@@ -38,7 +38,7 @@ class CheckFailure(AssertionError):
 def show(value) -> str:
     if isinstance(value, (bytes, str)):
         prefix = "b" if isinstance(value, bytes) else ""
-        return f"{prefix}'{clip(visible(value), 600)}'"
+        return f"{prefix}'{shown(value, 600)}'"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(show(v) for v in value) + "]"
     return clip(str(value), 600)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import select
 import socket
+import struct
 import threading
 import time
 
@@ -112,12 +113,19 @@ class WirePeer:
         """The next line (with its `\\n`); a CheckFailure if none comes in time."""
         return self.read_until(b"\n", timeout, what)
 
-    def read_until(self, end: bytes, timeout: float | None = None, what: str = "more bytes") -> bytes:
-        """The bytes up to and including the next `end`; a CheckFailure if it does not come in time."""
+    def read_until(self, end: bytes, timeout: float | None = None, what: str = "more bytes",
+                   limit: int | None = None) -> bytes:
+        """The bytes up to and including the next `end`; a CheckFailure if it does not come in time,
+        or (with `limit`) if more than `limit` bytes came without it."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        self._wait(lambda: self.received.find(end, self.consumed) >= 0 or self.eof, timeout)
+        too_long = (lambda: len(self.received) - self.consumed > limit) if limit else (lambda: False)
+        self._wait(lambda: self.received.find(end, self.consumed) >= 0 or self.eof or too_long(), timeout)
         with self._cond:
             at = self.received.find(end, self.consumed)
+            if limit and (at < 0 or at - self.consumed > limit) and too_long():
+                raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but more than {limit} "
+                                   f"bytes came without {end!r}.", actual=bytes(self.received[self.consumed:
+                                                                                              self.consumed + 400]))
             if at < 0:
                 pending = bytes(self.received[self.consumed:])
                 why = "the connection was closed" if self.eof else f"nothing complete within {timeout:.1f}s"
@@ -200,6 +208,17 @@ class WirePeer:
                                    "Did it close the connection?") from None
         return True
 
+    def vanish(self) -> None:
+        """Close with a reset (SO_LINGER 0), as a killed client or a pulled cable does: no goodbye."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transcript.add(f"{self.label}>", "[reset]")
+        try:
+            self.sock.shutdown(socket.SHUT_RD)   # sends nothing; wakes our reader, which holds the socket
+        except OSError:
+            pass
+        self._reader.join(1.0)
+        self.sock.close()
+
     def close(self) -> None:
         self.transcript.add(f"{self.label}>", "[close]")
         try:
@@ -280,6 +299,23 @@ class ScriptedServer:
             peer.close()
 
 
+def open_connection(host: str, port: int, timeout: float, source: str, receive_window: int | None):
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if receive_window:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_window)
+        if source:
+            sock.bind((source, 0))
+        sock.settimeout(timeout)
+        sock.connect(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.settimeout(None)
+    return sock
+
+
 class RawClients:
     """Opens connections to a server under test, each from its own loopback address (127.0.0.2, .3, …)
     so a per-address limit on the server cannot skew the results."""
@@ -289,16 +325,18 @@ class RawClients:
         self.transcript = transcript
         self.rng = rng
         self.peers: list[WirePeer] = []
+        self.settle = lambda: None   # the plugin sets the server's settle window (settle_server)
 
-    def connect(self, timeout: float | None = None) -> WirePeer:
+    def connect(self, timeout: float | None = None, receive_window: int | None = None) -> WirePeer:
+        """A new connection; `receive_window` (bytes) shrinks its receive buffer before the handshake,
+        so a client that stops reading makes the server's sends block soon (back-pressure)."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         n = len(self.peers) + 1
         source = f"127.0.0.{2 + (n - 1) % 250}" if self.host.startswith("127.") else ""
         try:
-            sock = socket.create_connection((self.host, self.port), timeout, source_address=(source, 0))
+            sock = open_connection(self.host, self.port, timeout, source, receive_window)
         except OSError as exc:
             raise CheckFailure(f"Could not connect to the server at {self.host}:{self.port}: {exc}") from None
-        sock.settimeout(None)
         peer = WirePeer(sock, self.transcript, self.transcript.new_connection(), self.rng)
         self.transcript.note(f"{peer.label} connected from {source or 'default address'}")
         self.peers.append(peer)

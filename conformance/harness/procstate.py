@@ -160,3 +160,28 @@ def wait_idle(pid: int, window: float, timeout: float) -> bool | None:
         if now - start >= timeout:
             return False
         time.sleep(0.003)  # polling /proc: the kernel signals no event when a process falls asleep
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by pid and every live process below it; None without /proc."""
+    total, seen = 0, False
+    for current in descendants(pid):
+        try:
+            fields = (PROC / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])    # utime, stime (clock ticks)
+        seen = True
+    return total / os.sysconf("SC_CLK_TCK") if seen else None
+
+
+def cpu_share(pid: int, window: float) -> float | None:
+    """The share of one core that pid's process tree used over the next `window` seconds (1.0 = a whole
+    core); None without /proc. The window is the measurement itself, not a synchronisation."""
+    before = cpu_seconds(pid)
+    if before is None:
+        return None
+    start = time.monotonic()
+    time.sleep(window)
+    after = cpu_seconds(pid)
+    return max(0.0, (after or before) - before) / (time.monotonic() - start)

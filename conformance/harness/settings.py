@@ -20,6 +20,8 @@ EXIT = 2.0       # a process asked (or required) to exit
 SETTLE = 0.03    # asleep this long with no input waiting: the program is ready to be typed into
 SERVER_SETTLE = 0.2    # a server's settle window where /proc cannot show that it has taken a message in
 SETTLE_FALLBACK = 0.5   # no output this long: ready, where /proc cannot tell or the program never sleeps
+IDLE_WINDOW = 0.5   # a server with no clients is watched this long for the CPU time it uses ...
+IDLE_CPU = 0.2      # ... and may use at most this share of one core (a spinning loop uses all of it)
 
 
 def wait_until(cond: threading.Condition, predicate, timeout: float) -> bool:

@@ -25,7 +25,7 @@ import pexpect
 
 from . import procstate, settings
 from .failure import CheckFailure
-from .transcript import Transcript, clip, visible
+from .transcript import Transcript, shown
 
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 MAX_LINE = 4 * 1024 * 1024     # a longer line is cut (a flood, not a message)
@@ -275,7 +275,7 @@ class Terminal:
             self.settle()
         if self.gone():
             self.wait_exit(settings.wait(settings.EXIT))
-            raise CheckFailure(f"Could not type {clip(visible(line), 60)!r}: the program has already exited "
+            raise CheckFailure(f"Could not type {shown(line, 60)!r}: the program has already exited "
                                f"({self.exit_description()}).", actual=self.unread_text() or "[nothing printed]")
         with self._cond:
             if self.partial:   # the typed line ends the screen line it was typed on, as an echo would

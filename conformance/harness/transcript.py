@@ -38,6 +38,15 @@ def clip(text: str, limit: int = MAX_EVENT_CHARS) -> str:
     return f"{text[:half]}…[{len(text) - limit} more chars]…{text[-half:]}"
 
 
+def shown(data: bytes | str, limit: int = MAX_EVENT_CHARS) -> str:
+    """clip(visible(data)), without escaping the middle of a large event that is cut anyway."""
+    if len(data) <= 2 * limit:
+        return clip(visible(data), limit)
+    half = limit // 2
+    unit = "bytes" if isinstance(data, bytes) else "chars"
+    return f"{visible(data[:half])}…[{len(data) - 2 * half} more {unit}]…{visible(data[-half:])}"
+
+
 class Transcript:
     """Events are (seconds since start, channel, text); channels read like `term>` or `wire#1<`."""
 
@@ -59,7 +68,7 @@ class Transcript:
             if len(self.events) >= MAX_EVENTS:
                 self.dropped += 1
                 return
-            self.events.append((time.monotonic() - self.start, channel, clip(visible(data))))
+            self.events.append((time.monotonic() - self.start, channel, shown(data)))
 
     def note(self, text: str) -> None:
         self.add("note", text)

@@ -3,8 +3,6 @@ rules"): the suite checks sources, names and order, not wording. Every test gets
 from __future__ import annotations
 
 import json
-import socket
-import struct
 import urllib.request
 
 import pytest
@@ -188,6 +186,14 @@ def test_no_data_accepted(clients, request_type):
     barrier(members)
 
 
+@pytest.mark.parametrize("how", ["clean", "reset"])
+@requirement("JS13", name="idle-after-leaving")
+def test_idle_after_clients_leave(clients, server_idle, how):
+    for wire, _ in room(clients, 2):
+        wire.close() if how == "clean" else wire.vanish()
+    server_idle(f"after its clients left ({how})")
+
+
 @pytest.mark.parametrize("how", ["clean", "reset", "mid-line"])
 @requirement("JS10", name="disconnect")
 def test_disconnect(clients, rng, how):
@@ -195,10 +201,8 @@ def test_disconnect(clients, rng, how):
     (a, a_name), (b, _) = members
     if how == "mid-line":
         b.send(b'{"type": "message", "da')
-    if how == "reset":
-        b.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     b_name = members[1][1]
-    b.close()
+    b.vanish() if how == "reset" else b.close()
     expect_notice(a, b_name, what=f"announcing that {b_name} left")
     a.send(encode("set-name", b_name))    # the name is free again
     expect_notice(a, a_name, b_name, what=f"announcing that {a_name} took the freed name {b_name}")

@@ -124,6 +124,34 @@ def test_sendto(clients):
     expect_packet(john, b"\x83\x00\x00\x00\x12\x03BobHi how are you", "SENDTO from Bob")
 
 
+@pytest.mark.parametrize("how", ["logout", "vanish"])
+@requirement("SS11", name="idle-after-leaving")
+def test_idle_after_clients_leave(clients, server_idle, how):
+    for wire in (log_in(clients, "Bob"), log_in(clients, "John")):
+        if how == "logout":
+            wire.send(b"\x04\x00\x00\x00\x00")
+            expect_packet(wire, OK, "RESPONSE ok to logout")
+            wire.close()
+        else:
+            wire.vanish()
+    server_idle(f"after its clients left ({how})")
+
+
+@requirement("SS4", name="destination-only")
+def test_sendto_destination_only(clients):
+    """Bob sends to John while Ann is logged in too: once the server has settled, the next packet to
+    Bob and to Ann must be the answer to their own LIST, not a copy of Bob's message."""
+    bob = log_in(clients, "Bob")
+    john = log_in(clients, "John")
+    ann = log_in(clients, "Ann")
+    bob.send(sendto("John", "for John only"))
+    expect_packet(bob, OK, "RESPONSE ok to the sender")
+    expect_packet(john, delivery("Bob", "for John only"), "SENDTO from Bob")
+    clients.settle()
+    for wire in (bob, ann, john):
+        still_served(wire, "after Bob's message to John (nobody else may get it)")
+
+
 @pytest.mark.parametrize("text", [CZECH, "x" * 65535, ""], ids=["czech", "65535-characters", "empty"])
 @requirement("SS4", name="sendto-texts")
 def test_sendto_texts(clients, text):
