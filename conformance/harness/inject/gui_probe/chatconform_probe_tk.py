@@ -85,7 +85,8 @@ class TkAdapter:
             return {"text": self.contents(w, self.describe(w, 0)["kind"])}
         if command == "type":
             self.type(w, request["text"])
-        elif command == "set_text":
+        elif command == "set_text":   # a paste, into the field clicked first
+            self.click_into(w)
             kind = self.describe(w, 0)["kind"]
             if kind == "text":
                 w.delete("1.0", "end")
@@ -104,20 +105,48 @@ class TkAdapter:
                 w.event_generate("<ButtonPress-1>", x=2, y=2)
                 w.event_generate("<ButtonRelease-1>", x=2, y=2)
         elif command == "close":
-            handler = str(w.protocol("WM_DELETE_WINDOW") or "")
-            if handler:
-                w.tk.eval(handler)
-            else:
-                w.destroy()
+            # As a window manager does: the close runs from the event loop after this answer, so a
+            # handler may destroy the window or call sys.exit() (it leaves mainloop like any callback).
+            w.after_idle(self.close, w)
         else:
             raise ValueError(f"unknown command {command!r}")
         return {}
 
-    def type(self, w, text: str) -> None:
-        """Real key events for every character the virtual keyboard has (ASCII); any other character
-        is inserted at the cursor, as the widget's own key binding would (Xvfb's keymap has no key
-        for it), followed by a KeyRelease so bindings on key release still run."""
+    @staticmethod
+    def close(w) -> None:
+        import tkinter
+        handler = str(w.protocol("WM_DELETE_WINDOW") or "")
+        try:
+            if handler:
+                w.tk.call(handler)
+            else:
+                w.destroy()
+        except tkinter.TclError:
+            pass   # the handler destroyed the application under its own command: that is a close too
+
+    @staticmethod
+    def click_into(w) -> None:
+        """A person clicks into the field before typing (a placeholder may clear on that click), just
+        after its last character: a real button press and release, then the cursor at the end."""
+        w.update_idletasks()
+        x, y = max(1, w.winfo_width() - 4), max(1, w.winfo_height() // 2)
+        w.event_generate("<Enter>", x=x, y=y)
+        w.event_generate("<ButtonPress-1>", x=x, y=y)
+        w.event_generate("<ButtonRelease-1>", x=x, y=y)
         w.focus_force()
+        if w.winfo_class() == "Text":   # two clicks in a row are a double click, which selects a word:
+            w.tag_remove("sel", "1.0", "end")   # typing must not replace it
+            w.mark_set("insert", "end-1c")
+        else:
+            w.selection_clear()
+            w.icursor("end")
+
+    def type(self, w, text: str) -> None:
+        """A click into the field, then real key events for every character the virtual keyboard has
+        (ASCII); any other character is inserted at the cursor, as the widget's own key binding would
+        (Xvfb's keymap has no key for it), followed by a KeyRelease so bindings on key release still
+        run."""
+        self.click_into(w)
         for ch in text:
             keysym = KEYSYMS.get(ch, ch if ch.isascii() and ch.isalnum() else None)
             if keysym is not None:
