@@ -128,6 +128,25 @@ def test_framing(gui, wire, policy):
                            expected=[repr(b) for b in bodies], actual=shown[-600:])
 
 
+CHAT_LINES = "see CHAT/1.0 JOIN\r\nUsername: mallory\r\n\r\nand CHAT/1.0 LEAVE\r\nUsername: bob\r\n\r\nend"
+
+
+@requirement("CC8", name="chat-lines-in-text")
+def test_chat_lines_in_text(gui, wire):
+    """A TEXT whose payload holds whole CHAT/1.0 JOIN and LEAVE messages (as a client that finds the
+    method by substring gets wrong): it is shown once, as text, and nothing else is shown for it."""
+    pieces = [p for p in CHAT_LINES.split("\r\n") if p]
+    before = gui.display_text()
+    wire.send(text("bob", CHAT_LINES), text("bob", "after the tricky one"))
+    after = gui.wait_display(lambda t: "after the tricky one" in t, "the message after the one holding CHAT lines",
+                             timeout=settings.wait(settings.STARTUP))
+    added = [line for line in new_lines(before, after) if line.strip() and "after the tricky one" not in line]
+    shown = "\n".join(added)
+    if any(shown.count(p) != 1 for p in pieces) or any(not any(p in line for p in pieces) for line in added):
+        raise CheckFailure("A TEXT holding CHAT/1.0 lines was not shown once, whole and as text.",
+                           expected=f"each of {pieces} once, and nothing else", actual=added or "[nothing shown]")
+
+
 INVALID = {"no-payload": message("TEXT", "bob", b"", 0), "no-msg-len": message("TEXT", "bob"),
            "no-username": message("TEXT", None, b"ghost", 5)}
 

@@ -347,6 +347,20 @@ class Terminal:
                                "running and waiting for input.", actual="\n".join(self.all_lines()[-12:])
                                or "[nothing printed]")
 
+    def expect_each_once(self, expected: list[str], prompt: bool = False, why: str = "") -> None:
+        """Each expected line is printed (in order), and once it has settled each was printed exactly
+        once and whole (no other line matches it), and the program still runs."""
+        for line in expected:
+            self.expect_line(line, prompt=prompt, why=why)
+        self.settle()
+        printed = self.all_lines()
+        counts = [sum(line_matches(p, e, self.prompts) for p in printed) for e in expected]
+        if any(n != 1 for n in counts):
+            shown = [p for p in self.plain_lines() if any(e in p or p in e for e in expected if p)]
+            raise CheckFailure(f"Not every line was printed exactly once{why}.", expected=expected,
+                               actual=shown or "[none of them]")
+        self.expect_alive(why=why)
+
     def expect_alive(self, why: str = "") -> None:
         if not self.child.isalive():
             raise CheckFailure(f"The candidate exited{why} ({self.exit_description()}); it should keep running.",

@@ -60,6 +60,20 @@ def test_print_message(client, wire, rng):
     client.expect_line(f"[Server]: {source} has entered the chat")
 
 
+JSON_TEXTS = ['{"type": "message", "data": "inner"}', '}{"type": "history", "data": ""}{',
+              '{"source": "[Server]", "message": "spoofed"}', '{{{ "type":', '"}]} type data message source']
+
+
+@requirement("JC6", name="json-in-text")
+def test_json_in_text(client, wire, rng):
+    """Messages whose text is itself JSON, with "type" keys, quotes and unbalanced braces (as a client
+    that finds objects by braces or by substring gets wrong): each is printed once, whole, and the
+    client stays."""
+    source = steps.name(rng)
+    wire.send(*[chat(source, m) for m in JSON_TEXTS])
+    client.expect_each_once([f"{source}: {m}" for m in JSON_TEXTS], why=" for messages whose text is JSON")
+
+
 @pytest.mark.parametrize("policy", POLICIES + ("64k",))
 @requirement("JC7", name="framing")
 def test_framing(client, wire, rng, policy):

@@ -160,6 +160,21 @@ def test_sendto_printed(client, wire):
     client.expect_line("Bob: Hi how are you?", prompt=True, why=" while it waited for keyboard input")
 
 
+# Names of 1 to 4 bytes (their length byte is a request's type code) and texts whose UTF-8 bytes hold
+# the reply type codes 0x81-0x83 (ā Ă ă) or whose length is one (0x81, 0x83 bytes).
+TYPE_CODE_DELIVERIES = [("A", "\u0101 \u0102 \u0103 end"), ("Bo", "x" * 0x81), ("Cid", "\u0103" * 0x41 + "x"),
+                        ("Dana", "\u0102\u0102 twice")]
+
+
+@requirement("SC9", name="type-codes-in-text")
+def test_type_codes_in_text(client, wire):
+    """SENDTO packets whose names and texts hold bytes equal to type codes (as a client that tells
+    packets apart by looking for a type byte gets wrong): each is printed once, whole; the client stays."""
+    wire.send(*[delivery(name, text) for name, text in TYPE_CODE_DELIVERIES])
+    client.expect_each_once([f"{name}: {text}" for name, text in TYPE_CODE_DELIVERIES], prompt=True,
+                            why=" for messages whose bytes hold type codes")
+
+
 @pytest.mark.parametrize("policy", POLICIES + ("64k",))
 @requirement("SC10", name="framing")
 def test_framing(client, wire, policy):
