@@ -13,6 +13,7 @@ reappears at the start or the end of a printed line.
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 import errno
 import os
 import re
@@ -101,6 +102,7 @@ class Terminal:
         self.total_chars = 0
         self.closed = False
         self.prompts: list[str] = []   # learned: what the program left unfinished when it waited for input
+        self._tails: Counter = Counter()   # unfinished text at the end of a write -> how often
         self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -135,12 +137,28 @@ class Terminal:
     def _take(self, text: str) -> None:
         parts = (self.partial + text).split("\n")
         self.partial = parts.pop()[-MAX_LINE:]
+        if self.partial and not text.endswith("\n"):
+            # Unfinished text at the end of a write is a prompt when it is the program's very first
+            # output, or it was left so before, or it also starts an earlier line: a prompt printed
+            # before each input(), where another thread's output lands behind it before the program
+            # could be seen waiting.
+            tail = clean(self.partial).strip()[:200]
+            if tail and (tail in self._tails or len(self._tails) < 1000):   # bounded, whatever is printed
+                self._tails[tail] += 1
+                if (self._tails[tail] == 2 or not self.lines
+                        or any(line.lstrip().startswith(tail) for line in self.lines[-50:])):
+                    self._learn(tail)
         self.lines.extend(clean(p)[:MAX_LINE] for p in parts)
         excess = len(self.lines) - MAX_LINES
         if excess > 0:
             del self.lines[:excess]
             self.first += excess
             self.cursor = max(self.cursor, self.first)
+
+    def _learn(self, prompt: str) -> None:
+        if prompt and prompt not in self.prompts:
+            self.prompts.append(prompt)
+            self.prompts.sort(key=len, reverse=True)
 
     def _wait(self, predicate, timeout: float) -> bool:
         return settings.wait_until(self._cond, predicate, timeout)
@@ -258,10 +276,8 @@ class Terminal:
                 break
             time.sleep(0.003)  # polling /proc: the kernel signals no event when a process falls asleep
         with self._cond:
-            prompt = clean(self.partial).strip()
-            if prompt and how in ("idle", "quiet") and prompt not in self.prompts:
-                self.prompts.append(prompt)
-                self.prompts.sort(key=len, reverse=True)
+            if how in ("idle", "quiet"):
+                self._learn(clean(self.partial).strip())
         if how == "timeout":
             self.transcript.note(f"the program was still busy after {timeout:.1f}s; typing anyway")
         return how

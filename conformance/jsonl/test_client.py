@@ -17,7 +17,11 @@ requirement = pytest.mark.requirement
 
 @pytest.fixture
 def wire(client, scripted):
-    return scripted.accept(why=" at start (client.py SERVER PORT connects at once)")
+    """The client's connection, once the client is ready (settled: a prompt it left unfinished is
+    learned before the first message arrives, as a person waits for the program to start)."""
+    connection = scripted.accept(why=" at start (client.py SERVER PORT connects at once)")
+    client.settle()
+    return connection
 
 
 @requirement("JC1", name="connects")
@@ -157,7 +161,7 @@ def test_live_setname(launch, live_server, rng):
     with about("JC6"):   # the message comes back and is printed as SOURCE: MESSAGE ...
         client.expect_match(re.escape(f": {message}") + "$", f"a line ending in ': {message}'",
                             timeout=settings.wait(settings.STARTUP))
-    if not any(line_matches(line, f"{new}: {message}") for line in client.all_lines()):
+    if not any(line_matches(line, f"{new}: {message}", client.prompts) for line in client.all_lines()):
         raise CheckFailure("The server did not take the new name: the client's /setname did not reach it "
                            "as a set-name request.", expected=f"{new}: {message}",
                            actual="\n".join(client.all_lines()[-5:]), requirement="JC3")   # ... under the new name

@@ -18,7 +18,11 @@ CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
 
 @pytest.fixture
 def wire(client, scripted):
-    return scripted.accept(why=" at start (client.py HOST PORT connects at once)")
+    """The client's connection, once the client is ready (settled: a prompt it left unfinished is
+    learned before the first message arrives, as a person waits for the program to start)."""
+    connection = scripted.accept(why=" at start (client.py HOST PORT connects at once)")
+    client.settle()
+    return connection
 
 
 def nothing_sent_before(client, wire, error: str, typed: str) -> None:
