@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import PROTOCOLS
+from .harness.results import report_usage_error
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -47,8 +48,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def fail(message: str) -> int:
-    print(f"chatconform: error: {message}", file=sys.stderr)
+def fail(message: str, args: argparse.Namespace) -> int:
+    report_usage_error(message, args.json)
     return 2
 
 
@@ -76,13 +77,13 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
 def check(args: argparse.Namespace) -> int:
     if args.protocol not in PROTOCOLS:
-        return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(PROTOCOLS)})")
+        return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(PROTOCOLS)})", args)
     if args.submission is None:
-        return fail("missing SUBMISSION (a folder or a program file)")
+        return fail("missing SUBMISSION (a folder or a program file)", args)
     if not Path(args.submission).exists():
-        return fail(f"submission not found: {args.submission}")
+        return fail(f"submission not found: {args.submission}", args)
     if args.timeout_scale <= 0:
-        return fail("--timeout-scale must be positive")
+        return fail("--timeout-scale must be positive", args)
     if args.workers not in ("0", 0) and args.server_cmd and "{port}" not in args.server_cmd:
         print("chatconform: the --server-cmd has no {port}: the server takes its default port, so the tests "
               "run one at a time (-n ignored)", file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shlex
+import signal
 import sys
 import tempfile
 import time
@@ -16,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from . import PROTOCOLS
-from .harness import procstate, settings
-from .harness.candidate import (Background, HarnessError, Program, apply_limits, environment, find_program,
+from .harness import containment, procstate, settings
+from .harness.candidate import (Background, HarnessError, Program, environment, find_program,
                                 free_port, listening)
 from .harness.failure import CheckFailure
 from .harness.gui import GuiApp, Probe, VirtualScreen, screenshot_dir
 from .harness.peer import RawClients, ScriptedServer
 from .harness.terminal import Terminal
-from .harness.results import Results
+from .harness.results import Results, report_usage_error
 from .harness.transcript import LEGEND, Transcript
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,13 +141,32 @@ def build_context(config) -> RunContext | None:
     return ctx
 
 
+_interrupted: list = []
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def pytest_keyboard_interrupt(excinfo):
+    _interrupted.append(excinfo)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
     settings.timeout_scale = config.option.timeout_scale
     if config.option.chatconform_junit:
         config.option.xmlpath = config.option.chatconform_junit
-    ctx = build_context(config)
+    try:
+        ctx = build_context(config)
+    except pytest.UsageError as exc:   # said once, in the tool's own words, and in the --json document
+        report_usage_error(str(exc), config.option.chatconform_json)
+        raise pytest.UsageError() from None
     config.chatconform = ctx
+    if ctx is not None:
+        containment.start()
+        if not hasattr(config, "workerinput"):   # SIGTERM (a CI job's timeout) stops the run like Ctrl-C:
+            signal.signal(signal.SIGTERM, interrupt)   # the running test is an error, candidates are killed
     _config_holder["config"] = config
     if ctx is not None:
         config.chatconform_results = Results(ctx.protocol, str(ctx.submission), ctx.seed)
@@ -166,6 +186,7 @@ def header_lines(ctx: RunContext) -> list:
     lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
               f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, tests one at a time]")
               for role, program in ctx.programs.items()]
+    lines.append(f"  containment: {containment.describe()}")
     return lines
 
 
@@ -281,7 +302,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str, notes: list) -> str:
     stable, _, ids = item.chatconform_id
-    spec = item.config.chatconform.spec.REQUIREMENTS
+    spec = {**item.config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
     about = exc.blamed(ids)
     out = [f"{stable}"]
     for req in about:
@@ -290,7 +311,7 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
     out += ["", exc.describe(), ""]
     out += notes
     if transcript is not None:
-        out += ["Transcript (seconds since the test started):", LEGEND, transcript.render(), ""]
+        out += ["Transcript (seconds since the test started):", LEGEND, cut(transcript.render(), MAX_REPORT_TRANSCRIPT), ""]
     out += ["Rerun just this test:", f"  {rerun}"]
     return "\n".join(out)
 
@@ -304,6 +325,19 @@ def exited_notes(item) -> list:
             notes += [f"Note: the candidate exited during the test ({term.exit_description()}). "
                       f"Its last output:", tail or "[nothing]", ""]
     return notes
+
+
+# What one test may put into the --json report: the whole document stays small (≤ 2 MB for a suite)
+# whatever the candidate prints. Cut in the middle, saying how much.
+MAX_REPORT_MESSAGE = 6000
+MAX_REPORT_TRANSCRIPT = 16000
+
+
+def cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n… {len(text) - limit} characters more, cut …\n{text[-half:]}"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -321,16 +355,19 @@ def pytest_runtest_makereport(item, call):
         if isinstance(exc, CheckFailure):
             info["check_failure"] = True
             info["failed_requirements"] = exc.blamed(ids)
-            notes = exited_notes(item) + gui_notes(item)
-            info["message"] = "\n".join([exc.describe(), ""] + notes).strip()
+            notes = (exited_notes(item) if report.when == "call" else []) + gui_notes(item)   # teardown killed it
+            info["message"] = cut("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         else:
             info["message"] = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, HarnessError):   # the harness or the machine, not the candidate: no traceback
                 report.longrepr = f"chatconform could not run this test: {exc}\n\nRerun: {rerun}"
     if transcript is not None and (report.when == "call" or report.failed):
-        info["transcript"] = transcript.render()
+        info["transcript"] = cut(transcript.render(), MAX_REPORT_TRANSCRIPT)
     report.chatconform = info
+    if report.when == "teardown":   # the test is over: its terminals, GUIs and transcript can go
+        for name in ("chatconform_terminals", "chatconform_guis", "chatconform_transcript"):
+            item.__dict__.pop(name, None)
     return report
 
 
@@ -345,6 +382,8 @@ def pytest_sessionfinish(session, exitstatus):
     config = session.config
     if config.chatconform is None or hasattr(config, "workerinput"):
         return
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail:
+        config.chatconform_results.interrupted()
     if config.chatconform_results.summary()["error"] and session.exitstatus in (0, 1):
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR   # some test could not be run: no verdict (exit 2)
     if config.option.chatconform_json:
@@ -362,7 +401,7 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     tr = terminalreporter
     tr.section("requirements")
-    spec = config.chatconform.spec.REQUIREMENTS
+    spec = {**config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
     for req in sorted(verdicts, key=spec_order(spec)):
         level, sentence = spec[req]
         tr.write_line(f"{verdicts[req]:>7}  {req:<6} {level:<6} {sentence[:90]}")
@@ -391,18 +430,24 @@ def launch(ctx, transcript, request):
     started: list[Terminal] = []
 
     def start(role: str = "client", inject: tuple = (), argv: list | None = None, env: dict | None = None,
-              **values) -> Terminal:
+              writable: tuple = (), **values) -> Terminal:
         program = ctx.programs[role]
         term = Terminal(argv or program.argv(**values), str(program.cwd), environment(inject, env), transcript,
-                        preexec=apply_limits)
+                        writable=writable)
         started.append(term)
         return term
 
     start.started = started
     request.node.chatconform_terminals = started
     yield start
+    left = [process for term in started for process in term.escaped()]
     for term in started:
         term.kill()
+    if left and not _interrupted:   # after Ctrl-C or SIGTERM: only clean up, the test is an error anyway
+        raise CheckFailure(f"The program left {len(left)} process(es) running after it was stopped (they had "
+                           "left its process group, e.g. with setsid()); chatconform killed them.",
+                           expected="nothing of the program running once its test ends",
+                           actual=[f"pid {pid}: {cmd[:200]}" for pid, cmd in left], requirement=containment.OUTLIVES)
 
 
 @pytest.fixture(scope="session")
@@ -427,9 +472,11 @@ def launch_gui(launch, virtual_screen, transcript, request, pytestconfig):
     apps: list[GuiApp] = []
 
     def start(role: str = "client", **values) -> GuiApp:
-        path = tempfile.mktemp(prefix="chatconform-probe-", suffix=".sock")   # a Unix socket path: short
+        folder = tempfile.mkdtemp(prefix="chatconform-probe-")   # shared with the candidate's sandbox
+        path = os.path.join(folder, "probe.sock")                 # a Unix socket path: short
         term = launch(role, inject=("gui_probe",), env={"DISPLAY": virtual_screen.display,
-                                                        "CHATCONFORM_PROBE_SOCKET": path}, **values)
+                                                        "CHATCONFORM_PROBE_SOCKET": path}, writable=(folder,),
+                      **values)
         app = GuiApp(term, Probe(path, transcript, term.alive), virtual_screen)
         apps.append(app)
         app.probe.connect(settings.wait(settings.STARTUP))
@@ -442,6 +489,7 @@ def launch_gui(launch, virtual_screen, transcript, request, pytestconfig):
         app.probe.close()
         with contextlib.suppress(OSError):
             os.unlink(app.probe.path)
+            os.rmdir(os.path.dirname(app.probe.path))
 
 
 def gui_notes(item) -> list:

@@ -2,7 +2,6 @@
 a dead one, and a network thread's uncaught exception reported."""
 import shutil
 import sys
-import tempfile
 import textwrap
 
 import pytest
@@ -31,7 +30,7 @@ def start(screen, tmp_path):
     def run(code: str) -> GuiApp:
         script = tmp_path / "gui.py"
         script.write_text(textwrap.dedent(code))
-        path = tempfile.mktemp(prefix="chatconform-test-", suffix=".sock")
+        path = str(tmp_path / "probe.sock")   # in its folder: a sandboxed candidate sees only that
         env = candidate.environment(("gui_probe",), {"DISPLAY": screen.display, "CHATCONFORM_PROBE_SOCKET": path})
         term = Terminal([sys.executable, str(script)], str(tmp_path), env, Transcript())
         app = GuiApp(term, Probe(path, Transcript(), term.alive), screen)

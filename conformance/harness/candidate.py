@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import shlex
 import signal
 import socket
@@ -18,29 +17,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import settings
+from . import containment, settings
 from .failure import CheckFailure
 from .transcript import Transcript
 
 INJECT_DIR = Path(__file__).parent / "inject"
 
-LIMITS = {
-    resource.RLIMIT_AS: 2 * 1024 ** 3,       # address space: 2 GiB
-    resource.RLIMIT_CPU: 120,                # seconds of CPU
-    resource.RLIMIT_FSIZE: 64 * 1024 ** 2,   # largest file it may write
-    resource.RLIMIT_CORE: 0,                 # no core dumps in the student's folder
-}
-
-
 class HarnessError(Exception):
     """Not the candidate's fault: a usage or set-up problem (exit status 2)."""
-
-
-def apply_limits() -> None:
-    for limit, value in LIMITS.items():
-        soft, hard = resource.getrlimit(limit)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(limit, (value, hard))
 
 
 @dataclass(frozen=True)
@@ -109,8 +93,12 @@ def find_program(submission: Path, role: str, layouts: list[Layout], override: s
     return None
 
 
+# All a candidate gets of the grader's environment: nothing secret, nothing of the harness's own.
+PASSED_ON = ("PATH", "HOME", "USER", "LOGNAME", "TZ", "PYTHONPATH", "DISPLAY", "XAUTHORITY", "QT_QPA_PLATFORM")
+
+
 def environment(inject: tuple[str, ...] = (), extra: dict | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env = {k: os.environ[k] for k in PASSED_ON if k in os.environ}
     env.update(TERM="dumb", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1",
                LANG="C.UTF-8", LC_ALL="C.UTF-8", COLUMNS="1000", LINES="50")
     paths = [str(INJECT_DIR / name) for name in inject] + ([str(INJECT_DIR / "common")] if inject else [])
@@ -208,18 +196,22 @@ class Background:
     def __init__(self, argv: list[str], cwd: Path, transcript: Transcript | None = None, env: dict | None = None):
         self.argv = argv
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env or environment(), stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=apply_limits)
+        self.token = containment.new_token()
+        env = {**(env or environment()), containment.TOKEN_VARIABLE: self.token}
+        self.proc = subprocess.Popen(containment.command(argv, str(cwd)), cwd=cwd, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, preexec_fn=containment.child_setup)
+        containment.spawned(self.proc.pid)
         if transcript is not None:
             transcript.note("start: " + " ".join(argv))
 
     def output(self, limit: int = 4000) -> str:
         if self.log.closed:
             return self.final_output[-limit:]
-        self.log.seek(0)
-        data = self.log.read()
-        return data[-limit:].decode("utf-8", "replace")
+        size = self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(0, size - limit))   # only the tail: the log may be gigabytes
+        data = self.log.read(limit)
+        return data.decode("utf-8", "replace")
 
     def wait_listening(self, host: str, port: int, what: str) -> None:
         if not wait_listening(host, port, settings.wait(settings.STARTUP), self.proc):
@@ -238,6 +230,7 @@ class Background:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
+        containment.kill_all(self.token)   # whatever it started outside its group
         if not self.log.closed:
             self.final_output = self.output(limit=16000)
             self.log.close()

@@ -2,10 +2,21 @@
 written as the --json document and summarised per requirement."""
 from __future__ import annotations
 
+import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
 RECORD_KEY = "chatconform"
+
+
+def report_usage_error(message: str, json_path: str | None) -> None:
+    """A usage error (exit status 2): said once with the tool's prefix, and written as the --json
+    document ({"error": ...}) so a batch runner tells "could not run" from a verdict."""
+    print(f"chatconform: error: {message}", file=sys.stderr)
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump({"error": message, "exit_status": 2}, f, indent=2, ensure_ascii=False)
 
 
 @dataclass
@@ -19,6 +30,7 @@ class TestRecord:
     transcript: str = ""
     failed_requirements: list = field(default_factory=list)
     rerun: str = ""
+    finished: bool = field(default=False, repr=False)   # its call (or a failed/skipped setup) was reported
 
 
 class Results:
@@ -37,6 +49,7 @@ class Results:
             record = self.records[info["id"]] = TestRecord(info["id"], info["requirements"], info["role"],
                                                             rerun=info.get("rerun", ""))
         record.duration_s = round(record.duration_s + report.duration, 3)
+        record.finished |= report.when == "call" or report.failed or report.skipped
         if report.skipped and record.outcome == "passed":
             record.outcome = "skipped"
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -48,6 +61,14 @@ class Results:
             record.failed_requirements = info.get("failed_requirements") or list(record.requirements)
         if info.get("transcript"):
             record.transcript = info["transcript"]
+
+    def interrupted(self) -> None:
+        """The run was stopped (Ctrl-C, SIGTERM): a test that had not finished is an error, never passed."""
+        for record in self.records.values():
+            if not record.finished:
+                record.outcome, record.finished = "error", True
+                record.message = "interrupted: the run was stopped before this test finished"
+                record.failed_requirements = list(record.requirements)
 
     def summary(self) -> dict:
         counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
@@ -76,7 +97,8 @@ class Results:
             "submission": self.submission,
             "seed": self.seed,
             "duration_s": round(time.monotonic() - self.started, 3),
-            "tests": [asdict(r) for r in sorted(self.records.values(), key=lambda r: r.id)],
+            "tests": [{k: v for k, v in asdict(r).items() if k != "finished"}
+                      for r in sorted(self.records.values(), key=lambda r: r.id)],
             "summary": self.summary(),
             "requirements": self.by_requirement(),
         }

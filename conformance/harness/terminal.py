@@ -24,13 +24,14 @@ import time
 
 import pexpect
 
-from . import procstate, settings
+from . import containment, procstate, settings
 from .failure import CheckFailure
 from .transcript import Transcript, shown
 
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 MAX_LINE = 4 * 1024 * 1024     # a longer line is cut (a flood, not a message)
 MAX_LINES = 20000              # lines kept; a flooding candidate loses the oldest unread ones
+MAX_KEPT_CHARS = 16 * 1024 * 1024   # and at most this much text in them, whatever the line length
 PROMPT_MARKS = re.compile(r"[^\w]*")   # prompt characters alone ("> ", ">>> ") may stand before a line
 
 
@@ -79,17 +80,21 @@ def set_raw_input(fd: int = 0) -> None:
 
 
 class Terminal:
-    def __init__(self, argv: list[str], cwd: str, env: dict, transcript: Transcript, preexec=None):
+    def __init__(self, argv: list[str], cwd: str, env: dict, transcript: Transcript, writable: tuple = ()):
+        """Start argv on a new terminal, contained (containment.py): `writable` folders besides cwd."""
         self.transcript = transcript
+        self.token = containment.new_token()
+        env = {**env, containment.TOKEN_VARIABLE: self.token}
 
         def child_setup():
             set_raw_input(0)
-            if preexec:
-                preexec()
+            containment.child_setup()
 
         transcript.note("start: " + " ".join(argv))
+        argv = containment.command(argv, cwd, writable)
         self.child = pexpect.spawn(argv[0], argv[1:], cwd=cwd, env=env, echo=False,
                                    dimensions=(50, 1000), preexec_fn=child_setup)
+        containment.spawned(self.child.pid)
         for obj in (self.child, self.child.ptyproc):   # the group is SIGKILLed first: no need to wait
             obj.delayafterclose = obj.delayafterterminate = 0
         self.pid = self.child.pid
@@ -100,9 +105,10 @@ class Terminal:
         self.cursor = 0                # next line (absolute index) an expectation may match
         self.partial = ""              # the unterminated tail, raw
         self.total_chars = 0
+        self.kept_chars = 0            # in self.lines
         self.closed = False
         self.prompts: list[str] = []   # learned: what the program left unfinished when it waited for input
-        self._tails: Counter = Counter()   # unfinished text at the end of a write -> how often
+        self._tails: Counter = Counter()   # unfinished text that other output was glued to -> how often
         self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -135,25 +141,32 @@ class Terminal:
                 return
 
     def _take(self, text: str) -> None:
+        if self.partial and not text.startswith(("\n", "\r")):
+            self._glued(clean(self.partial).strip()[:200])
         parts = (self.partial + text).split("\n")
         self.partial = parts.pop()[-MAX_LINE:]
-        if self.partial and not text.endswith("\n"):
-            # Unfinished text at the end of a write is a prompt when it is the program's very first
-            # output, or it was left so before, or it also starts an earlier line: a prompt printed
-            # before each input(), where another thread's output lands behind it before the program
-            # could be seen waiting.
-            tail = clean(self.partial).strip()[:200]
-            if tail and (tail in self._tails or len(self._tails) < 1000):   # bounded, whatever is printed
-                self._tails[tail] += 1
-                if (self._tails[tail] == 2 or not self.lines
-                        or any(line.lstrip().startswith(tail) for line in self.lines[-50:])):
-                    self._learn(tail)
-        self.lines.extend(clean(p)[:MAX_LINE] for p in parts)
-        excess = len(self.lines) - MAX_LINES
+        added = [clean(p)[:MAX_LINE] for p in parts]
+        self.lines.extend(added)
+        self.kept_chars += sum(map(len, added))
+        excess = max(len(self.lines) - MAX_LINES, 0)
+        while self.kept_chars - sum(map(len, self.lines[:excess])) > MAX_KEPT_CHARS and excess < len(self.lines) - 1:
+            excess += max(1, (len(self.lines) - excess) // 8)   # drop the oldest in batches: bounded in bytes
         if excess > 0:
+            self.kept_chars -= sum(map(len, self.lines[:excess]))
             del self.lines[:excess]
             self.first += excess
             self.cursor = max(self.cursor, self.first)
+
+    def _glued(self, tail: str) -> None:
+        """Text was left unfinished and other output glued to it (not a newline of its own: print()
+        unbuffered writes the text and its newline apart). That is a prompt where it was the program's
+        first output, came twice, or also starts an earlier line: input()'s prompt, with another
+        thread's output landing behind it before the program could be seen waiting."""
+        if tail and (tail in self._tails or len(self._tails) < 1000):   # bounded, whatever is printed
+            self._tails[tail] += 1
+            if (self._tails[tail] == 2 or not self.lines
+                    or any(line.lstrip().startswith(tail) for line in self.lines[-50:])):
+                self._learn(tail)
 
     def _learn(self, prompt: str) -> None:
         if prompt and prompt not in self.prompts:
@@ -389,8 +402,13 @@ class Terminal:
             return f"killed by signal {self.child.signalstatus}"
         return f"exit status {self.child.exitstatus}"
 
+    def escaped(self) -> list[tuple[int, str]]:
+        """Its processes outside its process group (setsid()): those that would outlive a plain kill."""
+        return containment.escaped(self.token, self.pid)
+
     def kill(self) -> None:
-        """Kill the whole process group: forked children and SIGTERM-ignoring ones too."""
+        """Kill the whole process group, then whatever left it: forked, SIGTERM-ignoring and detached
+        children too."""
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -399,4 +417,5 @@ class Terminal:
             self.child.close(force=True)
         except Exception:  # noqa: BLE001 - pexpect may complain about an already-reaped child
             pass
+        containment.kill_all(self.token)
         self._reader.join(1)

@@ -1,0 +1,129 @@
+"""Hostile candidates against the whole cnlab client suite: per case the wall time, the exit status,
+what is left running afterwards, the harness's peak RSS and the size of the --json report, checked
+against fixtures/hostile/manifest.json. With --sigkill the harness is SIGKILLed a few seconds into
+the run instead, and only the survivors count.
+
+    python bench/hostile.py [--case NAME ...] [--sigkill] [--test ID ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "fixtures" / "hostile"
+
+
+def peak_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def left_running(folder: Path) -> list[str]:
+    """Processes whose working directory or command line is in the case's folder."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry.name}/cwd")
+            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (cwd.startswith(str(folder)) or str(folder) in cmd):
+            out.append(f"{entry.name}: {cmd.strip()[:100]}")
+    return out
+
+
+def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix=f"chatconform-hostile-{name}-"))
+    shutil.copy(CORPUS / f"{name}.py", folder / "client.py")
+    report = folder.parent / f"{folder.name}.json"
+    argv = [sys.executable, "-m", "conformance", "check", "cnlab", str(folder), "--json", str(report)]
+    for test in tests:
+        argv += ["--test", test]
+    began = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0]
+
+    def watch():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], peak_rss_kb(proc.pid))
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    if sigkill:
+        time.sleep(6)
+        proc.send_signal(signal.SIGKILL)
+    code = proc.wait()
+    watcher.join()
+    wall = time.monotonic() - began
+    time.sleep(1.0)   # what dies with the harness takes a moment
+    survivors = left_running(folder)
+    size = report.stat().st_size if report.exists() else 0
+    problems = []
+    if survivors:
+        problems.append(f"{len(survivors)} left running")
+    if not sigkill:
+        if code != spec.get("exit", 1):
+            problems.append(f"exit status {code}, expected {spec.get('exit', 1)}")
+        if peak[0] / 1024 > bounds["harness_rss_mb"]:
+            problems.append(f"harness RSS {peak[0] / 1024:.0f} MB")
+        if size / 1e6 > bounds["report_mb"]:
+            problems.append(f"report {size / 1e6:.1f} MB")
+        document = json.loads(report.read_text()) if size else {}
+        failed = {r for t in document.get("tests", []) for r in t.get("failed_requirements", [])}
+        for req in spec.get("failed_includes", []):
+            if req not in failed:
+                problems.append(f"{req} not failed")
+        for path in spec.get("nothing_written", []):
+            if Path(os.path.expanduser(path)).exists():
+                problems.append(f"it wrote {path}")
+                Path(os.path.expanduser(path)).unlink()
+    for pid_line in survivors:   # leave the machine clean for the next case
+        try:
+            os.kill(int(pid_line.split(":")[0]), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    return {"case": name, "wall_s": wall, "exit": code, "survivors": len(survivors),
+            "rss_mb": peak[0] / 1024, "report_mb": size / 1e6, "problems": problems}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", help="only these cases (repeatable)")
+    parser.add_argument("--sigkill", action="store_true", help="SIGKILL the harness 6 s into each run")
+    parser.add_argument("--test", action="append", default=[], help="only these test IDs (repeatable)")
+    args = parser.parse_args()
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    cases = args.case or list(manifest["cases"])
+    print(f"{'case':<18} {'wall s':>7} {'exit':>4} {'left':>4} {'RSS MB':>7} {'report MB':>9}  verdict")
+    bad = 0
+    for name in cases:
+        row = run_case(name, manifest["cases"][name], manifest["bounds"], args.sigkill, args.test)
+        bad += bool(row["problems"])
+        print(f"{name:<18} {row['wall_s']:7.1f} {row['exit']:>4} {row['survivors']:>4} {row['rss_mb']:7.0f} "
+              f"{row['report_mb']:9.2f}  {'; '.join(row['problems']) or 'ok'}", flush=True)
+    print(f"{len(cases) - bad} of {len(cases)} cases within the goals"
+          + (" (harness SIGKILLed: survivors only)" if args.sigkill else ""))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

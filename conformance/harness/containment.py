@@ -1,0 +1,205 @@
+"""Containment of candidate programs: everything a candidate starts ends with its test and with the
+harness, however the harness ends, and its limits cannot be lifted.
+
+With bubblewrap (Debian's `bubblewrap`, where user namespaces work) every candidate runs in its own
+PID namespace (killing its first process kills all it started, setsid() or not), with
+--die-with-parent (a SIGKILLed harness takes it along), in a user namespace (so even as root it
+cannot raise its hard limits), on a read-only view of the file system with its own folder writable
+and a private /tmp. Without it (the fallback, said in the report header): the harness is a child
+subreaper (orphans come back to it), each candidate gets PR_SET_PDEATHSIG, and survivors are found by
+the token in their environment.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+# The harness's own requirement, checked on every test of every protocol.
+OUTLIVES = "HC1"
+REQUIREMENTS = {OUTLIVES: ("MUST", "Nothing the program starts outlives its test: once the test stops the program, "
+                                    "no process of it is left running (setsid() or not).")}
+TOKEN_VARIABLE = "CHATCONFORM_CANDIDATE"   # in every candidate's environment: finds escapees
+
+# Hard limits (soft = hard): the candidate cannot raise them again.
+LIMITS = {
+    resource.RLIMIT_AS: 2 * 1024 ** 3,       # address space: 2 GiB
+    resource.RLIMIT_CPU: 120,                # seconds of CPU
+    resource.RLIMIT_FSIZE: 64 * 1024 ** 2,   # largest file it may write
+    resource.RLIMIT_CORE: 0,                 # no core dumps in the student's folder
+}
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def child_setup() -> None:
+    """Run in the candidate's process before exec: hard limits, and death with the harness."""
+    for limit, value in LIMITS.items():
+        _, hard = resource.getrlimit(limit)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@functools.lru_cache(maxsize=None)
+def mode() -> str:
+    """'bubblewrap' where a sandbox can be made here, else 'subreaper' (CHATCONFORM_CONTAINMENT=off
+    forces the fallback)."""
+    if os.environ.get("CHATCONFORM_CONTAINMENT") == "off" or shutil.which("bwrap") is None:
+        return "subreaper"
+    try:
+        done = subprocess.run(["bwrap", *_sandbox_options("/"), "--", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "subreaper"
+    return "bubblewrap" if done.returncode == 0 else "subreaper"
+
+
+def describe() -> str:
+    if mode() == "bubblewrap":
+        return ("bubblewrap: a PID and user namespace per candidate, dies with the harness, hard limits, "
+                "read-only file system but its own folder, private /tmp")
+    return ("fallback (no bubblewrap or no user namespaces): process groups, the harness as child subreaper, "
+            "PR_SET_PDEATHSIG, hard limits; candidates can still write where the harness can")
+
+
+def start() -> None:
+    """Once per harness process: orphans of candidates are re-parented to it, not to init."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+SHARED_DIRS = ("/tmp/.X11-unix",)   # the virtual screen's socket
+
+
+def _readable_under_tmp() -> list[str]:
+    """What the private /tmp would hide but a candidate needs to read: the interpreter (a venv may
+    live in /tmp) and the harness's injected modules."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parent.parent),
+             *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
+    return sorted(p for p in paths if p and (p + "/").startswith("/tmp/") and os.path.isdir(p))
+
+
+def _sandbox_options(cwd: str, writable: tuple = ()) -> list[str]:
+    options = ["--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+               "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    parent = str(Path(cwd).parent)   # a program may import from beside its folder (../common)
+    for path in (*_readable_under_tmp(), *([parent] if (parent + "/").startswith("/tmp/") else [])):
+        options += ["--ro-bind", path, path]
+    for path in (*SHARED_DIRS, *writable, cwd):
+        if path != "/" and os.path.isdir(path):
+            options += ["--bind", path, path]
+    return options + ["--chdir", cwd]
+
+
+def command(argv: list[str], cwd: str, writable: tuple = ()) -> list[str]:
+    """argv as it is to be started: inside a sandbox where there is one."""
+    if mode() != "bubblewrap":
+        return list(argv)
+    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable))), "--", *argv]
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def carrying(token: str) -> list[int]:
+    """Live processes whose environment holds this candidate's token (the candidate and what it
+    started, however it detached)."""
+    needle = f"{TOKEN_VARIABLE}={token}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if needle in f.read():
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip() or "?"
+
+
+def process_group(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def escaped(token: str, group: int) -> list[tuple[int, str]]:
+    """Processes of the candidate outside its process group (setsid(), setpgid()): those a plain
+    kill of the group would leave running. Zombies do not count."""
+    out = []
+    for pid in carrying(token):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and process_group(pid) != group:
+            out.append((pid, command_line(pid)))
+    return out
+
+
+def kill_all(token: str) -> None:
+    killed = carrying(token)
+    for pid in killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for pid in set(killed) - _spawned:   # orphans came back to the harness (subreaper): collect them
+        try:
+            os.waitpid(pid, 0)
+        except (ChildProcessError, OSError):
+            pass   # not the harness's child (its own parent collects it) or already gone
+    reap_orphans()
+
+
+_spawned: set[int] = set()   # the harness's own children (pexpect, subprocess): their owners wait for them
+
+
+def spawned(pid: int) -> int:
+    _spawned.add(pid)
+    return pid
+
+
+def reap_orphans() -> None:
+    """Collect the harness's children that it did not start itself: orphans of candidates, which the
+    subreaper inherits. Its own children are left to their owners (pexpect, subprocess)."""
+    children = set()
+    try:
+        for task in os.scandir("/proc/self/task"):
+            try:
+                children |= {int(c) for c in Path(task.path, "children").read_text().split()}
+            except (OSError, ValueError):
+                pass
+    except OSError:
+        return
+    for pid in children - _spawned:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            pass

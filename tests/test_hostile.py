@@ -1,0 +1,29 @@
+"""The hostile corpus (fixtures/hostile/, its manifest.json) against a few cnlab client tests each:
+a verdict (never a harness crash), nothing left running, the harness's memory and report bounded.
+bench/hostile.py runs the same over the whole suite, and with the harness SIGKILLed."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("hostile_bench", ROOT / "bench" / "hostile.py")
+hostile = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hostile)
+MANIFEST = json.loads((hostile.CORPUS / "manifest.json").read_text())
+TESTS = ["cnlab/client/RI2-welcome", "cnlab/client/RA1-login", "cnlab/client/RC1-quit"]
+
+
+@pytest.mark.parametrize("case", sorted(MANIFEST["cases"]))
+def test_hostile_case_is_contained(case):
+    row = hostile.run_case(case, MANIFEST["cases"][case], MANIFEST["bounds"], sigkill=False, tests=TESTS)
+    assert not row["problems"], row
+
+
+@pytest.mark.parametrize("case", ["setsid_escapee", "forks_many"])
+def test_nothing_survives_a_sigkilled_harness(case):
+    row = hostile.run_case(case, MANIFEST["cases"][case], MANIFEST["bounds"], sigkill=True, tests=TESTS)
+    assert row["survivors"] == 0, row
