@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -163,13 +164,19 @@ def escaped(token: str, group: int) -> list[tuple[int, str]]:
     return out
 
 
-def kill_all(token: str) -> None:
+def kill_all(token: str, timeout: float = 2.0) -> None:
+    """SIGKILL every process carrying the token and wait until each is gone (dead processes hold no
+    ports: a sandbox's processes die a moment after its first one, and a fixed-port server started
+    next must find its port free)."""
     killed = carrying(token)
     for pid in killed:
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    deadline = time.monotonic() + timeout
+    while carrying(token) and time.monotonic() < deadline:
+        time.sleep(0.005)   # SIGKILL has no completion event for a process that is not our child
     for pid in set(killed) - _spawned:   # orphans came back to the harness (subreaper): collect them
         try:
             os.waitpid(pid, 0)
