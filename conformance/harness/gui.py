@@ -6,6 +6,7 @@ a Unix socket once the toolkit's root window exists. Nothing here knows Tk from 
 normalises widget kinds (window, dialog, button, entry, text, list, label, …)."""
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -208,10 +209,10 @@ def describe_tree(tree: list) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=None)
 def screenshot_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / "chatconform-screens"
-    path.mkdir(exist_ok=True)
-    return path
+    """This run's own folder (one per harness process): two runs never overwrite each other's."""
+    return Path(tempfile.mkdtemp(prefix="chatconform-screens-"))
 
 
 class GuiApp:
