@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.harness import containment
+
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("hostile_bench", ROOT / "bench" / "hostile.py")
 hostile = importlib.util.module_from_spec(spec)
@@ -24,6 +26,9 @@ def test_hostile_case_is_contained(case):
 
 
 @pytest.mark.parametrize("case", ["setsid_escapee", "forks_many"])
+@pytest.mark.skipif(containment.mode() != "bubblewrap",
+                    reason="the fallback containment cannot end a detached grandchild of a SIGKILLed harness "
+                           "(README: Running untrusted submissions)")
 def test_nothing_survives_a_sigkilled_harness(case):
     row = hostile.run_case(case, MANIFEST["cases"][case], MANIFEST["bounds"], sigkill=True, tests=TESTS)
     assert row["survivors"] == 0, row
