@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "hostile"
 sys.path.insert(0, str(ROOT))
 
-from conformance.harness import containment  # noqa: E402
+from conformance.harness import containment, procstate  # noqa: E402
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -44,12 +44,12 @@ def left_running(folder: Path) -> list[str]:
             continue
         try:
             cwd = os.readlink(f"/proc/{entry.name}/cwd")
-            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and (cwd.startswith(str(folder)) or str(folder) in cmd):
-            out.append(f"{entry.name}: {cmd.strip()[:100]}")
+        cmd = containment.command_line(int(entry.name))
+        fields = procstate.stat_fields(entry.name)
+        if fields and fields[0] != "Z" and (cwd.startswith(str(folder)) or str(folder) in cmd):
+            out.append(f"{entry.name}: {cmd[:100]}")
     return out
 
 

@@ -25,7 +25,7 @@ from .harness.gui import GuiApp, Probe, VirtualScreen, screenshot_dir
 from .harness.peer import RawClients, ScriptedServer
 from .harness.terminal import Terminal
 from .harness.results import Results, report_usage_error
-from .harness.transcript import LEGEND, Transcript
+from .harness.transcript import LEGEND, Transcript, clip
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -302,7 +302,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str, notes: list) -> str:
     stable, _, ids = item.chatconform_id
-    spec = {**item.config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
+    spec = requirement_sentences(item.config)
     about = exc.blamed(ids)
     out = [f"{stable}"]
     for req in about:
@@ -311,7 +311,7 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
     out += ["", exc.describe(), ""]
     out += notes
     if transcript is not None:
-        out += ["Transcript (seconds since the test started):", LEGEND, cut(transcript.render(), MAX_REPORT_TRANSCRIPT), ""]
+        out += ["Transcript (seconds since the test started):", LEGEND, clip(transcript.render(), MAX_REPORT_TRANSCRIPT, CUT), ""]
     out += ["Rerun just this test:", f"  {rerun}"]
     return "\n".join(out)
 
@@ -331,13 +331,7 @@ def exited_notes(item) -> list:
 # whatever the candidate prints. Cut in the middle, saying how much.
 MAX_REPORT_MESSAGE = 6000
 MAX_REPORT_TRANSCRIPT = 16000
-
-
-def cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return f"{text[:half]}\n… {len(text) - limit} characters more, cut …\n{text[-half:]}"
+CUT = "\n… {} characters more, cut …\n"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -356,14 +350,14 @@ def pytest_runtest_makereport(item, call):
             info["check_failure"] = True
             info["failed_requirements"] = exc.blamed(ids)
             notes = (exited_notes(item) if report.when == "call" else []) + gui_notes(item)   # teardown killed it
-            info["message"] = cut("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE)
+            info["message"] = clip("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE, CUT)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         else:
             info["message"] = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, HarnessError):   # the harness or the machine, not the candidate: no traceback
                 report.longrepr = f"chatconform could not run this test: {exc}\n\nRerun: {rerun}"
     if transcript is not None and (report.when == "call" or report.failed):
-        info["transcript"] = cut(transcript.render(), MAX_REPORT_TRANSCRIPT)
+        info["transcript"] = clip(transcript.render(), MAX_REPORT_TRANSCRIPT, CUT)
     report.chatconform = info
     if report.when == "teardown":   # the test is over: its terminals, GUIs and transcript can go
         for name in ("chatconform_terminals", "chatconform_guis", "chatconform_transcript"):
@@ -401,7 +395,7 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     tr = terminalreporter
     tr.section("requirements")
-    spec = {**config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
+    spec = requirement_sentences(config)
     for req in sorted(verdicts, key=spec_order(spec)):
         level, sentence = spec[req]
         tr.write_line(f"{verdicts[req]:>7}  {req:<6} {level:<6} {sentence[:90]}")
@@ -415,6 +409,11 @@ def pytest_terminal_summary(terminalreporter, config):
     if counts["error"]:
         tr.write_line(f"{counts['error']} test(s) could not be run (see ERROR above): this is no verdict on the "
                       "submission; fix the cause and run again (exit status 2)")
+
+
+def requirement_sentences(config) -> dict:
+    """ID -> (level, sentence): the protocol's requirements and the harness's own (HC1)."""
+    return {**config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
 
 
 def spec_order(spec: dict):

@@ -51,9 +51,15 @@ def expect_skipping(wire, earlier: tuple, method: str, username: str, payload: b
         got = read_message(wire, what)
         if not (got.method == "JOIN" and got.username in earlier):
             break
+    must_be(wire, got, method, username, payload, what)
+
+
+def must_be(wire, got, method: str, username: str, payload: bytes | None, what: str) -> None:
     if got.method != method or got.username != username or (payload is not None and got.payload != payload):
         raise CheckFailure(f"Wrong message on {wire.label} ({what}).",
-                           expected=f"CHAT/1.0 {method}, Username: {username}", actual=got.raw[:400])
+                           expected=f"CHAT/1.0 {method}, Username: {username}"
+                           + (f", a {len(payload)}-byte payload" if payload is not None else ""),
+                           actual=got.raw[:400])
 
 
 def barrier(clients, members: list, why: str) -> None:
@@ -202,10 +208,7 @@ def expect_past_leave(wire, dropped: str, method: str, username: str, payload: b
     got = read_message(wire, what)
     if got.method == "LEAVE" and got.username == dropped:
         got = read_message(wire, what)
-    if got.method != method or got.username != username or got.payload != payload:
-        raise CheckFailure(f"Wrong message on {wire.label} ({what}).",
-                           expected=f"CHAT/1.0 {method}, Username: {username}, a {len(payload)}-byte payload",
-                           actual=got.raw[:400])
+    must_be(wire, got, method, username, payload, what)
 
 
 @requirement("CS8", name="vanish")

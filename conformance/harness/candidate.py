@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import containment, settings
+from . import containment, procstate, settings
 from .failure import CheckFailure
 from .transcript import Transcript
 
@@ -175,12 +175,12 @@ def group_memory(pgid: int) -> tuple[int, int]:
     /proc: how much memory a candidate holds, forks included. (0, 0) where /proc cannot tell."""
     rss = hwm = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = procstate.stat_fields(stat.parent.name)
+        if not fields or int(fields[2]) != pgid:     # the process group
+            continue
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:     # field 5 of stat: the process group
-                continue
             status = (stat.parent / "status").read_text()
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue
         for line in status.splitlines():
             if line.startswith("VmRSS:"):

@@ -23,6 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
+from . import procstate
+
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 # The harness's own requirement, checked on every test of every protocol.
 OUTLIVES = "HC1"
@@ -143,23 +145,13 @@ def command_line(pid: int) -> str:
     return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip() or "?"
 
 
-def process_group(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def escaped(token: str, group: int) -> list[tuple[int, str]]:
     """Processes of the candidate outside its process group (setsid(), setpgid()): those a plain
     kill of the group would leave running. Zombies do not count."""
     out = []
     for pid in carrying(token):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z" and process_group(pid) != group:
+        fields = procstate.stat_fields(str(pid))   # [state, ppid, pgrp, …]
+        if fields and fields[0] != "Z" and int(fields[2]) != group:
             out.append((pid, command_line(pid)))
     return out
 
@@ -177,12 +169,7 @@ def kill_all(token: str, timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while carrying(token) and time.monotonic() < deadline:
         time.sleep(0.005)   # SIGKILL has no completion event for a process that is not our child
-    for pid in set(killed) - _spawned:   # orphans came back to the harness (subreaper): collect them
-        try:
-            os.waitpid(pid, 0)
-        except (ChildProcessError, OSError):
-            pass   # not the harness's child (its own parent collects it) or already gone
-    reap_orphans()
+    reap_orphans()   # those that came back to the harness (subreaper) are zombies now: collect them
 
 
 _spawned: set[int] = set()   # the harness's own children (pexpect, subprocess): their owners wait for them

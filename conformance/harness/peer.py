@@ -122,7 +122,7 @@ class WirePeer:
         self._wait(lambda: self.received.find(end, self.consumed) >= 0 or self.eof or too_long(), timeout)
         with self._cond:
             at = self.received.find(end, self.consumed)
-            if limit and (at < 0 or at - self.consumed > limit) and too_long():
+            if limit and not 0 <= at - self.consumed <= limit and too_long():
                 raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but more than {limit} "
                                    f"bytes came without {end!r}.", actual=bytes(self.received[self.consumed:
                                                                                               self.consumed + 400]))

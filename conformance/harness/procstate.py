@@ -42,19 +42,21 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def stat_fields(path: str | Path) -> list[str] | None:
+    """The fields of a /proc stat file (`PID/stat`, `PID/task/TID/stat`) after the command name:
+    [state, ppid, pgrp, session, …, utime (11), stime (12), …]; None if it is gone."""
+    try:
+        return (PROC / path / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def thread_states(pid: int) -> list[str]:
-    states = []
     try:
         tids = os.listdir(PROC / str(pid) / "task")
     except OSError:
-        return states
-    for tid in tids:
-        try:
-            stat = (PROC / str(pid) / "task" / tid / "stat").read_text()
-        except OSError:
-            continue
-        states.append(stat.rsplit(")", 1)[1].split()[0])
-    return states
+        return []
+    return [fields[0] for tid in tids if (fields := stat_fields(f"{pid}/task/{tid}"))]
 
 
 def socket_inodes(pid: int) -> set[str]:
@@ -166,12 +168,10 @@ def cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system) used so far by pid and every live process below it; None without /proc."""
     total, seen = 0, False
     for current in descendants(pid):
-        try:
-            fields = (PROC / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        total += int(fields[11]) + int(fields[12])    # utime, stime (clock ticks)
-        seen = True
+        fields = stat_fields(str(current))
+        if fields:
+            total += int(fields[11]) + int(fields[12])    # utime, stime (clock ticks)
+            seen = True
     return total / os.sysconf("SC_CLK_TCK") if seen else None
 
 

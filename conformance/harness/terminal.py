@@ -145,17 +145,31 @@ class Terminal:
             self._glued(clean(self.partial).strip()[:200])
         parts = (self.partial + text).split("\n")
         self.partial = parts.pop()[-MAX_LINE:]
-        added = [clean(p)[:MAX_LINE] for p in parts]
-        self.lines.extend(added)
-        self.kept_chars += sum(map(len, added))
-        excess = max(len(self.lines) - MAX_LINES, 0)
-        while self.kept_chars - sum(map(len, self.lines[:excess])) > MAX_KEPT_CHARS and excess < len(self.lines) - 1:
-            excess += max(1, (len(self.lines) - excess) // 8)   # drop the oldest in batches: bounded in bytes
-        if excess > 0:
-            self.kept_chars -= sum(map(len, self.lines[:excess]))
-            del self.lines[:excess]
-            self.first += excess
+        for part in parts:
+            self._keep(clean(part)[:MAX_LINE])
+        self._trim()
+
+    def _keep(self, line: str) -> None:
+        self.lines.append(line)
+        self.kept_chars += len(line)
+
+    def _trim(self) -> None:
+        """At most MAX_LINES lines and MAX_KEPT_CHARS characters are kept: a flooding candidate loses
+        its oldest lines."""
+        drop = 0
+        while len(self.lines) - drop > 1 and (len(self.lines) - drop > MAX_LINES or self.kept_chars > MAX_KEPT_CHARS):
+            self.kept_chars -= len(self.lines[drop])
+            drop += 1
+        if drop:
+            del self.lines[:drop]
+            self.first += drop
             self.cursor = max(self.cursor, self.first)
+
+    def _end_partial(self) -> None:
+        """The unfinished line becomes a complete one (a typed line or a prompt ends it)."""
+        self._keep(clean(self.partial)[:MAX_LINE])
+        self.partial = ""
+        self._trim()
 
     def _glued(self, tail: str) -> None:
         """Text was left unfinished and other output glued to it (not a newline of its own: print()
@@ -214,8 +228,7 @@ class Terminal:
                 self.cursor = where + 1
 
     def partial_consumed(self) -> None:
-        self.lines.append("")
-        self.lines[-1], self.partial = clean(self.partial), ""
+        self._end_partial()
         self.cursor = self.first + len(self.lines)
 
     def unread_text(self) -> str:
@@ -308,8 +321,7 @@ class Terminal:
                                f"({self.exit_description()}).", actual=self.unread_text() or "[nothing printed]")
         with self._cond:
             if self.partial:   # the typed line ends the screen line it was typed on, as an echo would
-                self.lines.append(clean(self.partial)[:MAX_LINE])
-                self.partial = ""
+                self._end_partial()
         self.transcript.add("term>", line)
         printed = self.total_chars
         data = (line + "\n").encode("utf-8")

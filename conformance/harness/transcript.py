@@ -31,11 +31,12 @@ def visible(data: bytes | str) -> str:
     return "".join(out)
 
 
-def clip(text: str, limit: int = MAX_EVENT_CHARS) -> str:
+def clip(text: str, limit: int = MAX_EVENT_CHARS, marker: str = "…[{} more chars]…") -> str:
+    """text cut in the middle to `limit` characters; `marker` says how many went."""
     if len(text) <= limit:
         return text
     half = limit // 2
-    return f"{text[:half]}…[{len(text) - limit} more chars]…{text[-half:]}"
+    return f"{text[:half]}{marker.format(len(text) - limit)}{text[-half:]}"
 
 
 def shown(data: bytes | str, limit: int = MAX_EVENT_CHARS) -> str:
