@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import PROTOCOLS
+from .harness import network
 from .harness.results import report_usage_error
 
 HERE = Path(__file__).resolve().parent
@@ -75,7 +76,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def check(args: argparse.Namespace) -> int:
+def check(args: argparse.Namespace, argv: list[str]) -> int:
     if args.protocol not in PROTOCOLS:
         return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(PROTOCOLS)})", args)
     if args.submission is None:
@@ -88,6 +89,15 @@ def check(args: argparse.Namespace) -> int:
         print("chatconform: the --server-cmd has no {port}: the server takes its default port, so the tests "
               "run one at a time (-n ignored)", file=sys.stderr)
         args.workers = "0"
+    if args.server:
+        os.environ[network.VARIABLE + "_WHY"] = "the machine's (--server: the run must reach that server)"
+    elif network.inside():
+        try:
+            network.loopback_up()
+        except OSError as exc:
+            return fail(f"could not bring up loopback in the private network namespace: {exc}", args)
+    else:
+        os.environ[network.VARIABLE + "_WHY"] = network.enter_private(argv)   # returns only where it cannot
     import pytest
     code = pytest.main(pytest_args(args))
     return {0: 0, 1: 1}.get(int(code), 2)
@@ -111,9 +121,10 @@ def examples() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     if args.command == "check":
         if args.protocol is None and args.submission is None:
             return examples()
-        return check(args)
+        return check(args, argv)
     return 2

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from . import PROTOCOLS
-from .harness import containment, procstate, settings
+from .harness import containment, network, procstate, scratch, settings
 from .harness.candidate import (Background, HarnessError, Program, environment, find_program,
                                 free_port, listening)
 from .harness.failure import CheckFailure
@@ -72,6 +72,7 @@ class RunContext:
     server_max_clients: int | None = None
     server_max_users: int | None = None
     spec: object = None
+    scratch: Path | None = None                     # the folder of the submission's scratch copy
 
     @property
     def reference(self) -> Path:
@@ -108,14 +109,20 @@ def build_context(config) -> RunContext | None:
                      server_max_users=opt.server_max_users)
     if opt.server:
         ctx.server = parse_address(opt.server)
+    try:   # candidates run in a copy: the original is never written
+        copy, ctx.scratch = scratch.make(submission)
+    except (scratch.TooBig, OSError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    original_folder = submission if submission.is_dir() else submission.parent
+    containment.READABLE.append(str(original_folder.parent))   # what the copy's links point to
     found = {
-        "client": find_program(submission, "client", layouts_of(spec, "client"), opt.client_cmd),
-        "server": find_program(submission, "server", layouts_of(spec, "server"), opt.server_cmd),
+        "client": find_program(copy, "client", layouts_of(spec, "client"), opt.client_cmd),
+        "server": find_program(copy, "server", layouts_of(spec, "server"), opt.server_cmd),
     }
-    if submission.is_file() and not any(found.values()):
+    if copy.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server
         role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
-        found[role] = find_program(submission, role, layouts_of(spec, role), None, any_file=True)
+        found[role] = find_program(copy, role, layouts_of(spec, role), None, any_file=True)
     if ctx.server:  # an external server stands for the submission's own
         found["server"] = Program("server", f"(already running at {opt.server})", submission)
     wanted = ROLES if opt.role == "all" else (opt.role,)
@@ -172,6 +179,12 @@ def pytest_configure(config):
         config.chatconform_results = Results(ctx.protocol, str(ctx.submission), ctx.seed)
 
 
+def pytest_unconfigure(config):
+    ctx = getattr(config, "chatconform", None)
+    if ctx is not None and ctx.scratch is not None:
+        scratch.remove(ctx.scratch)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
     """xdist: every worker uses the controller's seed."""
@@ -187,6 +200,7 @@ def header_lines(ctx: RunContext) -> list:
               f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, tests one at a time]")
               for role, program in ctx.programs.items()]
     lines.append(f"  containment: {containment.describe()}")
+    lines.append(f"  network: {network.describe()}")
     return lines
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -12,11 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
-def check(protocol: str, submission: Path, tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
+def check(protocol: str, submission: Path, tmp_path: Path, *extra: str, env: dict | None = None) \
+        -> tuple[int, dict, str]:
     """(exit status, --json document, console output) of `python -m conformance check`."""
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "conformance", "check", protocol, str(submission),
-                           "--json", str(report), *extra], cwd=ROOT, capture_output=True, text=True, timeout=900)
+                           "--json", str(report), *extra], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, **(env or {})})
     document = json.loads(report.read_text()) if report.exists() else {}
     return proc.returncode, document, proc.stdout + proc.stderr
 

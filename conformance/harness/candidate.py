@@ -5,6 +5,7 @@ whole) and resource limits (so a runaway one cannot take the grader's machine wi
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shlex
@@ -200,7 +201,8 @@ class Background:
         env = {**(env or environment()), containment.TOKEN_VARIABLE: self.token}
         self.proc = subprocess.Popen(containment.command(argv, str(cwd)), cwd=cwd, env=env,
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, preexec_fn=containment.child_setup)
+                                     start_new_session=True,
+                                     preexec_fn=functools.partial(containment.child_setup, self.token))
         containment.spawned(self.proc.pid)
         if transcript is not None:
             transcript.note("start: " + " ".join(argv))

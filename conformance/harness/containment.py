@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from . import procstate
+from . import cgroup, procstate
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 # The harness's own requirement, checked on every test of every protocol.
@@ -48,8 +48,11 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
-def child_setup() -> None:
-    """Run in the candidate's process before exec: hard limits, and death with the harness."""
+def child_setup(token: str = "") -> None:
+    """Run in the candidate's process before exec: its control group, hard limits, and death with
+    the harness."""
+    if token:
+        cgroup.join(token)
     for limit, value in LIMITS.items():
         _, hard = resource.getrlimit(limit)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
@@ -75,10 +78,12 @@ def mode() -> str:
 
 def describe() -> str:
     if mode() == "bubblewrap":
-        return ("bubblewrap: a PID and user namespace per candidate, dies with the harness, hard limits, "
-                "read-only file system but its own folder, private /tmp")
-    return ("fallback (no bubblewrap or no user namespaces): process groups, the harness as child subreaper, "
-            "PR_SET_PDEATHSIG, hard limits; candidates can still write where the harness can")
+        how = ("bubblewrap: a PID and user namespace per candidate, dies with the harness, hard limits, "
+               "read-only file system but its own scratch copy, private /tmp")
+    else:
+        how = ("fallback (no bubblewrap or no user namespaces): process groups, the harness as child subreaper, "
+               "PR_SET_PDEATHSIG, hard limits; candidates can still write where the harness can")
+    return f"{how}; {cgroup.describe()}"
 
 
 def start() -> None:
@@ -87,21 +92,27 @@ def start() -> None:
 
 
 SHARED_DIRS = ("/tmp/.X11-unix",)   # the virtual screen's socket
+READABLE: list = []   # also visible (read-only) where the private /tmp would hide them: the original submission's folder
 
 
 def _readable_under_tmp() -> list[str]:
     """What the private /tmp would hide but a candidate needs to read: the interpreter (a venv may
     live in /tmp) and the harness's injected modules."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parent.parent),
-             *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
-    return sorted(p for p in paths if p and (p + "/").startswith("/tmp/") and os.path.isdir(p))
+             *os.environ.get("PYTHONPATH", "").split(os.pathsep), *READABLE}
+    return sorted(p for p in paths if _inside_tmp(p) and os.path.isdir(p))
+
+
+def _inside_tmp(path: str) -> bool:
+    """Below /tmp (not /tmp itself: binding that would undo the private /tmp)."""
+    return bool(path) and path.startswith("/tmp/") and path.rstrip("/") != "/tmp"
 
 
 def _sandbox_options(cwd: str, writable: tuple = ()) -> list[str]:
     options = ["--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     parent = str(Path(cwd).parent)   # a program may import from beside its folder (../common)
-    for path in (*_readable_under_tmp(), *([parent] if (parent + "/").startswith("/tmp/") else [])):
+    for path in (*_readable_under_tmp(), *([parent] if _inside_tmp(parent) else [])):
         options += ["--ro-bind", path, path]
     for path in (*SHARED_DIRS, *writable, cwd):
         if path != "/" and os.path.isdir(path):
@@ -117,7 +128,11 @@ def command(argv: list[str], cwd: str, writable: tuple = ()) -> list[str]:
 
 
 def new_token() -> str:
-    return uuid.uuid4().hex
+    """A new candidate's token (in its environment: finds what it started); its control group is
+    made with it, where there can be one."""
+    token = uuid.uuid4().hex
+    cgroup.create(token)
+    return token
 
 
 def carrying(token: str) -> list[int]:
@@ -160,16 +175,25 @@ def kill_all(token: str, timeout: float = 2.0) -> None:
     """SIGKILL every process carrying the token and wait until each is gone (dead processes hold no
     ports: a sandbox's processes die a moment after its first one, and a fixed-port server started
     next must find its port free)."""
-    killed = carrying(token)
+    killed = set(carrying(token)) | cgroup.members(token)
     for pid in killed:
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
     deadline = time.monotonic() + timeout
-    while carrying(token) and time.monotonic() < deadline:
+    while (carrying(token) or any(exiting(pid) for pid in killed)) and time.monotonic() < deadline:
         time.sleep(0.005)   # SIGKILL has no completion event for a process that is not our child
     reap_orphans()   # those that came back to the harness (subreaper) are zombies now: collect them
+    cgroup.remove(token)
+
+
+def exiting(pid: int) -> bool:
+    """Is the process still on its way out? A dying process drops its memory (and so its environment,
+    which `carrying` reads) before it closes its files: until it is a zombie or gone, its listening
+    socket may still hold a port."""
+    fields = procstate.stat_fields(str(pid))
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 _spawned: set[int] = set()   # the harness's own children (pexpect, subprocess): their owners wait for them

@@ -88,7 +88,7 @@ class Terminal:
 
         def child_setup():
             set_raw_input(0)
-            containment.child_setup()
+            containment.child_setup(self.token)
 
         transcript.note("start: " + " ".join(argv))
         argv = containment.command(argv, cwd, writable)
