@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "hostile"
 sys.path.insert(0, str(ROOT))
 
-from conformance.harness import containment, procstate  # noqa: E402
+from conformance.harness import containment, network, procstate  # noqa: E402
+from conformance.harness.candidate import listening  # noqa: E402
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -53,6 +55,29 @@ def left_running(folder: Path) -> list[str]:
     return out
 
 
+def outside_listener(port: int) -> socket.socket | None:
+    """A listening socket in the bench's own network (the machine's), or None if the port is taken."""
+    try:
+        listener = socket.create_server(("127.0.0.1", port))
+    except OSError:
+        return None
+    listener.setblocking(False)
+    return listener
+
+
+def reached(listener: socket.socket) -> bool:
+    try:
+        listener.accept()[0].close()
+        return True
+    except BlockingIOError:
+        return False
+
+
+def private_network() -> bool:
+    """Does `check` run in a network of its own here? (Without one nothing keeps a connection in.)"""
+    return network.unshare_command() is not None and os.environ.get(network.VARIABLE) != "shared"
+
+
 def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"chatconform-hostile-{name}-"))
     shutil.copy(CORPUS / f"{name}.py", folder / "client.py")
@@ -60,6 +85,7 @@ def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) ->
     argv = [sys.executable, "-m", "conformance", "check", "cnlab", str(folder), "--json", str(report)]
     for test in tests:
         argv += ["--test", test]
+    listeners = [outside_listener(port) for port in spec.get("nothing_reached", [])]
     began = time.monotonic()
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = [0]
@@ -96,10 +122,20 @@ def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) ->
             if req not in failed:
                 problems.append(f"{req} not failed")
         for path in spec.get("nothing_written", []):
-            if Path(os.path.expanduser(path)).exists():
-                if containment.mode() == "bubblewrap":   # the fallback does not keep writes in (README)
-                    problems.append(f"it wrote {path}")
-                Path(os.path.expanduser(path)).unlink()
+            written = Path(os.path.expanduser(path.format(submission=folder)))
+            if written.exists():
+                if containment.mode() == "bubblewrap" or "{submission}" in path:   # the fallback does not
+                    problems.append(f"it wrote {written}")                        # keep writes in (README)
+                written.unlink()
+        for port, listener in zip(spec.get("nothing_reached", []), listeners):
+            if listener is not None and reached(listener) and private_network():
+                problems.append(f"it connected to port {port} outside its network")
+        for port in spec.get("port_free_after", []):
+            if listening("127.0.0.1", port):
+                problems.append(f"port {port} is still held after the run")
+    for listener in listeners:
+        if listener is not None:
+            listener.close()
     for pid_line in survivors:   # leave the machine clean for the next case
         try:
             os.kill(int(pid_line.split(":")[0]), signal.SIGKILL)

@@ -12,7 +12,7 @@ from conformance.harness.candidate import free_port, group_memory, wait_listenin
 from conformance.harness.failure import CheckFailure
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, encode, expect_json, expect_notice, next_chat, said
-from conformance.plugin import candidate_server
+from conformance.run.servers import candidate_server
 
 requirement = pytest.mark.requirement
 

@@ -1,0 +1,1 @@
+"""The pytest side of chatconform, one job per module; conformance/conftest.py registers them."""

@@ -1,0 +1,174 @@
+"""The run context: what is checked (protocol, submission in its scratch copy, programs, seed), set
+up once per session, and the header that says so."""
+from __future__ import annotations
+
+import importlib
+import random
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ..harness import containment, network, scratch, settings
+from ..harness.candidate import Program, find_program
+from ..harness.results import Results, report_usage_error
+from .options import ROLES
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+REFERENCE = ROOT / "reference"
+config_holder: dict = {}  # pytest_runtest_logreport receives no config
+
+
+@dataclass
+class RunContext:
+    """What every fixture may need to know about this run."""
+
+    protocol: str
+    submission: Path
+    seed: int
+    programs: dict = field(default_factory=dict)   # role -> Program, for the roles being checked
+    server: tuple | None = None                     # (host, port) of --server
+    server_max_clients: int | None = None
+    server_max_users: int | None = None
+    spec: object = None
+    scratch: Path | None = None                     # the folder of the submission's scratch copy
+
+    @property
+    def reference(self) -> Path:
+        return REFERENCE / self.protocol
+
+
+def parse_address(text: str) -> tuple:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise pytest.UsageError(f"--server wants HOST:PORT, got {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def layouts_of(spec, role: str) -> list:
+    return spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
+
+
+def build_context(config) -> RunContext | None:
+    opt = config.option
+    if not opt.protocol:
+        return None
+    if not opt.submission:
+        raise pytest.UsageError("--submission is required (a folder or a program file)")
+    submission = Path(opt.submission).resolve()
+    if not submission.exists():
+        raise pytest.UsageError(f"submission not found: {opt.submission}")
+    seed = opt.seed
+    if seed is None:
+        seed = getattr(config, "workerinput", {}).get("chatconform_seed")
+    if seed is None:
+        seed = random.SystemRandom().randrange(1, 10 ** 6)
+    spec = importlib.import_module(f"conformance.{opt.protocol}.spec")
+    ctx = RunContext(opt.protocol, submission, seed, spec=spec, server_max_clients=opt.server_max_clients,
+                     server_max_users=opt.server_max_users)
+    if opt.server:
+        ctx.server = parse_address(opt.server)
+    try:   # candidates run in a copy: the original is never written
+        copy, ctx.scratch = scratch.make(submission)
+    except (scratch.TooBig, OSError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    original_folder = submission if submission.is_dir() else submission.parent
+    containment.READABLE.append(str(original_folder.parent))   # what the copy's links point to
+    found = {
+        "client": find_program(copy, "client", layouts_of(spec, "client"), opt.client_cmd),
+        "server": find_program(copy, "server", layouts_of(spec, "server"), opt.server_cmd),
+    }
+    if copy.is_file() and not any(found.values()):
+        # a program file of another name (hw/chat.py): the client, or the server with --role server
+        role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
+        found[role] = find_program(copy, role, layouts_of(spec, role), None, any_file=True)
+    if ctx.server:  # an external server stands for the submission's own
+        found["server"] = Program("server", f"(already running at {opt.server})", submission)
+    wanted = ROLES if opt.role == "all" else (opt.role,)
+    for role in wanted:
+        if found[role] is not None and role in spec.ROLES:
+            ctx.programs[role] = found[role]
+    if not ctx.programs:
+        if opt.role == "all":
+            places = ", ".join(layout.path for layout in spec.CLIENT_LAYOUTS + spec.SERVER_LAYOUTS)
+            raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places}); "
+                                    "name the program with --client-cmd or --server-cmd, e.g. --client-cmd "
+                                    "'{python} {dir}/chat.py --address {host} --port {port}'")
+        raise pytest.UsageError(f"no {opt.role} found in {opt.submission}"
+                                + (f" (looked for {', '.join(lay.path for lay in layouts_of(spec, opt.role))}; name it with "
+                                   f"--{opt.role}-cmd)" if opt.role in spec.ROLES else
+                                   f" ({opt.protocol} has no {opt.role} role)"))
+    server = ctx.programs.get("server")
+    if server is not None and not ctx.server and not server.takes_port and getattr(opt, "numprocesses", None):
+        # one default port: two workers would start two servers on it (xdist's loadgroup cannot be
+        # relied on to keep them apart: pytest-xdist issue #1386)
+        raise pytest.UsageError("a server command without {port} uses the default port, so its tests run one at "
+                                "a time: leave out -n")
+    return ctx
+
+
+interruptions: list = []
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def pytest_keyboard_interrupt(excinfo):
+    interruptions.append(excinfo)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
+    settings.timeout_scale = config.option.timeout_scale
+    if config.option.chatconform_junit:
+        config.option.xmlpath = config.option.chatconform_junit
+    try:
+        ctx = build_context(config)
+    except pytest.UsageError as exc:   # said once, in the tool's own words, and in the --json document
+        report_usage_error(str(exc), config.option.chatconform_json)
+        raise pytest.UsageError() from None
+    config.chatconform = ctx
+    if ctx is not None:
+        containment.start()
+        if not hasattr(config, "workerinput"):   # SIGTERM (a CI job's timeout) stops the run like Ctrl-C:
+            signal.signal(signal.SIGTERM, interrupt)   # the running test is an error, candidates are killed
+    config_holder["config"] = config
+    if ctx is not None:
+        config.chatconform_results = Results(ctx.protocol, str(ctx.submission), ctx.seed)
+
+
+def pytest_unconfigure(config):
+    ctx = getattr(config, "chatconform", None)
+    if ctx is not None and ctx.scratch is not None:
+        scratch.remove(ctx.scratch)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist: every worker uses the controller's seed."""
+    ctx = node.config.chatconform
+    if ctx is not None:
+        node.workerinput["chatconform_seed"] = ctx.seed
+
+
+def header_lines(ctx: RunContext) -> list:
+    lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
+             f"(--seed {ctx.seed} reproduces this run)"]
+    lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
+              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, tests one at a time]")
+              for role, program in ctx.programs.items()]
+    lines.append(f"  containment: {containment.describe()}")
+    lines.append(f"  network: {network.describe()}")
+    return lines
+
+
+def pytest_sessionstart(session):
+    """Say what is checked and the seed, also in quiet mode (the report header is not shown there)."""
+    ctx = session.config.chatconform
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if ctx is None or reporter is None or hasattr(session.config, "workerinput"):
+        return
+    for line in header_lines(ctx):
+        reporter.write_line(line)

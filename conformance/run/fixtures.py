@@ -1,0 +1,167 @@
+"""The fixtures every protocol's tests use: the context, transcripts, seeded randomness, candidates on
+terminals and GUIs, raw wire clients, the scripted server."""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+
+import pytest
+
+from ..harness import containment, procstate, settings
+from ..harness.candidate import environment
+from ..harness.failure import CheckFailure
+from ..harness.gui import GuiApp, Probe, VirtualScreen
+from ..harness.peer import RawClients, ScriptedServer
+from ..harness.terminal import Terminal
+from ..harness.transcript import Transcript
+from .context import RunContext, interruptions
+
+
+@pytest.fixture(scope="session")
+def ctx(pytestconfig) -> RunContext:
+    if pytestconfig.chatconform is None:
+        pytest.skip("no --protocol given")
+    return pytestconfig.chatconform
+
+
+@pytest.fixture
+def transcript(request) -> Transcript:
+    t = Transcript()
+    request.node.chatconform_transcript = t
+    return t
+
+
+@pytest.fixture
+def rng(request, ctx) -> random.Random:
+    """Seeded per test, so one test's names do not depend on which tests ran before it."""
+    stable = getattr(request.node, "chatconform_id", (request.node.nodeid,))[0]
+    return random.Random(f"{ctx.seed}/{stable}")
+
+
+@pytest.fixture
+def post_checks(request) -> list:
+    """Checks run after the test body passed (e.g. RI1 over the whole transcript)."""
+    checks: list = []
+    request.node.chatconform_post_checks = checks
+    return checks
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    result = yield
+    for check in getattr(pyfuncitem, "chatconform_post_checks", []):
+        check()
+    return result
+
+
+@pytest.fixture
+def launch(ctx, transcript, request):
+    """Start a program of the submission on a terminal; everything started is killed afterwards."""
+    started: list[Terminal] = []
+
+    def start(role: str = "client", inject: tuple = (), argv: list | None = None, env: dict | None = None,
+              writable: tuple = (), **values) -> Terminal:
+        program = ctx.programs[role]
+        term = Terminal(argv or program.argv(**values), str(program.cwd), environment(inject, env), transcript,
+                        writable=writable)
+        started.append(term)
+        return term
+
+    start.started = started
+    request.node.chatconform_terminals = started
+    yield start
+    left = [process for term in started for process in term.escaped()]
+    for term in started:
+        term.kill()
+    if left and not interruptions:   # after Ctrl-C or SIGTERM: only clean up, the test is an error anyway
+        raise CheckFailure(f"The program left {len(left)} process(es) running after it was stopped (they had "
+                           "left its process group, e.g. with setsid()); chatconform killed them.",
+                           expected="nothing of the program running once its test ends",
+                           actual=[f"pid {pid}: {cmd[:200]}" for pid, cmd in left], requirement=containment.OUTLIVES)
+
+
+@pytest.fixture(scope="session")
+def virtual_screen(pytestconfig):
+    """The X server GUI candidates draw on: a session-wide Xvfb (None where it cannot run)."""
+    why = VirtualScreen.missing()
+    if why:
+        pytestconfig.chatconform_gui_missing = why
+        yield None
+        return
+    screen = VirtualScreen()
+    screen.start()
+    yield screen
+    screen.stop()
+
+
+@pytest.fixture
+def launch_gui(launch, virtual_screen, transcript, request, pytestconfig):
+    """Start a GUI program of the submission with the GUI probe inside it: launch_gui(role, **values)."""
+    if virtual_screen is None:
+        pytest.skip(f"GUI test not run: {pytestconfig.chatconform_gui_missing}")
+    apps: list[GuiApp] = []
+
+    def start(role: str = "client", **values) -> GuiApp:
+        folder = tempfile.mkdtemp(prefix="chatconform-probe-")   # shared with the candidate's sandbox
+        path = os.path.join(folder, "probe.sock")                 # a Unix socket path: short
+        term = launch(role, inject=("gui_probe",), env={"DISPLAY": virtual_screen.display,
+                                                        "CHATCONFORM_PROBE_SOCKET": path}, writable=(folder,),
+                      **values)
+        app = GuiApp(term, Probe(path, transcript, term.alive), virtual_screen)
+        apps.append(app)
+        app.probe.connect(settings.wait(settings.STARTUP))
+        app.wait_shown(settings.wait(settings.STARTUP))
+        return app
+
+    request.node.chatconform_guis = apps
+    yield start
+    for app in apps:
+        app.probe.close()
+        with contextlib.suppress(OSError):
+            os.unlink(app.probe.path)
+            os.rmdir(os.path.dirname(app.probe.path))
+
+
+@pytest.fixture
+def client(launch, scripted):
+    """A candidate client started against the scripted server."""
+    return launch("client", host=scripted.host, port=scripted.port)
+
+
+class RawClientsFactory:
+    """raw((host, port)) -> RawClients; close_all() closes every client it made."""
+
+    def __init__(self, transcript, rng, settle):
+        self.transcript, self.rng, self.opened, self.settle = transcript, rng, [], settle
+
+    def __call__(self, address: tuple) -> RawClients:
+        clients = RawClients(address[0], address[1], self.transcript, self.rng)
+        clients.settle = self.settle   # the server under test's settle window (settle_server)
+        self.opened.append(clients)
+        return clients
+
+    def close_all(self) -> None:
+        for clients in self.opened:
+            clients.close()
+        self.opened.clear()
+
+
+@pytest.fixture
+def raw(transcript, rng, settle_server):
+    """Factory of raw wire clients: raw((host, port)) -> RawClients."""
+    factory = RawClientsFactory(transcript, rng, settle_server)
+    yield factory
+    factory.close_all()
+
+
+@pytest.fixture
+def scripted(transcript, rng, launch):
+    """A scripted server on loopback that plays the server for a candidate client; it stops waiting
+    for a connection once every program the test started has exited."""
+    server = ScriptedServer(transcript, rng)
+    server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
+    server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
+    yield server
+    server.close()

@@ -1,0 +1,65 @@
+"""Which tests run and what they are called: stable ids, requirement IDs, the rerun command."""
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+
+
+def test_identity(item) -> tuple[str, str, str, list] | None:
+    """(protocol, role, stable id, requirement IDs) of a suite test, from its file and marker."""
+    marker = item.get_closest_marker("requirement")
+    path = Path(str(item.fspath))
+    if marker is None or path.parent.parent != Path(__file__).parent.parent:
+        return None
+    protocol, role = path.parent.name, path.stem.removeprefix("test_")
+    name = marker.kwargs.get("name") or item.originalname.removeprefix("test_")
+    ids = list(marker.args)
+    stable = f"{protocol}/{role}/{ids[0]}-{name}"
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        stable += f"[{callspec.id}]"
+    return protocol, role, stable, ids
+
+
+def pytest_collection_modifyitems(config, items):
+    ctx = config.chatconform
+    if ctx is None:
+        return
+    keep, drop = [], []
+    only = set(config.option.chatconform_tests)
+    for item in items:
+        identity = test_identity(item)
+        if identity is None:
+            drop.append(item)
+            continue
+        protocol, role, stable, ids = identity
+        if protocol != ctx.protocol or role not in ctx.programs or (only and stable not in only):
+            drop.append(item)
+            continue
+        item.chatconform_id = (stable, role, ids)
+        for req in ids:
+            item.user_properties.append(("requirement", req))
+        keep.append(item)
+    if only and not keep:
+        raise pytest.UsageError(f"no test with id {', '.join(sorted(only))}")
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+def rerun_command(config, stable: str) -> str:
+    ctx = config.chatconform
+    opt = config.option
+    parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, os.path.relpath(ctx.submission), "--test", stable,
+                                             "--seed", str(ctx.seed)]
+    for flag, value in (("--server", opt.server), ("--client-cmd", opt.client_cmd),
+                        ("--server-cmd", opt.server_cmd), ("--server-max-clients", opt.server_max_clients),
+                        ("--server-max-users", opt.server_max_users)):
+        if value is not None:
+            parts += [flag, str(value)]
+    if opt.timeout_scale != 1.0:
+        parts += ["--timeout-scale", str(opt.timeout_scale)]
+    return shlex.join(parts)

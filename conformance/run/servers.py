@@ -1,0 +1,152 @@
+"""Server processes: the candidate's server (on a free port, or its default port), the reference
+server for live tests, settle windows and the idle check."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ..harness import procstate, settings
+from ..harness.candidate import Background, HarnessError, free_port, listening
+from ..harness.failure import CheckFailure
+from ..harness.transcript import Transcript
+
+
+class ServerProcess:
+    """A server started once per session and started again if a test brought it down."""
+
+    def __init__(self, argv_for_port, cwd: Path, what: str, fixed_port: int | None = None):
+        self.argv_for_port, self.cwd, self.what = argv_for_port, cwd, what
+        self.fixed_port = fixed_port   # a command without {port}: the program's default port
+        self.process: Background | None = None
+        self.address: tuple | None = None
+
+    def ensure(self, transcript: Transcript | None = None) -> tuple:
+        if self.process is not None and self.process.alive():
+            return self.address
+        if self.process is not None:
+            output = self.process.output()
+            self.process.kill()
+            if transcript is not None:
+                transcript.note(f"the {self.what} had exited; starting it again. Its last output:\n{output}")
+        host, port = "127.0.0.1", self.fixed_port or free_port()
+        if self.fixed_port and listening(host, port):
+            raise HarnessError(f"port {port} is already taken by another program, so the {self.what} cannot "
+                               f"listen on it (its command has no {{port}}, so it uses the default port {port})")
+        self.process = Background(self.argv_for_port(host, port), self.cwd, transcript)
+        self.process.wait_listening(host, port, self.what)
+        self.address = (host, port)
+        return self.address
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+
+def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") -> ServerProcess:
+    """The submission's server, on a free port, or on the protocol's default port where its command
+    template has no {port} (then the tests run one at a time: see build_context).
+    argv_for_port(host, port) overrides the command (e.g. to add an option)."""
+    program = ctx.programs["server"]
+    argv_for_port = argv_for_port or (lambda host, port: program.argv(host=host, port=port))
+    return ServerProcess(argv_for_port, program.cwd, what,
+                         fixed_port=None if program.takes_port else ctx.spec.DEFAULT_PORT)
+
+
+@pytest.fixture(scope="session")
+def _candidate_server(ctx):
+    if ctx.server or "server" not in ctx.programs:
+        yield None
+        return
+    server = candidate_server(ctx)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _reference_server(ctx):
+    if ctx.server:
+        yield None
+        return
+    argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
+                               *ctx.spec.REFERENCE_SERVER_ARGS]
+    server = ServerProcess(argv, ctx.reference, "reference server")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_under_test(ctx, request) -> tuple:
+    """(host, port) of the server the server suite checks: --server, or the submission's own: one per
+    session, or a fresh one per test where the protocol's spec says FRESH_SERVER (names, history and
+    notices of one test must not reach another)."""
+    if ctx.server:
+        return ctx.server
+    if getattr(ctx.spec, "FRESH_SERVER", False):
+        return request.getfixturevalue("fresh_server")
+    server = request.getfixturevalue("_candidate_server")
+    address = server.ensure(request.getfixturevalue("transcript"))
+    request.node.chatconform_server_pgid = server.process.proc.pid
+    return address
+
+
+@pytest.fixture
+def fresh_server(ctx, raw, transcript, request):
+    """A fresh candidate server for one test (server_under_test, where the spec says FRESH_SERVER).
+    With --server the tests share that one."""
+    if ctx.server:
+        yield ctx.server
+        return
+    server = candidate_server(ctx)
+    try:
+        address = server.ensure(transcript)
+        request.node.chatconform_server_pgid = server.process.proc.pid   # for memory checks
+        yield address
+    finally:
+        raw.close_all()   # clients hang up first, so no TIME_WAIT holds the server's port (default-port runs)
+        server.stop()
+
+
+@pytest.fixture
+def settle_server(request, transcript):
+    """settle(): wait until the server under test has taken in everything sent to it, where the protocol
+    acknowledges nothing (a chat10 JOIN): every thread of it asleep with nothing unread, for the settle
+    window (/proc); where that cannot be seen (--server, not Linux), a settle window of SERVER_SETTLE s."""
+    def settle() -> None:
+        pid = getattr(request.node, "chatconform_server_pgid", None)
+        done = procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT)) \
+            if pid else None
+        if done is None:
+            time.sleep(settings.wait(settings.SERVER_SETTLE))   # the documented settle window: no event exists
+        elif not done:
+            transcript.note("the server was still busy after the settle timeout; going on")
+    return settle
+
+
+@pytest.fixture
+def server_idle(request, transcript, settle_server):
+    """server_idle(why): the server under test, its clients gone, must stay idle: over IDLE_WINDOW s its
+    process tree may use at most IDLE_CPU of one core (read from /proc). A server that loops on a
+    closed connection (recv() returning b'' again and again) uses all of it. Skipped where the
+    server's processes cannot be seen (--server, no /proc)."""
+    def check(why: str) -> None:
+        pid = getattr(request.node, "chatconform_server_pgid", None)
+        settle_server()
+        share = procstate.cpu_share(pid, settings.wait(settings.IDLE_WINDOW)) if pid else None
+        if share is None:
+            pytest.skip("the server's CPU time cannot be seen here (--server, or no /proc)")
+        transcript.note(f"the server used {share:.0%} of a core over {settings.wait(settings.IDLE_WINDOW):.2f}s "
+                        f"{why}")
+        if share > settings.IDLE_CPU:
+            raise CheckFailure(f"The server keeps working {why}: it should be idle (waiting for a connection).",
+                               expected=f"at most {settings.IDLE_CPU:.0%} of a core",
+                               actual=f"{share:.0%} of a core over {settings.wait(settings.IDLE_WINDOW):.2f}s")
+    return check
+
+
+@pytest.fixture
+def live_server(ctx, _reference_server, transcript) -> tuple:
+    """(host, port) of a real server for the live client tests: --server, or the reference server."""
+    return ctx.server or _reference_server.ensure(transcript)
