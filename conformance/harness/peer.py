@@ -5,14 +5,16 @@ candidate's framing is exercised (TCP_NODELAY plus a short gap makes pieces trav
 """
 from __future__ import annotations
 
+import fcntl
 import random
 import select
 import socket
 import struct
+import termios
 import threading
 import time
 
-from . import settings
+from . import settings, waiting
 from .failure import CheckFailure
 from .transcript import Transcript
 
@@ -63,6 +65,8 @@ class WirePeer:
         self._reading = threading.Event()
         self._reading.set()
         self._cond = threading.Condition()
+        self._taking = False
+        waiting.connection(sock)
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"peer-{label}")
         self._reader.start()
 
@@ -72,8 +76,10 @@ class WirePeer:
         while True:
             self._reading.wait()
             try:
+                select.select([self.sock], [], [])   # until bytes or the end arrive
+                self._taking = True   # read but not yet taken in: not drained (waiting.Hopeless)
                 data = self.sock.recv(65536)
-            except OSError:
+            except (OSError, ValueError):
                 data, reset = b"", True
             else:
                 reset = False
@@ -85,12 +91,30 @@ class WirePeer:
                 else:
                     self.eof, self.reset = True, reset
                     self.transcript.add(f"{self.label}<", "[reset]" if reset else "[closed]")
+                self._taking = False
                 self._cond.notify_all()
             if not data:
                 return
 
-    def _wait(self, predicate, timeout: float) -> bool:
-        return settings.wait_until(self._cond, predicate, timeout)
+    def _wait(self, predicate, timeout: float, give_up: bool = False) -> bool | None:
+        """settings.wait_until; `give_up`: None as soon as the bytes cannot come any more (waiting.py)."""
+        hopeless = waiting.Hopeless(self._drained, time.monotonic() + timeout) if give_up else None
+        return settings.wait_until(self._cond, predicate, timeout, hopeless)
+
+    def _drained(self) -> bool:
+        """Has the harness taken in everything that arrived? (Kernel queue first, then the reader.)"""
+        try:
+            queued = struct.unpack("i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, ValueError):
+            return True   # closed: nothing more can arrive
+        return queued == 0 and not self._taking and self._reading.is_set()
+
+    def _why_not(self, found, timeout: float, began: float, what: str = "nothing complete") -> str:
+        if self.eof:
+            return "the connection was closed"
+        if found is None:
+            return f"{what}: {waiting.explain(time.monotonic() - began)}"
+        return f"{what} within {timeout:.1f}s"
 
     def pause_reading(self) -> None:
         """Play a client that never reads: what the candidate sends piles up in the kernel."""
@@ -119,7 +143,9 @@ class WirePeer:
         or (with `limit`) if more than `limit` bytes came without it."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         too_long = (lambda: len(self.received) - self.consumed > limit) if limit else (lambda: False)
-        self._wait(lambda: self.received.find(end, self.consumed) >= 0 or self.eof or too_long(), timeout)
+        began = time.monotonic()
+        found = self._wait(lambda: self.received.find(end, self.consumed) >= 0 or self.eof or too_long(), timeout,
+                           give_up=True)
         with self._cond:
             at = self.received.find(end, self.consumed)
             if limit and not 0 <= at - self.consumed <= limit and too_long():
@@ -128,9 +154,8 @@ class WirePeer:
                                                                                               self.consumed + 400]))
             if at < 0:
                 pending = bytes(self.received[self.consumed:])
-                why = "the connection was closed" if self.eof else f"nothing complete within {timeout:.1f}s"
-                raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but {why}.",
-                                   actual=pending if pending else None)
+                raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but "
+                                   f"{self._why_not(found, timeout, began)}.", actual=pending if pending else None)
             data = bytes(self.received[self.consumed:at + len(end)])
             self.consumed = at + len(end)
             return data
@@ -138,11 +163,12 @@ class WirePeer:
     def read_exact(self, n: int, timeout: float | None = None, what: str = "more bytes") -> bytes:
         """The next n bytes (binary protocols); a CheckFailure if they do not all come in time."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        self._wait(lambda: len(self.received) - self.consumed >= n or self.eof, timeout)
+        began = time.monotonic()
+        found = self._wait(lambda: len(self.received) - self.consumed >= n or self.eof, timeout, give_up=True)
         with self._cond:
             if len(self.received) - self.consumed < n:
                 pending = bytes(self.received[self.consumed:])
-                why = "the connection was closed" if self.eof else f"not within {timeout:.1f}s"
+                why = self._why_not(found, timeout, began, "not all of them")
                 raise CheckFailure(f"Expected {what} from the candidate on {self.label}, but {why}.",
                                    expected=f"{n} bytes", actual=pending if pending else "[nothing]")
             data = bytes(self.received[self.consumed:self.consumed + n])
@@ -167,7 +193,12 @@ class WirePeer:
 
     def expect_closed(self, timeout: float | None = None, why: str = "") -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        if not self._wait(lambda: self.eof, timeout):
+        began = time.monotonic()
+        closed = self._wait(lambda: self.eof, timeout, give_up=True)
+        if closed is None:
+            raise CheckFailure(f"The candidate kept {self.label} open{why}, and "
+                               f"{waiting.explain(time.monotonic() - began)}; it should have closed it.")
+        if not closed:
             raise CheckFailure(f"The candidate kept {self.label} open{why}; it should have closed it "
                                f"within {timeout:.1f}s.")
 
@@ -243,10 +274,12 @@ class ScriptedServer:
     def accept(self, timeout: float | None = None, why: str = "") -> WirePeer:
         """The next connection; fails as soon as the candidate has exited, or after `timeout`."""
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
+        hopeless = waiting.Hopeless(until=deadline)
         while True:
             remaining = deadline - time.monotonic()
-            ready = select.select([self.listener], [], [], max(0.0, min(remaining, 0.05)))[0]
+            ready = select.select([self.listener], [], [], max(0.0, min(remaining, settings.POLL)))[0]
             if ready:
                 return self._take(self.listener.accept()[0])
             if not self.candidate_alive():
@@ -255,6 +288,12 @@ class ScriptedServer:
                     return pending[0]
                 raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port}"
                                    f"{why}: it exited without connecting.")
+            if hopeless():
+                pending = self.accept_pending()   # it may have connected just before the last look
+                if pending:
+                    return pending[0]
+                raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port}"
+                                   f"{why}: {waiting.explain(time.monotonic() - began)}.")
             if remaining <= 0:
                 elsewhere = [a for a in self.candidate_remotes() if a != f"{self.host}:{self.port}"]
                 raise CheckFailure(f"The candidate did not open a TCP connection to {self.host}:{self.port} "
@@ -273,14 +312,22 @@ class ScriptedServer:
         """The first complete line on any open connection, old or new: (connection, line). For a
         client that may reuse a connection or open another one."""
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
+        hopeless = waiting.Hopeless(lambda: all(peer._drained() for peer in self.peers), deadline)
         while True:
             self.accept_pending()
             for peer in self.peers:
                 if peer.has_line():
                     return peer, peer.read_line()
-            if time.monotonic() >= deadline or not self.candidate_alive():
-                state = "it exited" if not self.candidate_alive() else f"nothing within {timeout:.1f}s"
+            stuck = hopeless()
+            if stuck:
+                self.accept_pending()
+                if any(peer.has_line() for peer in self.peers):
+                    continue
+            if stuck or time.monotonic() >= deadline or not self.candidate_alive():
+                state = "it exited" if not self.candidate_alive() else \
+                    waiting.explain(time.monotonic() - began) if stuck else f"nothing within {timeout:.1f}s"
                 raise CheckFailure(f"Expected a line from the candidate{why} on a connection to "
                                    f"{self.host}:{self.port}, but {state}.")
             time.sleep(0.01)  # polling several connections and the listener for the first line

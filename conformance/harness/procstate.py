@@ -185,3 +185,98 @@ def cpu_share(pid: int, window: float) -> float | None:
     time.sleep(window)
     after = cpu_seconds(pid)
     return max(0.0, (after or before) - before) / (time.monotonic() - start)
+
+
+# --- blocked for good: waiting that only input can end ----------------------------------------
+# The system calls a thread can sit in that only input (a byte, a connection, another thread or
+# process that is itself blocked) can end, by number, per machine, with the argument holding the
+# timeout (None: the call has none; an index: the pointer or int that must be NULL / negative).
+_INPUT_WAITS = {
+    "x86_64": {0: None, 17: None, 19: None, 45: None, 47: None, 299: None, 43: None, 288: None,   # read…accept4
+               7: ("int", 2), 271: ("ptr", 2), 23: ("ptr", 4), 270: ("ptr", 4),                # poll, ppoll, select, pselect6
+               232: ("int", 3), 281: ("int", 3), 441: ("ptr", 3),                              # epoll_wait, _pwait, _pwait2
+               202: ("futex", 3), 61: None, 247: None, 34: None, 130: None},                   # futex, wait4, waitid, pause, sigsuspend
+    "aarch64": {63: None, 67: None, 65: None, 207: None, 212: None, 243: None, 202: None, 242: None,
+                73: ("ptr", 2), 72: ("ptr", 4), 22: ("int", 3), 441: ("ptr", 3),
+                98: ("futex", 3), 260: None, 95: None, 133: None},
+}
+_SLEEPS = {"x86_64": 230, "aarch64": 115}   # clock_nanosleep: blocked for good if its deadline is far
+FUTEX_WAITS = {0, 9, 11}                     # FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI
+TIMER_ABSTIME = 1
+
+
+def _sleeps_past(pid: int, args: list[int], until: float) -> bool:
+    """A clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline) (Python's time.sleep) that ends
+    after `until` (time.monotonic()): read the deadline from the sleeper's memory."""
+    if args[0] != time.CLOCK_MONOTONIC or not args[1] & TIMER_ABSTIME:
+        return False
+    try:
+        with open(PROC / str(pid) / "mem", "rb", buffering=0) as mem:
+            mem.seek(args[2])
+            seconds, nanoseconds = struct.unpack("qq", mem.read(16))
+    except (OSError, struct.error, ValueError, OverflowError):
+        return False
+    return seconds + nanoseconds / 1e9 > until
+
+
+def _blocked_for_input(pid: int, line: str, machine: str, until: float) -> bool:
+    """Is a thread whose /proc syscall file reads `line` in a call that only input can end (or a
+    sleep that outlasts `until`)?"""
+    fields = line.split()
+    if not fields or fields[0] == "running" or not fields[0].lstrip("-").isdigit():
+        return False
+    number = int(fields[0])
+    try:
+        args = [int(a, 16) for a in fields[1:7]]
+    except ValueError:
+        return False
+    if number == _SLEEPS.get(machine):
+        return _sleeps_past(pid, args, until)
+    waits = _INPUT_WAITS.get(machine, {})
+    if number not in waits:
+        return False
+    rule = waits[number]
+    if rule is None:
+        return True
+    kind, index = rule
+    if kind == "int":
+        value = args[index] & 0xFFFFFFFF
+        return value >= 0x80000000   # a negative int: no timeout
+    if kind == "futex":
+        return (args[1] & 0x7F) in FUTEX_WAITS and args[index] == 0
+    return args[index] == 0
+
+
+def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
+    """What the programs rooted at `pids` are doing, if each of their threads is blocked for good:
+    asleep (state S: a thread that input has just woken is R) in a call only input can end, or
+    asleep past `until`, with nothing they sent still on its way (their TCP send queues empty).
+    Per thread: its state, its system call and its CPU time (ns); two equal snapshots a settle window
+    apart mean nothing ran in between. Unread bytes that no thread waits for do not count: nothing
+    will read them. None otherwise, and where /proc cannot tell."""
+    machine = os.uname().machine
+    if machine not in _INPUT_WAITS or not available():
+        return None
+    snapshot = []
+    for root in pids:
+        for pid in descendants(root):
+            try:
+                tids = os.listdir(PROC / str(pid) / "task")
+            except OSError:
+                continue
+            for tid in tids:
+                task = PROC / str(pid) / "task" / tid
+                fields = stat_fields(f"{pid}/task/{tid}")
+                if fields is None:
+                    continue   # the thread ended meanwhile
+                try:
+                    line = (task / "syscall").read_text().strip()
+                    runtime = (task / "schedstat").read_text().split()[0]
+                except (OSError, IndexError):
+                    return None
+                if fields[0] != "S" or not _blocked_for_input(pid, line, machine, until):
+                    return None
+                snapshot.append((tid, fields[0], line, runtime))
+            if any(int(fields[4].split(":")[0], 16) for fields in socket_rows(pid)):
+                return None   # bytes it sent are not yet through
+    return tuple(snapshot) or None   # nothing running at all: an exit, which its own checks report

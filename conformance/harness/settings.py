@@ -24,13 +24,23 @@ IDLE_WINDOW = 0.5   # a server with no clients is watched this long for the CPU 
 IDLE_CPU = 0.2      # ... and may use at most this share of one core (a spinning loop uses all of it)
 
 
-def wait_until(cond: threading.Condition, predicate, timeout: float) -> bool:
-    """Wait on `cond` (notified whenever new input arrives) until predicate() holds; False on timeout."""
+POLL = 0.015   # how often a wait that may be pointless looks at /proc (waiting.Hopeless)
+
+
+def wait_until(cond: threading.Condition, predicate, timeout: float, hopeless=None) -> bool | None:
+    """Wait on `cond` (notified whenever new input arrives) until predicate() holds: True; False on
+    timeout; None as soon as hopeless() says it cannot hold any more (waiting.Hopeless)."""
     deadline = time.monotonic() + timeout
-    with cond:
-        while not predicate():
+    while True:
+        with cond:
+            if predicate():
+                return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            cond.wait(remaining)
-        return True
+            cond.wait(min(remaining, POLL) if hopeless is not None else remaining)
+            if predicate():
+                return True
+        if hopeless is not None and hopeless():
+            with cond:
+                return True if predicate() else None

@@ -13,18 +13,21 @@ reappears at the start or the end of a printed line.
 from __future__ import annotations
 
 import codecs
-from collections import Counter
 import errno
+import fcntl
 import os
 import re
 import select
 import signal
+import struct
+import termios
 import threading
 import time
+from collections import Counter
 
 import pexpect
 
-from . import containment, procstate, settings
+from . import containment, procstate, settings, waiting
 from .failure import CheckFailure
 from .transcript import Transcript, shown
 
@@ -112,6 +115,7 @@ class Terminal:
         self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._taking = False
         self._reader = threading.Thread(target=self._read, daemon=True, name="terminal")
         self._reader.start()
 
@@ -122,6 +126,7 @@ class Terminal:
             try:
                 if not select.select([self.fd], [], [], 0.5)[0]:
                     continue
+                self._taking = True   # read but not yet taken in: not drained (waiting.Hopeless)
                 data = os.read(self.fd, 65536)
             except BlockingIOError:
                 continue
@@ -136,6 +141,7 @@ class Terminal:
                     self._take(text)
                 if not data:
                     self.closed = True
+                self._taking = False
                 self._cond.notify_all()
             if not data:
                 return
@@ -187,8 +193,19 @@ class Terminal:
             self.prompts.append(prompt)
             self.prompts.sort(key=len, reverse=True)
 
-    def _wait(self, predicate, timeout: float) -> bool:
-        return settings.wait_until(self._cond, predicate, timeout)
+    def _wait(self, predicate, timeout: float, give_up: bool = False) -> bool | None:
+        """settings.wait_until; `give_up`: None as soon as the output cannot come any more (waiting.py)."""
+        hopeless = waiting.Hopeless(self._drained, time.monotonic() + timeout) if give_up else None
+        return settings.wait_until(self._cond, predicate, timeout, hopeless)
+
+    def _drained(self) -> bool:
+        """Has the harness taken in everything the program printed? (Checked in this order: what is
+        not in the terminal's buffer any more is being taken in, or is taken in.)"""
+        try:
+            waiting_bytes = struct.unpack("i", fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except OSError:
+            return False
+        return waiting_bytes == 0 and not self._taking
 
     def wait_for(self, condition, timeout: float) -> bool:
         """Wait until condition() holds (checked whenever output arrives); False on timeout."""
@@ -213,13 +230,15 @@ class Terminal:
 
     def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        found = self._wait(lambda: self._find(matches, prompt) is not None or self.closed, timeout)
+        began = time.monotonic()
+        found = self._wait(lambda: self._find(matches, prompt) is not None or self.closed, timeout, give_up=True)
         # the terminal closes a moment before the exit status can be read: wait for that too
         exited = self.closed and self.wait_exit(settings.wait(settings.EXIT)) if found else False
         with self._cond:
             where = self._find(matches, prompt)
             if where is None:
-                state = f"the program exited ({self.exit_description()})" if exited else f"not within {timeout:.1f}s"
+                state = f"the program exited ({self.exit_description()})" if exited else \
+                    waiting.explain(time.monotonic() - began) if found is None else f"not within {timeout:.1f}s"
                 raise CheckFailure(f"Expected the candidate to print a line{why}, but {state}.",
                                    expected=expected, actual=self.unread_text() or "[nothing printed]")
             if where == -1:   # matched the prompt: what follows on that line is new output
@@ -325,12 +344,17 @@ class Terminal:
         self.transcript.add("term>", line)
         printed = self.total_chars
         data = (line + "\n").encode("utf-8")
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
+        hopeless = waiting.Hopeless(self._drained, deadline)
         while data:
             remaining = deadline - time.monotonic()
-            if not select.select([], [self.fd], [], min(max(remaining, 0), 0.1))[1]:
+            if not select.select([], [self.fd], [], min(max(remaining, 0), settings.POLL))[1]:
                 if self.gone():
                     raise CheckFailure("The candidate did not read its input: it has exited.")
+                if hopeless():
+                    raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were still "
+                                       f"unread, and {waiting.explain(time.monotonic() - began)}.")
                 if remaining <= 0:
                     raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were "
                                        f"still unread after {timeout:.1f}s.")
@@ -346,7 +370,7 @@ class Terminal:
     def wait_reaction(self, printed: int, timeout: float | None = None) -> bool:
         """Wait, as a person would, for the program to print something after `printed` characters."""
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
-        return self._wait(lambda: self.total_chars > printed or self.closed, timeout)
+        return bool(self._wait(lambda: self.total_chars > printed or self.closed, timeout, give_up=True))
 
     # --- the process -----------------------------------------------------------------------
 
@@ -357,11 +381,16 @@ class Terminal:
         """The program has exited, or at least closed its terminal."""
         return self.closed or not self.child.isalive()
 
-    def wait_exit(self, timeout: float) -> bool:
+    def wait_exit(self, timeout: float, give_up: bool = False) -> bool | None:
+        """True once the program has exited; False after `timeout`; None (with `give_up`) as soon as it
+        is blocked for good (waiting.py), so it cannot exit by itself."""
         deadline = time.monotonic() + timeout
+        hopeless = waiting.Hopeless(until=deadline) if give_up else None
         while self.child.isalive():
             if time.monotonic() >= deadline:
                 return False
+            if hopeless is not None and hopeless():
+                return None if self.child.isalive() else True
             time.sleep(0.01)  # polling the exit status; waitpid has no timeout
         self._reader.join(0.5)
         return True
@@ -369,7 +398,12 @@ class Terminal:
     def expect_exit(self, timeout: float | None = None, why: str = "", clean: bool = False) -> None:
         """The program must exit within the bound; `clean`: by itself, with no traceback."""
         timeout = settings.wait(settings.EXIT) if timeout is None else timeout
-        if not self.wait_exit(timeout):
+        began = time.monotonic()
+        exited = self.wait_exit(timeout, give_up=True)
+        if exited is None:
+            raise CheckFailure(f"The candidate did not exit{why}: {waiting.explain(time.monotonic() - began)}; "
+                               "it should have exited by itself.", actual=self.unread_text() or None)
+        if not exited:
             raise CheckFailure(f"The candidate was still running {timeout:.1f}s{why}; it should have exited "
                                "by itself.", actual=self.unread_text() or None)
         self.transcript.note(f"exited: {self.exit_description()}")

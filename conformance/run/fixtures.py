@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from ..harness import containment, procstate, settings
+from ..harness import containment, procstate, settings, waiting
 from ..harness.candidate import environment
 from ..harness.failure import CheckFailure
 from ..harness.gui import GuiApp, Probe, VirtualScreen
@@ -24,6 +24,14 @@ def ctx(pytestconfig) -> RunContext:
     if pytestconfig.chatconform is None:
         pytest.skip("no --protocol given")
     return pytestconfig.chatconform
+
+
+@pytest.fixture(autouse=True)
+def _programs_of_the_test():
+    """The programs a test starts are what its waits watch (waiting.py)."""
+    waiting.begin_test()
+    yield
+    waiting.begin_test()
 
 
 @pytest.fixture
@@ -64,9 +72,12 @@ def launch(ctx, transcript, request):
     def start(role: str = "client", inject: tuple = (), argv: list | None = None, env: dict | None = None,
               writable: tuple = (), **values) -> Terminal:
         program = ctx.programs[role]
+        if "gui_probe" in inject:   # a GUI: its toolkit waits on channels /proc does not show (waiting.py)
+            waiting.blind()
         term = Terminal(argv or program.argv(**values), str(program.cwd), environment(inject, env), transcript,
                         writable=writable)
         started.append(term)
+        waiting.involve(lambda: term.pid)
         return term
 
     start.started = started

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..harness import procstate, settings
+from ..harness import procstate, settings, waiting
 from ..harness.candidate import Background, HarnessError, free_port, listening
 from ..harness.failure import CheckFailure
 from ..harness.transcript import Transcript
@@ -24,6 +24,7 @@ class ServerProcess:
         self.address: tuple | None = None
 
     def ensure(self, transcript: Transcript | None = None) -> tuple:
+        waiting.involve(lambda: self.process.proc.pid if self.process is not None else None)
         if self.process is not None and self.process.alive():
             return self.address
         if self.process is not None:
@@ -83,6 +84,7 @@ def server_under_test(ctx, request) -> tuple:
     session, or a fresh one per test where the protocol's spec says FRESH_SERVER (names, history and
     notices of one test must not reach another)."""
     if ctx.server:
+        waiting.blind()   # a server outside the run: /proc cannot show what it is doing
         return ctx.server
     if getattr(ctx.spec, "FRESH_SERVER", False):
         return request.getfixturevalue("fresh_server")
@@ -97,6 +99,7 @@ def fresh_server(ctx, raw, transcript, request):
     """A fresh candidate server for one test (server_under_test, where the spec says FRESH_SERVER).
     With --server the tests share that one."""
     if ctx.server:
+        waiting.blind()
         yield ctx.server
         return
     server = candidate_server(ctx)
@@ -149,4 +152,7 @@ def server_idle(request, transcript, settle_server):
 @pytest.fixture
 def live_server(ctx, _reference_server, transcript) -> tuple:
     """(host, port) of a real server for the live client tests: --server, or the reference server."""
-    return ctx.server or _reference_server.ensure(transcript)
+    if ctx.server:
+        waiting.blind()
+        return ctx.server
+    return _reference_server.ensure(transcript)
