@@ -3,8 +3,11 @@
     python bench/suite_speed.py                 # one run: checks and wall time
     python bench/suite_speed.py --runs 20       # 20 runs in a row: any verdict that changes is flaky
     python bench/suite_speed.py --role all      # client and server suites together
+    python bench/suite_speed.py --broken        # second table: what a broken submission costs
 
-Target (issue 2): at least 50 checks in at most 10 s on a 2-core machine.
+Targets: at least 50 checks in at most 10 s on a 2-core machine (issue 2); a broken submission
+(three broken fixtures, a client that crashes at start-up, one that hangs) costs at most 2x the
+reference's wall time for the whole client suite (issue 13).
 """
 from __future__ import annotations
 
@@ -23,15 +26,52 @@ ROOT = Path(__file__).resolve().parent.parent
 BUSY = ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4", "--server-max-clients", "4"]
 
 
-def one_run(role: str, workers: str) -> tuple[float, dict]:
+# what a broken submission costs: (label, how to make the submission in a scratch folder)
+BROKEN = [("fixture blocks_on_input", "cnlab/blocks_on_input"), ("fixture paraphrased_messages",
+          "cnlab/paraphrased_messages"), ("fixture stays_after_busy", "cnlab/stays_after_busy"),
+          ("crashes at start-up", "hostile/syntax_error.py"), ("hangs", "hostile/hangs.py")]
+
+
+def one_run(role: str, workers: str, submission: Path = ROOT / "reference" / "cnlab") -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         start = time.monotonic()
-        subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", "reference/cnlab", "--role", role,
+        subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", str(submission), "--role", role,
                         "--json", str(report), "-n", workers, *BUSY], cwd=ROOT, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         wall = time.monotonic() - start
         return wall, json.loads(report.read_text())
+
+
+def broken_table(workers: str) -> int:
+    """The whole cnlab client suite on the reference and on each broken submission: wall time and
+    the ratio to the reference's."""
+    sys.path.insert(0, str(ROOT))
+    from tests.selfcheck import materialize
+    rows = [("reference", ROOT / "reference" / "cnlab")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, source in BROKEN:
+            path = ROOT / "fixtures" / source
+            if path.suffix == ".py":   # a hostile program: the client of a folder of its own
+                folder = Path(tmp) / path.stem
+                folder.mkdir()
+                (folder / "client.py").write_text(path.read_text())
+            else:
+                folder = materialize(path, Path(tmp))
+            rows.append((label, folder))
+        print(f"{'submission':<30} {'wall s':>7} {'ratio':>6} {'failed':>6}  slowest test")
+        reference_wall, worst = None, 0.0
+        for label, folder in rows:
+            wall, document = one_run("client", workers, folder)
+            reference_wall = reference_wall or wall
+            ratio = wall / reference_wall
+            worst = max(worst, ratio)
+            slowest = max(document["tests"], key=lambda t: t["duration_s"])
+            print(f"{label:<30} {wall:7.1f} {ratio:6.2f} {document['summary']['failed']:6}  "
+                  f"{slowest['id']} {slowest['duration_s']:.1f}s", flush=True)
+    print(f"goal (a broken submission costs at most 2x the reference): {'met' if worst <= 2 else 'NOT met'} "
+          f"(worst {worst:.2f}x)")
+    return 0 if worst <= 2 else 1
 
 
 def main() -> int:
@@ -39,7 +79,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--role", choices=("client", "server", "all"), default="client")
     parser.add_argument("-n", "--workers", default="0", help="pytest-xdist workers for each run (default 0)")
+    parser.add_argument("--broken", action="store_true", help="the second table: broken submissions")
     args = parser.parse_args()
+    if args.broken:
+        return broken_table(args.workers)
     walls, verdicts = [], collections.defaultdict(collections.Counter)
     for i in range(args.runs):
         wall, document = one_run(args.role, args.workers)

@@ -14,3 +14,25 @@ def reference_module(protocol: str, name: str):
     sys.modules[spec.name] = module   # dataclasses look their module up here
     spec.loader.exec_module(module)
     return module
+
+
+def _weight(item) -> float:
+    """A rough cost in seconds, so the slowest items start first and no worker is left with a long
+    tail (the self-test's items are whole suite runs of very different lengths)."""
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec else {}
+    if "fixture" in params:
+        fixture = params["fixture"]
+        from tests.selfcheck import role_args
+        gui = fixture.parent.name == "chat10" and role_args(fixture) != ["--role", "server"]
+        correct = (fixture / "expected.json").read_text().strip() == "[]"
+        return (60 if gui else 20) + (20 if correct else 0)
+    if "protocol" in params and item.originalname == "test_reference_passes_every_test":
+        return {"chat10": 90, "sendto": 45, "jsonl": 40, "cnlab": 30}.get(params["protocol"], 30)
+    if "case" in params:
+        return 15
+    return 1
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=_weight, reverse=True)

@@ -15,6 +15,8 @@ import termios
 import time
 from pathlib import Path
 
+from . import settings
+
 PROC = Path("/proc")
 ASLEEP = {"S", "I", "T", "t", "Z", "X"}   # D (disk) and R (runnable) are work in progress
 
@@ -161,7 +163,7 @@ def wait_idle(pid: int, window: float, timeout: float) -> bool | None:
             since = None
         if now - start >= timeout:
             return False
-        time.sleep(0.003)  # polling /proc: the kernel signals no event when a process falls asleep
+        time.sleep(settings.PROC_POLL)  # polling /proc: the kernel signals no event when a process falls asleep
 
 
 def cpu_seconds(pid: int) -> float | None:

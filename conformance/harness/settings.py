@@ -24,7 +24,8 @@ IDLE_WINDOW = 0.5   # a server with no clients is watched this long for the CPU 
 IDLE_CPU = 0.2      # ... and may use at most this share of one core (a spinning loop uses all of it)
 
 
-POLL = 0.015   # how often a wait that may be pointless looks at /proc (waiting.Hopeless)
+POLL = 0.015       # how often a wait that may be pointless looks at /proc (waiting.Hopeless)
+PROC_POLL = 0.01   # how often settling looks at /proc (a third of the settle window)
 
 
 def wait_until(cond: threading.Condition, predicate, timeout: float, hopeless=None) -> bool | None:

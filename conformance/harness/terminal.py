@@ -319,7 +319,7 @@ class Terminal:
                     break
             if now - start >= timeout:
                 break
-            time.sleep(0.003)  # polling /proc: the kernel signals no event when a process falls asleep
+            time.sleep(settings.PROC_POLL)  # polling /proc: the kernel signals no event when a process falls asleep
         with self._cond:
             if how in ("idle", "quiet"):
                 self._learn(clean(self.partial).strip())
