@@ -17,6 +17,8 @@ hostile = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(hostile)
 MANIFEST = json.loads((hostile.CORPUS / "manifest.json").read_text())
 TESTS = ["cnlab/client/RI2-welcome", "cnlab/client/RA1-login", "cnlab/client/RC1-quit"]
+# a flooding case keeps a core busy for its whole run: on a loaded machine it takes over a minute
+pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.mark.parametrize("case", sorted(MANIFEST["cases"]))
