@@ -14,14 +14,39 @@ from conformance.harness.terminal import Terminal
 from conformance.harness.transcript import Transcript
 
 
-def watched(tmp_path, code: str, *args: str) -> Terminal:
-    """The program as the only program of a test, as the suite's launch fixture makes it."""
-    script = tmp_path / "prog.py"
-    script.write_text(textwrap.dedent(code))
-    term = Terminal([sys.executable, str(script), *args], str(tmp_path), candidate.environment(), Transcript())
+@pytest.fixture
+def server():
+    server = ScriptedServer(Transcript(), random.Random(1))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def watched(tmp_path):
+    """watched(code, *args): the program as the only program of a test, as the suite's launch
+    fixture makes it; killed afterwards."""
+    started = []
+
+    def start(code: str, *args: str) -> Terminal:
+        script = tmp_path / "prog.py"
+        script.write_text(textwrap.dedent(code))
+        term = Terminal([sys.executable, str(script), *args], str(tmp_path), candidate.environment(), Transcript())
+        started.append(term)
+        waiting.begin_test()
+        waiting.involve(lambda: term.pid)
+        return term
+
+    yield start
+    for term in started:
+        term.kill()
     waiting.begin_test()
-    waiting.involve(lambda: term.pid)
-    return term
+
+
+def fails_at_once(wait, match: str = "blocked waiting for input") -> None:
+    began = time.monotonic()
+    with pytest.raises(CheckFailure, match=match):
+        wait()
+    assert time.monotonic() - began < 3
 
 
 BLOCKED_FOR_GOOD = {
@@ -44,20 +69,11 @@ BLOCKED_FOR_GOOD = {
 
 
 @pytest.mark.parametrize("code", BLOCKED_FOR_GOOD.values(), ids=BLOCKED_FOR_GOOD.keys())
-def test_a_wait_that_cannot_be_met_fails_at_once(tmp_path, code):
-    server = ScriptedServer(Transcript(), random.Random(1))
-    term = watched(tmp_path, code, str(server.port))
-    try:
-        if "socket" in code:
-            server.accept().send(b"a message nobody reads\n")
-        began = time.monotonic()
-        with pytest.raises(CheckFailure, match="blocked waiting for input"):
-            term.expect_line("never printed", timeout=10)
-        assert time.monotonic() - began < 3
-    finally:
-        term.kill()
-        server.close()
-        waiting.begin_test()
+def test_a_wait_that_cannot_be_met_fails_at_once(watched, server, code):
+    term = watched(code, str(server.port))
+    if "socket" in code:
+        server.accept().send(b"a message nobody reads\n")
+    fails_at_once(lambda: term.expect_line("never printed", timeout=10))
 
 
 STILL_COMING = {
@@ -75,32 +91,17 @@ STILL_COMING = {
 
 
 @pytest.mark.parametrize("code", STILL_COMING.values(), ids=STILL_COMING.keys())
-def test_a_wait_that_can_still_be_met_is_not_cut_short(tmp_path, code):
-    term = watched(tmp_path, code)
-    try:
-        term.expect_line("late", timeout=10)
-    finally:
-        term.kill()
-        waiting.begin_test()
+def test_a_wait_that_can_still_be_met_is_not_cut_short(watched, code):
+    watched(code).expect_line("late", timeout=10)
 
 
-def test_a_connection_that_cannot_come_fails_at_once(tmp_path):
-    server = ScriptedServer(Transcript(), random.Random(1))
-    term = watched(tmp_path, "input()")
-    try:
-        began = time.monotonic()
-        with pytest.raises(CheckFailure, match="did not open a TCP connection.*blocked waiting"):
-            server.accept(timeout=10)
-        assert time.monotonic() - began < 3
-    finally:
-        term.kill()
-        server.close()
-        waiting.begin_test()
+def test_a_connection_that_cannot_come_fails_at_once(watched, server):
+    watched("input()")
+    fails_at_once(lambda: server.accept(timeout=10), "did not open a TCP connection.*blocked waiting")
 
 
-def test_bytes_that_cannot_come_fail_at_once_and_coming_ones_arrive(tmp_path):
-    server = ScriptedServer(Transcript(), random.Random(1))
-    term = watched(tmp_path, """
+def test_bytes_that_cannot_come_fail_at_once_and_coming_ones_arrive(watched, server):
+    watched("""
         import socket, sys, time
         s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
         s.recv(100)
@@ -108,30 +109,18 @@ def test_bytes_that_cannot_come_fail_at_once_and_coming_ones_arrive(tmp_path):
         s.sendall(b"late\\n")
         s.recv(100)
     """, str(server.port))
-    try:
-        peer = server.accept()
-        peer.send(b"go\n")
-        assert peer.read_line(timeout=10) == b"late\n"
-        began = time.monotonic()
-        with pytest.raises(CheckFailure, match="blocked waiting for input"):
-            peer.read_line(timeout=10)
-        assert time.monotonic() - began < 3
-    finally:
-        term.kill()
-        server.close()
-        waiting.begin_test()
+    peer = server.accept()
+    peer.send(b"go\n")
+    assert peer.read_line(timeout=10) == b"late\n"
+    fails_at_once(lambda: peer.read_line(timeout=10))
 
 
-def test_nothing_is_cut_short_without_the_programs_of_a_test(tmp_path):
-    """A wait watches the programs the test started; with none known (or a server outside the run:
-    waiting.blind) it runs its full length."""
-    term = watched(tmp_path, "input()")
+def test_nothing_is_cut_short_where_a_program_cannot_be_seen(watched):
+    """With a program of the test out of sight (a server outside the run, a GUI: waiting.blind) a
+    wait runs its full length."""
+    term = watched("input()")
     waiting.blind()
-    try:
-        began = time.monotonic()
-        with pytest.raises(CheckFailure, match="not within 1.0s"):
-            term.expect_line("never printed", timeout=1.0)
-        assert time.monotonic() - began >= 1.0
-    finally:
-        term.kill()
-        waiting.begin_test()
+    began = time.monotonic()
+    with pytest.raises(CheckFailure, match="not within 1.0s"):
+        term.expect_line("never printed", timeout=1.0)
+    assert time.monotonic() - began >= 1.0
