@@ -53,7 +53,8 @@ def post_checks(request) -> list:
     """Checks run after the test body passed (e.g. RI1 over the whole transcript)."""
     checks: list = []
     request.node.chatconform_post_checks = checks
-    return checks
+    yield checks
+    checks.clear()   # they hold the test's terminals; the item lives to the end of the session
 
 
 @pytest.hookimpl(wrapper=True)
