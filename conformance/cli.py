@@ -17,6 +17,7 @@ from .harness.results import report_usage_error
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+TEST_TIMEOUT = 60   # seconds a suite test may take at --timeout-scale 1 (as pyproject.toml says)
 EXAMPLES = [  # (protocol, submission, expected verdict)
     ("cnlab", ROOT / "fixtures" / "cnlab" / "select_client", "pass"),
     ("cnlab", ROOT / "fixtures" / "cnlab" / "thread_not_daemon", "fail"),
@@ -61,6 +62,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
            "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
            "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
+           # every test's own bound (pyproject's 60 s) scales with the waits: a slow machine is slow throughout
+           "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale))),
            "-v" if args.verbose else "-q"]
     for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),
                         ("--server-max-users", args.server_max_users),
