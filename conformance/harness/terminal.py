@@ -34,6 +34,8 @@ from .transcript import Transcript, shown
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 MAX_LINE = 4 * 1024 * 1024     # a longer line is cut (a flood, not a message)
 MAX_LINES = 20000              # lines kept; a flooding candidate loses the oldest unread ones
+MAX_PROMPT = 4096              # a longer unfinished line is output on its way, not a prompt
+MAX_PROMPTS = 16               # prompts learned at most (a real program has one or two)
 MAX_KEPT_CHARS = 16 * 1024 * 1024   # and at most this much text in them, whatever the line length
 PROMPT_MARKS = re.compile(r"[^\w]*")   # prompt characters alone ("> ", ">>> ") may stand before a line
 
@@ -65,6 +67,8 @@ def line_matches(line: str, expected, prompts=()) -> bool:
     Any other text on the line fails. `expected` may be a tuple of accepted texts."""
     if isinstance(expected, tuple):
         return any(line_matches(line, e, prompts) for e in expected)
+    if expected not in line:   # every form is a piece of the line: the cheap test first (floods)
+        return False
     for form in without_prompts(line, prompts):
         if form == expected or (form.endswith(expected) and
                                 PROMPT_MARKS.fullmatch(form[: len(form) - len(expected)]) is not None):
@@ -189,7 +193,9 @@ class Terminal:
                 self._learn(tail)
 
     def _learn(self, prompt: str) -> None:
-        if prompt and prompt not in self.prompts:
+        # bounded: a flood whose chunks end mid-line would otherwise teach a new "prompt" per chunk,
+        # and every line is matched against every prompt
+        if prompt and prompt not in self.prompts and len(self.prompts) < MAX_PROMPTS:
             self.prompts.append(prompt)
             self.prompts.sort(key=len, reverse=True)
 
@@ -211,11 +217,22 @@ class Terminal:
         """Wait until condition() holds (checked whenever output arrives); False on timeout."""
         return self._wait(condition, timeout)
 
-    def _find(self, matches, allow_partial: bool) -> int | None:
-        for i in range(self.cursor - self.first, len(self.lines)):
+    def _find(self, matches, allow_partial: bool, scan: dict | None = None) -> int | None:
+        """The absolute index of the first unread line that matches (-1: the unfinished line), or None.
+        `scan` remembers how far earlier calls looked, so a wait on a flooding program checks each line
+        once, not all of them at every chunk (until a prompt is learned: then every line again)."""
+        start = self.cursor
+        if scan is not None:
+            if scan.get("prompts") == len(self.prompts):
+                start = max(start, scan.get("next", start))
+            scan["prompts"] = len(self.prompts)
+        for i in range(max(start, self.first) - self.first, len(self.lines)):
             if matches(self.lines[i]):
                 return self.first + i
-        if allow_partial and matches(clean(self.partial)):
+        if scan is not None:
+            scan["next"] = self.first + len(self.lines)
+        # an unfinished line is a prompt only while it is short: a flood without newlines is not one
+        if allow_partial and len(self.partial) <= MAX_PROMPT and matches(clean(self.partial)):
             return -1
         return None
 
@@ -231,7 +248,8 @@ class Terminal:
     def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         began = time.monotonic()
-        found = self._wait(lambda: self._find(matches, prompt) is not None or self.closed, timeout, give_up=True)
+        scan: dict = {}
+        found = self._wait(lambda: self._find(matches, prompt, scan) is not None or self.closed, timeout, give_up=True)
         # the terminal closes a moment before the exit status can be read: wait for that too
         exited = self.closed and self.wait_exit(settings.wait(settings.EXIT)) if found else False
         with self._cond:
