@@ -212,6 +212,10 @@ LONG_LINE = 16 * 1024 * 1024
 MIB = 1024 * 1024
 
 
+KERNEL_BUFFERS_MIB = 4   # of a long line sent, at most this much may still sit in socket buffers
+MIN_KEPT_MIB = 8         # growth below this is never "kept the line"
+
+
 @pytest.mark.parametrize("newline", [False, True], ids=["no-newline", "with-newline"])
 @requirement("JS9", name="long-line")
 def test_long_line(clients, raw, server_under_test, request, transcript, newline):
@@ -248,9 +252,13 @@ def test_long_line(clients, raw, server_under_test, request, transcript, newline
         grown = (peak - rss_before) / 1024
         transcript.note(f"server memory: {rss_before / 1024:.1f} MiB resident before the line, "
                         f"peak {peak / 1024:.1f} MiB (+{grown:.1f} MiB)")
-        if grown >= LONG_LINE / MIB:
-            raise CheckFailure("The server's memory grew by more than the refused line: it kept what it refused.",
-                               expected=f"less than {LONG_LINE // MIB} MiB of growth (bounded memory)",
+        # what it took in is what was sent, less what the kernel still buffers (a few MiB); a server
+        # slow to read makes the loop above stop early, so the bound follows what was sent
+        bound = max(sent / MIB - KERNEL_BUFFERS_MIB, MIN_KEPT_MIB)
+        if grown >= bound:
+            raise CheckFailure("The server's memory grew by about as much as it was sent of the refused line: "
+                               "it kept what it refused.",
+                               expected=f"less than {bound:.0f} MiB of growth (bounded memory)",
                                actual=f"{rss_before / 1024:.1f} MiB before, peak {peak / 1024:.1f} MiB after "
                                       f"{sent // MIB} MiB were sent")
 
