@@ -5,7 +5,6 @@ candidate's framing is exercised (TCP_NODELAY plus a short gap makes pieces trav
 """
 from __future__ import annotations
 
-import fcntl
 import random
 import select
 import socket
@@ -14,7 +13,7 @@ import termios
 import threading
 import time
 
-from . import settings, waiting
+from . import procstate, settings, waiting
 from .failure import CheckFailure
 from .transcript import Transcript
 
@@ -104,7 +103,7 @@ class WirePeer:
     def _drained(self) -> bool:
         """Has the harness taken in everything that arrived? (Kernel queue first, then the reader.)"""
         try:
-            queued = struct.unpack("i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+            queued = procstate.int_ioctl(self.sock.fileno(), termios.FIONREAD)
         except (OSError, ValueError):
             return True   # closed: nothing more can arrive
         return queued == 0 and not self._taking and self._reading.is_set()

@@ -99,7 +99,8 @@ SYS_PIDFD_GETFD = 438   # the same number on every Linux machine (5.6 and later)
 SIOCOUTQ = 0x5411
 
 
-def _int_ioctl(fd: int, request: int) -> int:
+def int_ioctl(fd: int, request: int) -> int:
+    """An ioctl that answers one int: bytes queued (FIONREAD, SIOCOUTQ)."""
     return struct.unpack("i", fcntl.ioctl(fd, request, b"\0\0\0\0"))[0]
 
 
@@ -117,7 +118,7 @@ def _look_at(fd: int) -> TcpSocket | None:
             peer = f"{host}:{port}"
         except OSError:
             peer = None
-        return TcpSocket(False, _int_ioctl(fd, termios.FIONREAD), _int_ioctl(fd, SIOCOUTQ), peer)
+        return TcpSocket(False, int_ioctl(fd, termios.FIONREAD), int_ioctl(fd, SIOCOUTQ), peer)
     finally:
         sock.detach()   # the copy is closed by the caller
 
@@ -192,7 +193,7 @@ def unread_tty_bytes(pid: int) -> int:
     try:
         if not os.isatty(fd):
             return 0
-        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        return int_ioctl(fd, termios.FIONREAD)
     except OSError:
         return 0
     finally:

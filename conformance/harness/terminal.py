@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import codecs
 import errno
-import fcntl
 import os
 import re
 import select
 import signal
-import struct
 import termios
 import threading
 import time
@@ -208,7 +206,7 @@ class Terminal:
         """Has the harness taken in everything the program printed? (Checked in this order: what is
         not in the terminal's buffer any more is being taken in, or is taken in.)"""
         try:
-            waiting_bytes = struct.unpack("i", fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            waiting_bytes = procstate.int_ioctl(self.fd, termios.FIONREAD)
         except OSError:
             return False
         return waiting_bytes == 0 and not self._taking

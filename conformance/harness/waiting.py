@@ -18,13 +18,9 @@ Quiet windows (which prove that nothing happens) never use it: their length is t
 """
 from __future__ import annotations
 
-import fcntl
-import struct
 import time
 
 from . import procstate, settings
-
-SIOCOUTQ = 0x5411   # bytes in a socket's send queue (not yet acknowledged)
 
 _actors: list = []     # callables: the pid of a program of the running test, or None if it cannot be seen
 _blind = [False]       # the running test involves a program whose waiting cannot be judged
@@ -46,7 +42,7 @@ def connection(sock) -> None:
 def _sent_through() -> bool:
     for sock in _sockets:
         try:
-            if struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQ, b"\0\0\0\0"))[0]:
+            if procstate.int_ioctl(sock.fileno(), procstate.SIOCOUTQ):
                 return False
         except (OSError, ValueError):
             continue   # closed
