@@ -313,7 +313,7 @@ class ScriptedServer:
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
         began = time.monotonic()
         deadline = began + timeout
-        hopeless = waiting.Hopeless(lambda: all(peer._drained() for peer in self.peers), deadline)
+        hopeless = waiting.Hopeless(self._drained, deadline)
         while True:
             self.accept_pending()
             for peer in self.peers:
@@ -330,6 +330,10 @@ class ScriptedServer:
                 raise CheckFailure(f"Expected a line from the candidate{why} on a connection to "
                                    f"{self.host}:{self.port}, but {state}.")
             time.sleep(0.01)  # polling several connections and the listener for the first line
+
+    def _drained(self) -> bool:
+        """No connection waits to be accepted, and every open one has been read to its end."""
+        return not select.select([self.listener], [], [], 0)[0] and all(peer._drained() for peer in self.peers)
 
     def _take(self, sock: socket.socket) -> WirePeer:
         sock.settimeout(None)

@@ -178,6 +178,30 @@ def _tcp_sockets_from_tables(pid: int, inodes: set[str]) -> list[TcpSocket]:
     return out
 
 
+def push_typed_input(pid: int) -> None:
+    """Hand the program what was typed into its terminal (its stdin), if the kernel still holds it.
+    A pty passes written bytes on through a kernel worker, so for a moment after the harness types,
+    the bytes are neither readable nor read and the reader is not yet woken; polling the terminal
+    makes the kernel finish that hand-over at once (n_tty_poll). The poll is made on a copy of the
+    program's own descriptor (pidfd_getfd): a fresh open of the terminal could outlive the program's
+    last close of it, and the harness would not see its end."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return
+    try:
+        copy = _libc.syscall(SYS_PIDFD_GETFD, pidfd, 0, 0)
+        if copy < 0:
+            return
+        try:
+            if os.isatty(copy):
+                select.select([copy], [], [], 0)
+        finally:
+            os.close(copy)
+    finally:
+        os.close(pidfd)
+
+
 def unread_socket_bytes(pid: int) -> int:
     """Bytes waiting in the receive queues of the process's TCP sockets (for a listener: connections
     waiting in its accept queue)."""
@@ -335,25 +359,27 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
     if machine not in _INPUT_WAITS or not available():
         return None
     snapshot = []
-    for root in pids:
-        for pid in descendants(root):
+    programs = [pid for root in pids for pid in descendants(root)]
+    for pid in programs:
+        push_typed_input(pid)   # a reader that typed bytes are about to wake must not look blocked
+    for pid in programs:
+        try:
+            tids = os.listdir(PROC / str(pid) / "task")
+        except OSError:
+            continue
+        for tid in tids:
+            task = PROC / str(pid) / "task" / tid
+            fields = stat_fields(f"{pid}/task/{tid}")
+            if fields is None:
+                continue   # the thread ended meanwhile
             try:
-                tids = os.listdir(PROC / str(pid) / "task")
-            except OSError:
-                continue
-            for tid in tids:
-                task = PROC / str(pid) / "task" / tid
-                fields = stat_fields(f"{pid}/task/{tid}")
-                if fields is None:
-                    continue   # the thread ended meanwhile
-                try:
-                    line = (task / "syscall").read_text().strip()
-                    runtime = (task / "schedstat").read_text().split()[0]
-                except (OSError, IndexError):
-                    return None
-                if fields[0] != "S" or not _blocked_for_input(pid, line, machine, until):
-                    return None
-                snapshot.append((tid, fields[0], line, runtime))
-            if any(sock.unsent for sock in tcp_sockets(pid)):
-                return None   # bytes it sent are not yet through
+                line = (task / "syscall").read_text().strip()
+                runtime = (task / "schedstat").read_text().split()[0]
+            except (OSError, IndexError):
+                return None
+            if fields[0] != "S" or not _blocked_for_input(pid, line, machine, until):
+                return None
+            snapshot.append((tid, fields[0], line, runtime))
+        if any(sock.unsent for sock in tcp_sockets(pid)):
+            return None   # bytes it sent are not yet through
     return tuple(snapshot) or None   # nothing running at all: an exit, which its own checks report

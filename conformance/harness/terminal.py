@@ -204,10 +204,16 @@ class Terminal:
 
     def _drained(self) -> bool:
         """Has the harness taken in everything the program printed? (Checked in this order: what is
-        not in the terminal's buffer any more is being taken in, or is taken in.)"""
+        not in the terminal's buffer any more is being taken in, or is taken in.) The poll first: what
+        the program wrote is handed to the terminal's buffer by a kernel worker, and a poll makes the
+        kernel finish that at once (procstate.push_typed_input, the other way round)."""
+        if self.closed:
+            return True   # the reader has taken in the end: nothing more can come
         try:
+            if select.select([self.fd], [], [], 0)[0]:
+                return False
             waiting_bytes = procstate.int_ioctl(self.fd, termios.FIONREAD)
-        except OSError:
+        except (OSError, ValueError):
             return False
         return waiting_bytes == 0 and not self._taking
 
