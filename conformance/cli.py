@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import PROTOCOLS
-from .harness import network
+from .harness import buffers, network
 from .harness.results import report_usage_error
 
 HERE = Path(__file__).resolve().parent
@@ -100,6 +100,7 @@ def check(args: argparse.Namespace, argv: list[str]) -> int:
     elif network.inside():
         try:
             network.loopback_up()
+            buffers.lower_limits()
         except OSError as exc:
             return fail(f"could not bring up loopback in the private network namespace: {exc}", args)
     else:

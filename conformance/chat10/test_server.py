@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.harness import settings
+from conformance.harness import buffers, settings
 from conformance.harness.candidate import group_memory
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
@@ -170,11 +170,7 @@ def test_slow_sender(clients):
 def beyond_socket_buffers() -> int:
     """A payload size no kernel buffer can hold on the way to a client that does not read: the
     largest TCP send buffer the kernel grows to (tcp_wmem's maximum), plus 2 MiB."""
-    try:
-        most = int(open("/proc/sys/net/ipv4/tcp_wmem").read().split()[2])
-    except (OSError, ValueError, IndexError):
-        most = 4 * 1024 * 1024
-    return min(most, 12 * 1024 * 1024) + 2 * 1024 * 1024
+    return min(buffers.send_limit(), 12 * 1024 * 1024) + 2 * 1024 * 1024
 
 
 @requirement("CS7", name="client-not-reading")

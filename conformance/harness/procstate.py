@@ -92,6 +92,7 @@ class TcpSocket:
     unread: int        # bytes in its receive queue; for a listener: whether connections wait (1 or 0)
     unsent: int        # bytes in its send queue (not yet acknowledged)
     peer: str | None   # 'host:port' it is connected to
+    send_buffer: int = 0   # its SO_SNDBUF (0 where unknown)
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -118,7 +119,8 @@ def _look_at(fd: int) -> TcpSocket | None:
             peer = f"{host}:{port}"
         except OSError:
             peer = None
-        return TcpSocket(False, int_ioctl(fd, termios.FIONREAD), int_ioctl(fd, SIOCOUTQ), peer)
+        return TcpSocket(False, int_ioctl(fd, termios.FIONREAD), int_ioctl(fd, SIOCOUTQ), peer,
+                         sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
     finally:
         sock.detach()   # the copy is closed by the caller
 
