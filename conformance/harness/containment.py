@@ -144,11 +144,16 @@ def carrying(token: str) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/environ", "rb") as f:
-                if needle in f.read():
-                    found.append(int(entry.name))
+            fd = os.open(f"/proc/{entry.name}/environ", os.O_RDONLY)
         except OSError:
             continue
+        try:
+            if needle in os.read(fd, 1 << 20):
+                found.append(int(entry.name))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     return found
 
 
