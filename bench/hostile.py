@@ -75,7 +75,7 @@ def reached(listener: socket.socket) -> bool:
 
 def private_network() -> bool:
     """Does `check` run in a network of its own here? (Without one nothing keeps a connection in.)"""
-    return network.unshare_command() is not None and os.environ.get(network.VARIABLE) != "shared"
+    return network.can_be_private()
 
 
 def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) -> dict:

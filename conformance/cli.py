@@ -82,7 +82,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def check(args: argparse.Namespace, argv: list[str]) -> int:
+def check(args: argparse.Namespace) -> int:
     if args.protocol not in PROTOCOLS:
         return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(PROTOCOLS)})", args)
     if args.submission is None:
@@ -97,14 +97,16 @@ def check(args: argparse.Namespace, argv: list[str]) -> int:
         args.workers = "0"
     if args.server:
         os.environ[network.VARIABLE + "_WHY"] = "the machine's (--server: the run must reach that server)"
-    elif network.inside():
-        try:
-            network.loopback_up()
-            buffers.lower_limits()
-        except OSError as exc:
-            return fail(f"could not bring up loopback in the private network namespace: {exc}", args)
     else:
-        os.environ[network.VARIABLE + "_WHY"] = network.enter_private(argv)   # returns only where it cannot
+        why = network.enter_private()
+        if why:
+            os.environ[network.VARIABLE + "_WHY"] = why
+        else:
+            try:
+                network.loopback_up()
+            except OSError as exc:
+                return fail(f"could not bring up loopback in the private network namespace: {exc}", args)
+            buffers.lower_limits()
     import pytest
     code = pytest.main(pytest_args(args))
     return {0: 0, 1: 1}.get(int(code), 2)
@@ -133,5 +135,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         if args.protocol is None and args.submission is None:
             return examples()
-        return check(args, argv)
+        return check(args)
     return 2

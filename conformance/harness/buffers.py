@@ -21,7 +21,7 @@ SYSCTL = "/proc/sys/net/ipv4/"
 
 def _limit(name: str, default: int) -> int:
     try:
-        return int(open(SYSCTL + name).read().split()[2])
+        return int(procstate.read(SYSCTL + name).split()[2])
     except (OSError, ValueError, IndexError):
         return default
 
@@ -35,7 +35,7 @@ def lower_limits() -> bool:
     """In the private network: smaller buffers, the same defaults (False where they cannot be set)."""
     try:
         for name, most in (("tcp_wmem", SEND_MAX), ("tcp_rmem", RECEIVE_MAX)):
-            low, default, _ = open(SYSCTL + name).read().split()
+            low, default, _ = procstate.read(SYSCTL + name).split()
             with open(SYSCTL + name, "w") as sysctl:
                 sysctl.write(f"{low} {min(int(default), most)} {most}")
         return True

@@ -1,53 +1,66 @@
 """A private, loopback-only network for one harness run.
 
-`python -m conformance check` re-executes itself in a network namespace of its own (util-linux's
-`unshare --net`, with `--map-current-user` when not root), so the harness and every candidate it
-starts share a loopback interface that nothing else on the machine can see: a fixed port (5378,
-5555, 8765, 33002) never collides with another run or another program, and no candidate reaches
-the network or a local service. `exec` keeps the process id, so signals, the exit status and the
-candidates' death-with-the-harness are as without it. Not done where the run must reach the
-outside (`--server HOST:PORT`), where the namespace cannot be made (no user namespaces, no
-`unshare`), or with CHATCONFORM_NETWORK=shared; the report header says which.
+`python -m conformance check` moves itself into a network namespace of its own (unshare(2) with
+CLONE_NEWNET, as util-linux's `unshare --net` does; when not root, inside a user namespace that maps
+the current user, as `--map-current-user` does), so the harness and every candidate it starts
+share a loopback interface that nothing else on the machine can see: a fixed port (5378, 5555,
+8765, 33002) never collides with another run or another program, and no candidate reaches the
+network or a local service. It is done in the process itself, before any thread starts: the pid,
+signals, the exit status and the candidates' death-with-the-harness are as without it, and no
+second interpreter starts. Not done where the run must reach the outside (`--server HOST:PORT`),
+where the namespace cannot be made (no user namespaces), or with CHATCONFORM_NETWORK=shared; the
+report header says which.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
-import shutil
 import socket
 import struct
-import subprocess
-import sys
 
 VARIABLE = "CHATCONFORM_NETWORK"   # "private" inside the namespace; "shared" asks for none
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 
 
-def unshare_command() -> list[str] | None:
-    """The command prefix that makes a private network namespace here, or None where none can be made."""
-    if shutil.which("unshare") is None:
-        return None
-    prefix = ["unshare", "--net"] + ([] if os.geteuid() == 0 else ["--map-current-user"])
-    try:
-        ok = subprocess.run([*prefix, "--", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        ok = False
-    return prefix if ok else None
+def _unshare(flags: int) -> int:
+    """unshare(2): 0, or the errno."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return 0 if libc.unshare(flags) == 0 else ctypes.get_errno()
 
 
-def enter_private(argv: list[str]) -> str:
-    """Re-execute this command in a private network namespace (does not return where one can be
-    made); otherwise say why the run shares the machine's network."""
+def enter_private() -> str | None:
+    """Move this (still single-threaded) process into a private network namespace: None when done,
+    otherwise why the run shares the machine's network. CHATCONFORM_NETWORK=shared asks for that."""
     if os.environ.get(VARIABLE) == "shared":
         return "the machine's (CHATCONFORM_NETWORK=shared)"
-    prefix = unshare_command()
-    if prefix is None:
-        return "the machine's (a network namespace cannot be made here: no unshare or no user namespaces)"
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(prefix[0], [*prefix, "--", sys.executable, "-m", "conformance", *argv],
-               {**os.environ, VARIABLE: "private"})
-    raise AssertionError("unreachable")
+    uid, gid = os.geteuid(), os.getegid()
+    if uid == 0:
+        failed = _unshare(CLONE_NEWNET)
+    else:
+        failed = _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+        if not failed:
+            try:   # the current user, and only it, is mapped to itself (what --map-current-user does)
+                for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                    with open(f"/proc/self/{name}", "w") as f:
+                        f.write(text)
+            except OSError as exc:
+                failed = exc.errno or 1
+    if failed:
+        return f"the machine's (a network namespace cannot be made here: {os.strerror(failed)})"
+    os.environ[VARIABLE] = "private"
+    return None
+
+
+def can_be_private() -> bool:
+    """Can a run here have a private network? (Tried in a child, which exits at once.)"""
+    if os.environ.get(VARIABLE) == "shared":
+        return False
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if enter_private() is None else 1)
+    return os.waitpid(pid, 0)[1] == 0
 
 
 def inside() -> bool:
