@@ -13,15 +13,30 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
-def check(protocol: str, submission: Path, tmp_path: Path, *extra: str, env: dict | None = None) \
-        -> tuple[int, dict, str]:
-    """(exit status, --json document, console output) of `python -m conformance check`."""
+_server = []   # this process's CheckServer (tests/checkserver.py), started on first use
+
+
+def check(protocol: str, submission: Path, tmp_path: Path, *extra: str, env: dict | None = None,
+          forked: bool = False) -> tuple[int, dict, str]:
+    """(exit status, --json document, console output) of `python -m conformance check`. `forked`:
+    run it in a child of this worker's check server (the same CLI, without an interpreter start and
+    imports per run); CHATCONFORM_SELFTEST_FORK=0 turns that off."""
     report = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "conformance", "check", protocol, str(submission),
-                           "--json", str(report), *extra], cwd=ROOT, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, **(env or {})})
+    argv = ["check", protocol, str(submission), "--json", str(report), *extra]
+    environment = {**os.environ, **(env or {})}
+    if forked and os.environ.get("CHATCONFORM_SELFTEST_FORK") != "0":
+        from tests.checkserver import CheckServer
+        if not _server:
+            _server.append(CheckServer())
+        output_file = tmp_path / "output.txt"
+        code = _server[0].run(argv, environment, ROOT, output_file, timeout=900)
+        output = output_file.read_text(errors="replace") if output_file.exists() else ""
+    else:
+        proc = subprocess.run([sys.executable, "-m", "conformance", *argv], cwd=ROOT, capture_output=True,
+                              text=True, timeout=900, env=environment)
+        code, output = proc.returncode, proc.stdout + proc.stderr
     document = json.loads(report.read_text()) if report.exists() else {}
-    return proc.returncode, document, proc.stdout + proc.stderr
+    return code, document, output
 
 
 def check_args(fixture: Path) -> list:

@@ -35,7 +35,7 @@ def needs_screen(protocol: str) -> None:
 def test_reference_passes_every_test(protocol, tmp_path):
     needs_screen(protocol)
     code, document, output = check(protocol, ROOT / "reference" / protocol, tmp_path, *REFERENCE_SERVER[protocol],
-                                   *TIMEOUT_SCALE[protocol])
+                                   *TIMEOUT_SCALE[protocol], forked=True)
     assert document, output
     assert code == 0 and document["summary"]["failed"] == 0 and document["summary"]["error"] == 0, \
         explain(document) or output
@@ -51,7 +51,7 @@ def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
     if role_args(fixture) != ["--role", "server"]:
         needs_screen(protocol)
     code, document, output = check(protocol, materialize(fixture, tmp_path), tmp_path, *check_args(fixture),
-                                   *role_args(fixture), *TIMEOUT_SCALE[protocol])
+                                   *role_args(fixture), *TIMEOUT_SCALE[protocol], forked=True)
     assert document, output
     failed = failed_requirements(document)
     assert failed == expected, f"failed {failed}, manifest says {expected}\n{explain(document)}"
