@@ -34,6 +34,24 @@ def test_expect_line_and_prompt(tmp_path):
         term.kill()
 
 
+def test_expect_match_sees_past_a_prompt_that_landed_before_the_newline(tmp_path):
+    """A receiving thread printed the text, the main thread its `> ` prompt, then the text's newline."""
+    term = run(tmp_path, """
+        import sys, time
+        sys.stdout.write("> ")
+        time.sleep(0.3)   # the prompt is seen on its own first, as a person would see it
+        sys.stdout.write("[Server]: hello\\n")
+        sys.stdout.write("ann: hi there")
+        sys.stdout.write("> ")
+        sys.stdout.write("\\n")
+        input()
+    """)
+    try:
+        term.expect_match(r": hi there$", "a line ending in ': hi there'")
+    finally:
+        term.kill()
+
+
 def test_typed_line_longer_than_a_canonical_tty_line_arrives_whole(tmp_path):
     term = run(tmp_path, """
         line = input()

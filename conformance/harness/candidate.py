@@ -175,12 +175,12 @@ def group_memory(pgid: int) -> tuple[int, int]:
     """(resident KiB, peak resident KiB) summed over the live processes of a process group, from
     /proc: how much memory a candidate holds, forks included. (0, 0) where /proc cannot tell."""
     rss = hwm = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        fields = procstate.stat_fields(stat.parent.name)
+    for pid in os.listdir("/proc"):   # (not Path.glob: a process ending meanwhile makes it raise ESRCH)
+        fields = procstate.stat_fields(pid) if pid.isdigit() else None
         if not fields or int(fields[2]) != pgid:     # the process group
             continue
         try:
-            status = (stat.parent / "status").read_text()
+            status = procstate.read(f"/proc/{pid}/status")
         except OSError:
             continue
         for line in status.splitlines():

@@ -246,8 +246,12 @@ class Terminal:
         self._expect(lambda line: line_matches(line, expected, self.prompts), expected, timeout, prompt, why)
 
     def expect_match(self, pattern: str, description: str, timeout: float | None = None, why: str = "") -> None:
-        """Wait for a printed line in which the regular expression `pattern` is found."""
-        self._expect(lambda line: re.search(pattern, line) is not None, description, timeout, False, why)
+        """Wait for a printed line in which the regular expression `pattern` is found, in the line as
+        printed or once rid of learned prompts (another thread's prompt may land before its newline)."""
+        regex = re.compile(pattern)
+        self._expect(lambda line: regex.search(line) is not None or
+                     any(regex.search(form) for form in without_prompts(line, self.prompts)),
+                     description, timeout, False, why)
 
     def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
