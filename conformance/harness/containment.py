@@ -180,15 +180,20 @@ def kill_all(token: str, timeout: float = 2.0) -> None:
     """SIGKILL every process carrying the token and wait until each is gone (dead processes hold no
     ports: a sandbox's processes die a moment after its first one, and a fixed-port server started
     next must find its port free)."""
-    killed = set(carrying(token)) | cgroup.members(token)
-    for pid in killed:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
     deadline = time.monotonic() + timeout
-    while (carrying(token) or any(exiting(pid) for pid in killed)) and time.monotonic() < deadline:
-        time.sleep(0.005)   # SIGKILL has no completion event for a process that is not our child
+    killed: set = set()
+    while True:
+        found = (set(carrying(token)) | cgroup.members(token)) - killed   # (a scan of /proc: not polled)
+        if not found or time.monotonic() >= deadline:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        killed |= found
+        while any(exiting(pid) for pid in killed) and time.monotonic() < deadline:
+            time.sleep(0.005)   # SIGKILL has no completion event for a process that is not our child
     reap_orphans()   # those that came back to the harness (subreaper) are zombies now: collect them
     cgroup.remove(token)
 

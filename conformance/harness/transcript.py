@@ -8,27 +8,16 @@ MAX_EVENT_CHARS = 400      # one event is cut in the middle past this
 MAX_EVENTS = 2000          # a flooding candidate does not grow the log without bound
 
 
+_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"})
+
+
 def visible(data: bytes | str) -> str:
     """Show invisible characters: b'hi\\r\\n\\x00' -> 'hi\\r\\n\\x00' (escaped), tabs and spaces kept."""
-    if isinstance(data, bytes):
-        text = data.decode("utf-8", "backslashreplace")
-    else:
-        text = data
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\\":
-            out.append("\\\\")
-        elif not ch.isprintable() and ch != " ":
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return "".join(out)
+    text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
+    text = text.translate(_ESCAPES)
+    if text.isprintable():   # the usual case, checked in C
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def clip(text: str, limit: int = MAX_EVENT_CHARS, marker: str = "…[{} more chars]…") -> str:
