@@ -58,7 +58,7 @@ def main() -> int:
                 seed = str(random.SystemRandom().randrange(1, 10 ** 6))
                 with tempfile.TemporaryDirectory() as tmp:
                     code, document, output = check(protocol, materialize(submission, Path(tmp)), Path(tmp), *extra,
-                                                   *TIMEOUT_SCALE[protocol], "--seed", seed)
+                                                   *TIMEOUT_SCALE[protocol], "--seed", seed, forked=True)
                 tests = document.get("tests", [])
                 total += len(tests)
                 for test in tests:   # skipped tests (no Xvfb, a bonus) are no verdict: not counted
