@@ -13,6 +13,8 @@ import functools
 import os
 from pathlib import Path
 
+from . import procstate
+
 ROOT = Path("/sys/fs/cgroup")
 MAX_PROCESSES = 256            # processes and threads of one candidate, all together
 MAX_MEMORY = 1024 ** 3         # bytes of memory of one candidate, all its processes together
@@ -99,7 +101,7 @@ def members(token: str) -> set[int]:
     pids = set()
     for folder in _folders(token):
         try:
-            pids |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
+            pids |= {int(p) for p in procstate.read(f"{folder}/cgroup.procs").split()}
         except (OSError, ValueError):
             pass
     return pids
