@@ -206,7 +206,7 @@ class Terminal:
         """Has the harness taken in everything the program printed? (Checked in this order: what is
         not in the terminal's buffer any more is being taken in, or is taken in.) The poll first: what
         the program wrote is handed to the terminal's buffer by a kernel worker, and a poll makes the
-        kernel finish that at once (procstate.push_typed_input, the other way round)."""
+        kernel finish that at once (procstate.unread_tty_bytes, the other way round)."""
         if self.closed:
             return True   # the reader has taken in the end: nothing more can come
         try:
