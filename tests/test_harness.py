@@ -52,6 +52,22 @@ def test_expect_match_sees_past_a_prompt_that_landed_before_the_newline(tmp_path
         term.kill()
 
 
+def test_a_prompt_never_seen_alone_is_learned_from_where_it_lands(tmp_path):
+    """All in one write: the prompt starts two lines and lands between a message and its newline."""
+    term = run(tmp_path, """
+        import sys
+        prompt = "Type a message (or /quit): "
+        sys.stdout.write(prompt + "[Server]: ann joined\\n" + prompt + "[Server]: ann is bob\\n"
+                         + "bob: hi there" + prompt + "\\n")
+        input()
+    """)
+    try:
+        term.expect_match(r": hi there$", "a line ending in ': hi there'")
+        assert "Type a message (or /quit):" in term.prompts
+    finally:
+        term.kill()
+
+
 def test_typed_line_longer_than_a_canonical_tty_line_arrives_whole(tmp_path):
     term = run(tmp_path, """
         line = input()

@@ -36,6 +36,8 @@ MAX_PROMPT = 4096              # a longer unfinished line is output on its way, 
 MAX_PROMPTS = 16               # prompts learned at most (a real program has one or two)
 MAX_KEPT_CHARS = 16 * 1024 * 1024   # and at most this much text in them, whatever the line length
 PROMPT_MARKS = re.compile(r"[^\w]*")   # prompt characters alone ("> ", ">>> ") may stand before a line
+PROMPT_END_CHARS = ":>$?#"     # what a prompt ends with (before its space)
+PROMPT_END = re.compile(r"[:>$?#](?=\s|$)")
 
 
 def clean(text: str) -> str:
@@ -114,6 +116,7 @@ class Terminal:
         self.closed = False
         self.prompts: list[str] = []   # learned: what the program left unfinished when it waited for input
         self._tails: Counter = Counter()   # unfinished text that other output was glued to -> how often
+        self._starts: Counter = Counter()  # line beginnings that end in a prompt mark -> how often
         self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -160,6 +163,27 @@ class Terminal:
     def _keep(self, line: str) -> None:
         self.lines.append(line)
         self.kept_chars += len(line)
+        self._prompt_inside(line.strip())
+
+    def _prompt_inside(self, line: str) -> None:
+        """A prompt printed in the same moment as other output is never seen on its own: another
+        thread's message lands before it, or between a message and the message's newline. Such a
+        prompt still starts lines and, now and then, ends one: text ending in a prompt mark that began
+        two earlier lines and ends this longer one, glued to the text before it, is learned as a
+        prompt. (A message source like `[Server]:` starts many lines but does not end one that way.)"""
+        head = line[:200]
+        if len(self._starts) < 1000:   # bounded, whatever is printed
+            for mark in PROMPT_END.finditer(head):
+                self._starts[head[:mark.end()]] += 1
+        if line and line[-1] in PROMPT_END_CHARS and len(self.prompts) < MAX_PROMPTS:
+            for start in range(max(1, len(line) - 200), len(line)):
+                # glued straight to the text before it, as two threads' writes are
+                if line[start - 1].isspace() or line[start].isspace():
+                    continue
+                tail = line[start:]
+                if self._starts.get(tail, 0) >= 2 and not line.startswith(tail):
+                    self._learn(tail)
+                    return
 
     def _trim(self) -> None:
         """At most MAX_LINES lines and MAX_KEPT_CHARS characters are kept: a flooding candidate loses
