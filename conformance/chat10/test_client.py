@@ -93,7 +93,7 @@ def test_server_not_reading(gui, wire):
     while pasted <= buffers.holds(wire.sock, gui.term.pid) + len(big):   # far past the socket buffers
         gui.send(big, paste=True)
         pasted += len(big)
-    entry = gui.need("message input", gui.widgets().input())
+    entry = gui.need("message input")
     gui.probe.call("type", id=entry["id"], text="still typing")
     if "still typing" not in gui.probe.call("read", id=entry["id"])["text"]:
         raise CheckFailure("Typing did not work while the server was not reading.")
@@ -108,7 +108,7 @@ def test_server_silent(gui, wire):
     gui.send("anyone here?")
     expect_message(wire, "TEXT", NAME, b"anyone here?")
     gui.probe.call("ping")
-    entry = gui.need("message input", gui.widgets().input())
+    entry = gui.need("message input")
     gui.probe.call("type", id=entry["id"], text="typing on")
     if "typing on" not in gui.probe.call("read", id=entry["id"])["text"]:
         raise CheckFailure("Typing did not work while the server was silent.")

@@ -234,23 +234,31 @@ class GuiApp:
                                    actual=describe_tree(self.probe.tree()))
             time.sleep(0.02)   # polling the window's state: the probe has no map events
 
-    def need(self, what: str, widget: dict | None) -> dict:
-        if widget is None:
-            raise CheckFailure(f"Could not find the {what} in the window.",
-                               expected={"chat display": "a Text or Listbox widget",
-                                         "message input": "an editable Entry (or a second, editable Text)",
-                                         "send button": "a Button (captioned Send, or the only one)"}[what],
-                               actual=describe_tree(self.probe.tree()))
-        return widget
+    def need(self, what: str) -> dict:
+        """The chat display or the message input. A window may show its widgets a moment after the
+        window itself (on a busy machine, after the test has seen it), so, as a person would, this
+        looks again until the event window ends."""
+        pick = {"chat display": Widgets.display, "message input": Widgets.input}[what]
+        deadline = time.monotonic() + settings.wait(settings.EVENT)
+        while True:
+            widget = pick(self.widgets())
+            if widget is not None:
+                return widget
+            if time.monotonic() > deadline:
+                raise CheckFailure(f"Could not find the {what} in the window.",
+                                   expected={"chat display": "a Text or Listbox widget",
+                                             "message input": "an editable Entry (or a second, editable Text)"}[what],
+                                   actual=describe_tree(self.probe.tree()))
+            time.sleep(0.03)   # polling the window: the probe has no map events
 
     def display(self) -> dict:
-        return self.need("chat display", self.widgets().display())
+        return self.need("chat display")
 
     def send(self, text: str, paste: bool = False) -> None:
         """Type text into the message input and press the send button (Return where there is none).
         paste=True puts all but the last character in at once (long texts), then types that one."""
+        entry = self.need("message input")
         layout = self.widgets()
-        entry = self.need("message input", layout.input())
         if paste and len(text) > 1:
             self.probe.call("set_text", id=entry["id"], text=text[:-1])
             text = text[-1]
