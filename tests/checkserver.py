@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +87,6 @@ class CheckServer:
         self.proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": str(cwd), "out": str(out)}) + "\n")
         self.proc.stdin.flush()
         pid = json.loads(self.proc.stdout.readline())["pid"]
-        import threading
         timer = threading.Timer(timeout, lambda: os.kill(pid, 9))
         timer.start()
         try:

@@ -238,16 +238,15 @@ class GuiApp:
         """The chat display or the message input. A window may show its widgets a moment after the
         window itself (on a busy machine, after the test has seen it), so, as a person would, this
         looks again until the event window ends."""
-        pick = {"chat display": Widgets.display, "message input": Widgets.input}[what]
+        pick, expected = {"chat display": (Widgets.display, "a Text or Listbox widget"),
+                          "message input": (Widgets.input, "an editable Entry (or a second, editable Text)")}[what]
         deadline = time.monotonic() + settings.wait(settings.EVENT)
         while True:
             widget = pick(self.widgets())
             if widget is not None:
                 return widget
             if time.monotonic() > deadline:
-                raise CheckFailure(f"Could not find the {what} in the window.",
-                                   expected={"chat display": "a Text or Listbox widget",
-                                             "message input": "an editable Entry (or a second, editable Text)"}[what],
+                raise CheckFailure(f"Could not find the {what} in the window.", expected=expected,
                                    actual=describe_tree(self.probe.tree()))
             time.sleep(0.03)   # polling the window: the probe has no map events
 

@@ -23,10 +23,11 @@ from pathlib import Path
 from . import settings
 
 PROC = Path("/proc")
+ASLEEP = {"S", "I", "T", "t", "Z", "X"}   # D (disk) and R (runnable) are work in progress
+
+
 # Paths are plain strings and files are read with os.read below: these functions are polled every
 # 10 ms for every program of a test, and pathlib and text files cost most of that polling's CPU.
-
-
 def read(path: str) -> str:
     """The whole of a small /proc file (OSError if it is gone)."""
     fd = os.open(path, os.O_RDONLY)
@@ -34,7 +35,6 @@ def read(path: str) -> str:
         return os.read(fd, 65536).decode("utf-8", "replace")
     finally:
         os.close(fd)
-ASLEEP = {"S", "I", "T", "t", "Z", "X"}   # D (disk) and R (runnable) are work in progress
 
 
 def available() -> bool:

@@ -37,7 +37,7 @@ MAX_PROMPTS = 16               # prompts learned at most (a real program has one
 MAX_KEPT_CHARS = 16 * 1024 * 1024   # and at most this much text in them, whatever the line length
 PROMPT_MARKS = re.compile(r"[^\w]*")   # prompt characters alone ("> ", ">>> ") may stand before a line
 PROMPT_END_CHARS = ":>$?#"     # what a prompt ends with (before its space)
-PROMPT_END = re.compile(r"[:>$?#](?=\s|$)")
+PROMPT_END = re.compile(f"[{re.escape(PROMPT_END_CHARS)}](?=\\s|$)")
 
 
 def clean(text: str) -> str:
@@ -78,7 +78,6 @@ def line_matches(line: str, expected, prompts=()) -> bool:
 
 def set_raw_input(fd: int = 0) -> None:
     """Non-canonical input, no echo: runs in the child before exec, on its tty."""
-    import termios
     attrs = termios.tcgetattr(fd)
     attrs[3] &= ~(termios.ICANON | termios.ECHO)
     attrs[6][termios.VMIN] = 1
@@ -228,18 +227,18 @@ class Terminal:
 
     def _drained(self) -> bool:
         """Has the harness taken in everything the program printed? (Checked in this order: what is
-        not in the terminal's buffer any more is being taken in, or is taken in.) The poll first: what
-        the program wrote is handed to the terminal's buffer by a kernel worker, and a poll makes the
-        kernel finish that at once (procstate.unread_tty_bytes, the other way round)."""
+        not in the terminal's buffer any more is being taken in, or is taken in.) The buffer is asked
+        with a poll, not FIONREAD: what the program wrote is handed to the terminal's buffer by a
+        kernel worker, and a poll makes the kernel finish that at once (procstate.unread_tty_bytes,
+        the other way round)."""
         if self.closed:
             return True   # the reader has taken in the end: nothing more can come
         try:
             if select.select([self.fd], [], [], 0)[0]:
                 return False
-            waiting_bytes = procstate.int_ioctl(self.fd, termios.FIONREAD)
         except (OSError, ValueError):
             return False
-        return waiting_bytes == 0 and not self._taking
+        return not self._taking
 
     def wait_for(self, condition, timeout: float) -> bool:
         """Wait until condition() holds (checked whenever output arrives); False on timeout."""
