@@ -203,7 +203,7 @@ class Background:
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True,
                                      preexec_fn=functools.partial(containment.child_setup, self.token))
-        containment.spawned(self.proc.pid, self.token)
+        containment.spawned(self.proc.pid)
         if transcript is not None:
             transcript.note("start: " + " ".join(argv))
 

@@ -13,8 +13,6 @@ import functools
 import os
 from pathlib import Path
 
-from . import procstate
-
 ROOT = Path("/sys/fs/cgroup")
 MAX_PROCESSES = 256            # processes and threads of one candidate, all together
 MAX_MEMORY = 1024 ** 3         # bytes of memory of one candidate, all its processes together
@@ -101,7 +99,7 @@ def members(token: str) -> set[int]:
     pids = set()
     for folder in _folders(token):
         try:
-            pids |= {int(p) for p in procstate.read(f"{folder}/cgroup.procs").split()}
+            pids |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
         except (OSError, ValueError):
             pass
     return pids

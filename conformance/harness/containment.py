@@ -135,16 +135,9 @@ def new_token() -> str:
     return token
 
 
-_grouped: set[str] = set()   # tokens whose candidate started inside its control group
-
-
 def carrying(token: str) -> list[int]:
     """Live processes whose environment holds this candidate's token (the candidate and what it
-    started, however it detached). Where the candidate started inside its control group, the group's
-    list says the same without a scan of every process's environment (nothing leaves a group: its
-    file system is read-only in the sandbox)."""
-    if token in _grouped:
-        return sorted(cgroup.members(token))
+    started, however it detached)."""
     needle = f"{TOKEN_VARIABLE}={token}".encode()
     found = []
     for entry in os.scandir("/proc"):
@@ -190,7 +183,7 @@ def kill_all(token: str, timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     killed: set = set()
     while True:
-        found = (set(carrying(token)) | cgroup.members(token)) - killed   # (may scan /proc: not polled)
+        found = (set(carrying(token)) | cgroup.members(token)) - killed   # (a scan of /proc: not polled)
         if not found or time.monotonic() >= deadline:
             break
         for pid in found:
@@ -203,7 +196,6 @@ def kill_all(token: str, timeout: float = 2.0) -> None:
             time.sleep(0.005)   # SIGKILL has no completion event for a process that is not our child
     reap_orphans()   # those that came back to the harness (subreaper) are zombies now: collect them
     cgroup.remove(token)
-    _grouped.discard(token)
 
 
 def exiting(pid: int) -> bool:
@@ -217,11 +209,8 @@ def exiting(pid: int) -> bool:
 _spawned: set[int] = set()   # the harness's own children (pexpect, subprocess): their owners wait for them
 
 
-def spawned(pid: int, token: str | None = None) -> int:
-    """A child the harness started (exec has happened: pexpect and subprocess wait for it)."""
+def spawned(pid: int) -> int:
     _spawned.add(pid)
-    if token is not None and mode() == "bubblewrap" and pid in cgroup.members(token):
-        _grouped.add(token)
     return pid
 
 

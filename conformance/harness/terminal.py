@@ -100,7 +100,7 @@ class Terminal:
         argv = containment.command(argv, cwd, writable)
         self.child = pexpect.spawn(argv[0], argv[1:], cwd=cwd, env=env, echo=False,
                                    dimensions=(50, 1000), preexec_fn=child_setup)
-        containment.spawned(self.child.pid, self.token)
+        containment.spawned(self.child.pid)
         for obj in (self.child, self.child.ptyproc):   # the group is SIGKILLed first: no need to wait
             obj.delayafterclose = obj.delayafterterminate = 0
         self.pid = self.child.pid
