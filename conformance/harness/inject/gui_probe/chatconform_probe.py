@@ -4,10 +4,14 @@ It serves a control socket (JSON lines over the Unix socket named by CHATCONFORM
 reader thread per connection answers `ping` and `exceptions` at once, off the GUI thread, so a
 frozen GUI can be told from a dead process; every other command is queued for the toolkit adapter,
 which runs it on the GUI thread (Tk: an `after` loop; Qt: a QTimer) and writes the answer back.
-It also records the candidate's uncaught exceptions, in any thread.
+It also records the candidate's uncaught exceptions, in any thread, and (Qt) every widget touched
+from a thread other than the GUI thread. The toolkit adapters hook in when the candidate imports its
+toolkit (tkinter, PyQt5.QtWidgets), so a program pays only for the toolkit it uses.
 """
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import json
 import os
 import queue
@@ -19,7 +23,8 @@ import traceback
 
 _requests: queue.Queue = queue.Queue()
 _exceptions: list = []
-_state = {"adapter": None, "last_pump": None, "started": False}
+_thread_touches: list = []    # widgets used off the GUI thread (Qt adapter)
+_state = {"adapter": None, "last_pump": None, "started": False, "pumping": False, "after_uncaught": None}
 
 
 def record_exception(kind, value, tb, where: str) -> None:
@@ -33,6 +38,8 @@ def _hook_exceptions() -> None:
     def sys_hook(kind, value, tb):
         record_exception(kind, value, tb, "main thread")
         previous_sys(kind, value, tb)
+        if previous_sys is sys.__excepthook__ and _state["after_uncaught"] is not None:
+            _state["after_uncaught"]()   # what the toolkit does with the default hook (PyQt5: abort)
 
     def thread_hook(args):
         if args.exc_type is not SystemExit:
@@ -76,7 +83,8 @@ def _serve_connection(conn: socket.socket) -> None:
                                    "adapter": _state["adapter"] and _state["adapter"].name,
                                    "gui_idle_s": None if last is None else round(time.monotonic() - last, 3)})
             elif command == "exceptions":
-                _send(conn, lock, {"id": request.get("id"), "ok": True, "exceptions": list(_exceptions)})
+                _send(conn, lock, {"id": request.get("id"), "ok": True, "exceptions": list(_exceptions),
+                                   "thread_touches": list(_thread_touches)})
             else:
                 _requests.put((request, lambda answer, c=conn, lk=lock: _send(c, lk, answer)))
 
@@ -96,8 +104,19 @@ def _listen(path: str) -> None:
 
 
 def pump(adapter) -> None:
-    """Run queued commands; called on the GUI thread by the adapter's timer."""
+    """Run queued commands; called on the GUI thread by the adapter's timer (not again from inside a
+    command that runs a nested event loop)."""
     _state["last_pump"] = time.monotonic()
+    if _state["pumping"]:
+        return
+    _state["pumping"] = True
+    try:
+        _pump(adapter)
+    finally:
+        _state["pumping"] = False
+
+
+def _pump(adapter) -> None:
     while True:
         try:
             request, reply = _requests.get_nowait()
@@ -121,9 +140,42 @@ def attach(adapter) -> None:
                      name="chatconform-probe-listener").start()
 
 
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs a hook on a module right after the candidate imports it (once)."""
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks   # module name -> function(module)
+
+    def find_spec(self, name, path, target=None):
+        hook = self.hooks.pop(name, None)
+        if hook is None:
+            return None
+        spec = importlib.util.find_spec(name)   # the other finders' answer (this hook is spent)
+        if spec is None or spec.loader is None:
+            return spec
+        original = spec.loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            try:
+                hook(module)
+            except Exception as exc:   # the probe must never break the candidate's import
+                sys.stderr.write(f"chatconform probe: could not attach to {name}: {exc!r}\n")
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 def install() -> None:
     if not os.environ.get("CHATCONFORM_PROBE_SOCKET"):
         return
     _hook_exceptions()
-    import chatconform_probe_tk
-    chatconform_probe_tk.install()
+
+    def tk(module):
+        import chatconform_probe_tk
+        chatconform_probe_tk.install(module)
+
+    def qt(module):
+        import chatconform_probe_qt
+        chatconform_probe_qt.install(module)
+
+    sys.meta_path.insert(0, _AfterImport({"tkinter": tk, "PyQt5.QtWidgets": qt}))

@@ -1,6 +1,6 @@
 """The GUI probe's Tk adapter: hooks the creation of the Tk root, runs the probe's commands on the
 GUI thread from an `after` loop, and maps Tk widgets to the probe's toolkit-neutral kinds.
-(A Qt adapter would do the same with a QTimer and QWidget.)"""
+(chatconform_probe_qt.py does the same for PyQt5.)"""
 from __future__ import annotations
 
 import chatconform_probe as probe
@@ -160,9 +160,7 @@ class TkAdapter:
                 w.event_generate("<KeyRelease>", keysym="space")
 
 
-def install() -> None:
-    import tkinter
-
+def install(tkinter) -> None:
     original_init = tkinter.Tk.__init__
     original_report = tkinter.Tk.report_callback_exception
 

@@ -1,0 +1,265 @@
+"""The GUI probe's Qt adapter (PyQt5): hooks the creation of the QApplication, runs the probe's
+commands on the GUI thread from a QTimer, maps Qt widgets to the probe's toolkit-neutral kinds, and
+drives them with real key and mouse events (QtTest). It also reports every widget method called from
+a thread other than the GUI thread (Qt's rule: widgets belong to the GUI thread; breaking it works
+for a while, then crashes or loses updates) and the warnings Qt prints about threads."""
+from __future__ import annotations
+
+import threading
+import traceback
+
+import chatconform_probe as probe
+
+PUMP_MS = 15
+# Methods of the widgets a chat window updates: calling one off the GUI thread is the bug class.
+GUARDED = {"QTextEdit": ("append", "setText", "setPlainText", "setHtml", "insertPlainText", "insertHtml", "clear"),
+           "QPlainTextEdit": ("appendPlainText", "appendHtml", "setPlainText", "insertPlainText", "clear"),
+           "QListWidget": ("addItem", "addItems", "insertItem", "clear", "scrollToBottom"),
+           "QLabel": ("setText",), "QLineEdit": ("setText", "clear"), "QPushButton": ("setText",),
+           "QComboBox": ("addItem", "addItems", "clear", "insertItem", "removeItem"),
+           "QWidget": ("setEnabled", "setDisabled", "repaint", "update")}
+THREAD_WARNINGS = ("thread", "Cannot queue arguments")
+KEYS = {"Return": "Key_Return", "Enter": "Key_Enter", "Escape": "Key_Escape", "Tab": "Key_Tab",
+        "BackSpace": "Key_Backspace", "End": "Key_End", "Home": "Key_Home", "Down": "Key_Down", "Up": "Key_Up"}
+
+
+class QtAdapter:
+    name = "qt"
+
+    def __init__(self, app, widgets_module):
+        from PyQt5 import QtCore, QtTest, sip
+        self.app, self.W, self.core, self.test, self.sip = app, widgets_module, QtCore, QtTest.QTest, sip
+        self.known: dict = {}   # id -> widget, from the last tree
+
+    # --- the widget tree -------------------------------------------------------------------------
+
+    def kind(self, w) -> str:
+        W = self.W
+        for cls, kind in ((W.QDialog, "dialog"), (W.QAbstractButton, "button"), (W.QLineEdit, "entry"),
+                          (W.QAbstractSpinBox, "entry"), (W.QComboBox, "combo"), (W.QTextEdit, "text"),
+                          (W.QPlainTextEdit, "text"), (W.QAbstractItemView, "list"), (W.QLabel, "label"),
+                          (W.QScrollBar, "scrollbar"), (W.QMenuBar, "menu")):
+            if isinstance(w, cls):
+                if kind == "button" and isinstance(w, W.QCheckBox):
+                    return "checkbox"
+                if kind == "button" and isinstance(w, W.QRadioButton):
+                    return "radio"
+                return kind
+        return "window" if w.isWindow() else "frame"
+
+    def windows(self) -> list:
+        """Top-level windows a person could see (not menus, tooltips or a combo box's popup)."""
+        flags = self.core.Qt
+        return [w for w in self.app.topLevelWidgets()
+                if w.isWindow() and not w.windowType() in (flags.Popup, flags.ToolTip, flags.Desktop)
+                and not isinstance(w, (self.W.QMenu,))]
+
+    def widgets(self) -> list:
+        windows = self.windows()
+        shown = [w for w in windows if w.isVisible()]
+        out = [{"id": ".", "kind": "window", "class": "QApplication", "depth": 0,
+                "text": shown[0].windowTitle() if shown else "", "enabled": True, "editable": False,
+                "visible": bool(shown), "geometry": [0, 0, 0, 0]}]
+        self.known = {}
+
+        def walk(widget, depth):
+            kind = self.kind(widget)
+            out.append(self.describe(widget, kind, depth))
+            if kind in ("combo", "text", "list", "entry", "scrollbar", "button"):
+                return   # their children are the widget's own parts
+            for child in widget.findChildren(self.W.QWidget, options=self.core.Qt.FindDirectChildrenOnly):
+                walk(child, depth + 1)
+
+        for window in windows:
+            walk(window, 1)
+        return out
+
+    def describe(self, w, kind: str, depth: int) -> dict:
+        wid = f"q{self.sip.unwrapinstance(w):x}"
+        self.known[wid] = w
+        text = self.contents(w, kind)
+        top_left = w.mapToGlobal(self.core.QPoint(0, 0))
+        editable = kind in ("entry", "text") and w.isEnabled() and not (hasattr(w, "isReadOnly") and w.isReadOnly())
+        out = {"id": wid, "kind": kind, "class": type(w).__name__, "depth": depth,
+               "text": text if len(text) <= 300 else text[:300] + "…", "enabled": w.isEnabled(),
+               "editable": editable, "visible": w.isVisible(),
+               "geometry": [top_left.x(), top_left.y(), w.width(), w.height()]}
+        if kind == "entry" and hasattr(w, "placeholderText"):
+            out["placeholder"] = w.placeholderText()
+        if kind == "combo":
+            out["items"] = [w.itemText(i) for i in range(w.count())]
+        return out
+
+    def contents(self, w, kind: str) -> str:
+        if kind in ("window", "dialog"):
+            return w.windowTitle()
+        if kind == "text":
+            return w.toPlainText()
+        if kind == "combo":
+            return w.currentText()
+        if kind == "list":
+            model = w.model()
+            if model is None:
+                return ""
+            return "\n".join(str(model.index(row, 0).data() or "") for row in range(model.rowCount()))
+        if hasattr(w, "text"):
+            text = w.text()
+            return text if isinstance(text, str) else ""
+        return ""
+
+    def widget(self, wid: str):
+        if wid in (".", ""):
+            shown = [w for w in self.windows() if w.isVisible()]
+            return shown[0] if shown else None
+        w = self.known.get(wid)
+        if w is None:
+            self.widgets()
+            w = self.known.get(wid)
+        if w is None or self.sip.isdeleted(w):
+            raise ValueError(f"no widget {wid} (it may have been deleted)")
+        return w
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def run(self, request: dict) -> dict:
+        command = request.get("cmd")
+        if command == "tree":
+            return {"widgets": self.widgets()}
+        w = self.widget(request.get("id", "."))
+        Qt = self.core.Qt
+        if command == "read":
+            kind = self.kind(w)
+            out = {"text": self.contents(w, kind)}
+            if kind == "combo":
+                out["items"] = [w.itemText(i) for i in range(w.count())]
+            return out
+        if command == "type":
+            self.click_into(w)
+            self.type(w, request["text"])
+        elif command == "set_text":   # a paste, into the field clicked first
+            self.click_into(w)
+            if hasattr(w, "setPlainText"):
+                w.setPlainText(request["text"])
+            else:
+                w.setText(request["text"])
+        elif command == "key":
+            w.setFocus()
+            self.test.keyClick(w, getattr(Qt, KEYS.get(request["keysym"], "Key_" + request["keysym"])))
+        elif command == "click":
+            # From the event loop, after this answer: a slot may open a modal dialog (a nested loop)
+            self.core.QTimer.singleShot(0, lambda: self.click(w))
+        elif command == "choose":
+            self.choose(w, request["text"])
+        elif command == "close":
+            # As a window manager does: close events for the windows, from the event loop
+            targets = [w] if request.get("id", ".") not in (".", "") else \
+                [x for x in self.windows() if x.isVisible() and not isinstance(x, self.W.QDialog)]
+            for target in targets:
+                self.core.QTimer.singleShot(0, target.close)
+        else:
+            raise ValueError(f"unknown command {command!r}")
+        return {}
+
+    def click(self, w) -> None:
+        if not self.sip.isdeleted(w):
+            self.test.mouseClick(w, self.core.Qt.LeftButton)
+
+    def click_into(self, w) -> None:
+        """A person clicks into the field, just after its last character, before typing."""
+        w.activateWindow()
+        pos = self.core.QPoint(max(1, w.width() - 4), max(1, w.height() // 2))
+        self.test.mouseClick(w, self.core.Qt.LeftButton, self.core.Qt.NoModifier, pos)
+        w.setFocus()
+        self.test.keyClick(w, self.core.Qt.Key_End, self.core.Qt.ControlModifier if self.kind(w) == "text"
+                           else self.core.Qt.NoModifier)
+
+    def type(self, w, text: str) -> None:
+        """Real key events: QtTest's for ASCII; for any other character a key event that carries the
+        character as its text (what an input method delivers), which QtTest cannot make."""
+        from PyQt5.QtGui import QKeyEvent
+        Event = self.core.QEvent
+        for ch in text:
+            if ch == "\n":
+                self.test.keyClick(w, self.core.Qt.Key_Return)
+            elif ch.isascii() and ch.isprintable():
+                self.test.keyClick(w, ch)
+            else:
+                for kind in (Event.KeyPress, Event.KeyRelease):
+                    self.W.QApplication.sendEvent(w, QKeyEvent(kind, 0, self.core.Qt.NoModifier, ch))
+
+    def choose(self, combo, text: str) -> None:
+        """Pick an item by text as with the keyboard: Home, then Down until it is current (Qt then
+        emits activated and currentIndexChanged as for a person)."""
+        index = combo.findText(text)
+        if index < 0:
+            raise ValueError(f"the combo box has no item {text!r}")
+        combo.setFocus()
+        self.test.keyClick(combo, self.core.Qt.Key_Home)
+        for _ in range(index):
+            self.test.keyClick(combo, self.core.Qt.Key_Down)
+        if combo.currentIndex() != index:   # an editable combo box takes keys as text
+            combo.setCurrentIndex(index)
+            combo.activated.emit(index)
+
+
+def _guard(widgets_module, gui_thread: int) -> None:
+    """Wrap the methods in GUARDED so that a call from another thread is reported (and still made)."""
+    def wrap(cls_name, method_name, original):
+        def guarded(self, *args, **kwargs):
+            if threading.get_ident() != gui_thread:
+                stack = "".join(traceback.format_stack(limit=6)[:-1])
+                probe._thread_touches.append({"call": f"{cls_name}.{method_name}",
+                                              "thread": threading.current_thread().name, "stack": stack[-2000:]})
+            return original(self, *args, **kwargs)
+        guarded.__name__ = method_name
+        return guarded
+
+    for cls_name, methods in GUARDED.items():
+        cls = getattr(widgets_module, cls_name)
+        for name in methods:
+            original = getattr(cls, name, None)
+            if original is not None:
+                setattr(cls, name, wrap(cls_name, name, original))
+
+
+def _messages(QtCore) -> None:
+    """Qt's own warnings still go to stderr; those about threads are also reported."""
+    def handler(kind, context, message):
+        if any(word in message for word in THREAD_WARNINGS):
+            probe._thread_touches.append({"call": "Qt warning", "thread": threading.current_thread().name,
+                                          "stack": message})
+        try:
+            import sys
+            sys.stderr.write(message + "\n")
+        except Exception:
+            pass
+    QtCore.qInstallMessageHandler(handler)
+
+
+def install(widgets_module) -> None:
+    from PyQt5 import QtCore
+    original = widgets_module.QApplication
+
+    class QApplication(original):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            adapter = QtAdapter(self, widgets_module)
+            _guard(widgets_module, threading.get_ident())
+            _messages(QtCore)
+            probe._state["after_uncaught"] = _abort_in_event_loop(QtCore)
+            probe.attach(adapter)
+            self._chatconform_timer = QtCore.QTimer()
+            self._chatconform_timer.timeout.connect(lambda: probe.pump(adapter))
+            self._chatconform_timer.start(PUMP_MS)
+
+    QApplication.__name__ = QApplication.__qualname__ = "QApplication"
+    widgets_module.QApplication = QApplication
+
+
+def _abort_in_event_loop(QtCore):
+    """PyQt5 (5.5 and later) aborts the program on an exception a slot does not catch, when
+    sys.excepthook is Python's own: the probe's hook must not change that."""
+    def after_uncaught():
+        if QtCore.QThread.currentThread().loopLevel() > 0:
+            QtCore.qFatal("Unhandled Python exception")
+    return after_uncaught
