@@ -6,6 +6,7 @@ PROTOCOL and SUBMISSION it grades the bundled example submissions (one passes, o
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -99,6 +100,11 @@ def check(args: argparse.Namespace) -> int:
     if args.workers not in ("0", 0) and args.server_cmd and "{port}" not in args.server_cmd:
         print("chatconform: the --server-cmd has no {port}: the server takes its default port, so the tests "
               "run one at a time (-n ignored)", file=sys.stderr)
+        args.workers = "0"
+    if args.workers not in ("0", 0) and hasattr(importlib.import_module(f"conformance.{args.protocol}.spec"),
+                                                 "CLIENT_ADDRESS"):
+        print(f"chatconform: {args.protocol} clients connect to one fixed address, so the tests run one at a time "
+              "(-n ignored)", file=sys.stderr)
         args.workers = "0"
     if args.server:
         os.environ[network.VARIABLE + "_WHY"] = "the machine's (--server: the run must reach that server)"

@@ -14,6 +14,7 @@ import threading
 import time
 
 from . import procstate, settings, waiting
+from .candidate import HarnessError
 from .failure import CheckFailure
 from .transcript import Transcript
 
@@ -261,10 +262,16 @@ class WirePeer:
 class ScriptedServer:
     """Listens on loopback and plays the server for a candidate client, connection by connection."""
 
-    def __init__(self, transcript: Transcript, rng: random.Random, host: str = "127.0.0.1"):
+    def __init__(self, transcript: Transcript, rng: random.Random, host: str = "127.0.0.1", port: int = 0):
+        """port 0: a free one; a fixed port is for clients that connect only there (brace: 33002)."""
         self.transcript = transcript
         self.rng = rng
-        self.listener = socket.create_server((host, 0))
+        try:
+            self.listener = socket.create_server((host, port))
+        except OSError as exc:
+            raise HarnessError(f"the scripted server cannot listen on {host}:{port} ({exc.strerror}): another "
+                               "program holds that port (outside a private network the run shares the "
+                               "machine's ports)") from None
         self.host, self.port = self.listener.getsockname()[:2]
         self.peers: list[WirePeer] = []
         self.candidate_alive = lambda: True   # set by whoever starts the candidate: stop waiting once it exits

@@ -79,6 +79,11 @@ def build_context(config) -> RunContext | None:
         "client": find_program(copy, "client", layouts_of(spec, "client"), opt.client_cmd),
         "server": find_program(copy, "server", layouts_of(spec, "server"), opt.server_cmd),
     }
+    discover = getattr(spec, "discover_client", None)
+    if found["client"] is None and discover is not None and copy.is_dir() and not opt.client_cmd:
+        layout = discover(copy)   # e.g. brace: the one .py that creates a QApplication
+        if layout is not None:
+            found["client"] = find_program(copy, "client", [layout], None)
     if copy.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server
         role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
@@ -159,6 +164,10 @@ def header_lines(ctx: RunContext) -> list:
     lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
               f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, tests one at a time]")
               for role, program in ctx.programs.items()]
+    fixed = getattr(ctx.spec, "CLIENT_ADDRESS", None)
+    if fixed and "client" in ctx.programs:
+        lines.append(f"  the client is served at {fixed[0]}:{fixed[1]}, where {ctx.protocol} clients connect (the "
+                     "assignment's default; its tests run one at a time)")
     lines.append(f"  containment: {containment.describe()}")
     lines.append(f"  network: {network.describe()}")
     return lines

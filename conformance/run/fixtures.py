@@ -109,19 +109,22 @@ def virtual_screen(pytestconfig):
 
 
 @pytest.fixture
-def launch_gui(launch, virtual_screen, transcript, request, pytestconfig):
-    """Start a GUI program of the submission with the GUI probe inside it: launch_gui(role, **values)."""
-    if virtual_screen is None:
+def launch_gui(ctx, launch, transcript, request, pytestconfig):
+    """Start a GUI program of the submission with the GUI probe inside it: launch_gui(role, **values).
+    Tk programs draw on the session's Xvfb; Qt programs on Qt's own offscreen platform (no X server)."""
+    qt = getattr(ctx.spec, "GUI_TOOLKIT", "tk") == "qt"
+    screen = None if qt else request.getfixturevalue("virtual_screen")
+    if not qt and screen is None:
         pytest.skip(f"GUI test not run: {pytestconfig.chatconform_gui_missing}")
     apps: list[GuiApp] = []
 
     def start(role: str = "client", **values) -> GuiApp:
         folder = tempfile.mkdtemp(prefix="chatconform-probe-")   # shared with the candidate's sandbox
         path = os.path.join(folder, "probe.sock")                 # a Unix socket path: short
-        term = launch(role, inject=("gui_probe",), env={"DISPLAY": virtual_screen.display,
-                                                        "CHATCONFORM_PROBE_SOCKET": path}, writable=(folder,),
-                      **values)
-        app = GuiApp(term, Probe(path, transcript, term.alive), virtual_screen)
+        env = {"CHATCONFORM_PROBE_SOCKET": path}
+        env.update({"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": folder} if qt else {"DISPLAY": screen.display})
+        term = launch(role, inject=("gui_probe",), env=env, writable=(folder,), **values)
+        app = GuiApp(term, Probe(path, transcript, term.alive), screen)
         apps.append(app)
         app.probe.connect(settings.wait(settings.STARTUP))
         app.wait_shown(settings.wait(settings.STARTUP))
@@ -169,10 +172,10 @@ def raw(transcript, rng, settle_server):
 
 
 @pytest.fixture
-def scripted(transcript, rng, launch):
+def scripted(ctx, transcript, rng, launch):
     """A scripted server on loopback that plays the server for a candidate client; it stops waiting
     for a connection once every program the test started has exited."""
-    server = ScriptedServer(transcript, rng)
+    server = ScriptedServer(transcript, rng, *getattr(ctx.spec, "CLIENT_ADDRESS", ("127.0.0.1", 0)))
     server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
     server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
     yield server

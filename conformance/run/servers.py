@@ -150,9 +150,20 @@ def server_idle(request, transcript, settle_server):
 
 
 @pytest.fixture
-def live_server(ctx, _reference_server, transcript) -> tuple:
-    """(host, port) of a real server for the live client tests: --server, or the reference server."""
+def live_server(ctx, request, transcript):
+    """(host, port) of a real server for the live client tests: --server, or the reference server
+    (one per session; one per test on the client's fixed address where the protocol has one)."""
     if ctx.server:
         waiting.blind()
-        return ctx.server
-    return _reference_server.ensure(transcript)
+        yield ctx.server
+        return
+    fixed = getattr(ctx.spec, "CLIENT_ADDRESS", None)
+    if fixed is None:
+        yield request.getfixturevalue("_reference_server").ensure(transcript)
+        return
+    server = ServerProcess(lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port)],
+                           ctx.reference, "reference server", fixed_port=fixed[1])
+    try:
+        yield server.ensure(transcript)
+    finally:
+        server.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import select
 import socket
 import sys
 import threading
@@ -35,7 +36,8 @@ class Connection(QObject):
         self.sock, self.name = sock, name
         self.outgoing: queue.Queue = queue.Queue()
         self.open = True
-        threading.Thread(target=self._write, daemon=True, name="brace-writer").start()
+        self.writer = threading.Thread(target=self._write, daemon=True, name="brace-writer")
+        self.writer.start()
         threading.Thread(target=self._read, daemon=True, name="brace-reader").start()
 
     def send(self, data: bytes) -> None:
@@ -64,16 +66,15 @@ class Connection(QObject):
 
     def _read(self) -> None:
         splitter = codec.StreamSplitter(self.name)
-        self.sock.settimeout(codec.QUIET_S)
         why = "the server closed the connection"
         while True:
-            try:
+            try:   # a select timeout, not a socket one: the writer thread shares the socket
+                if not select.select([self.sock], [], [], codec.QUIET_S if splitter.waiting else None)[0]:
+                    for message in splitter.flush():
+                        self.received.emit(message)
+                    continue
                 data = self.sock.recv(4096)
-            except socket.timeout:
-                for message in splitter.flush():
-                    self.received.emit(message)
-                continue
-            except OSError:
+            except (OSError, ValueError):
                 data, why = b"", "the connection was closed"
             if not data:
                 break
@@ -159,11 +160,14 @@ class ChatWindow(QWidget):
         self.connection.send(codec.register(name))
         self.set_connected(True)
 
-    def disconnect_from_server(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-            self.set_connected(False)
+    def disconnect_from_server(self) -> threading.Thread | None:
+        """Say goodbye; the writer thread, which ends once {QUIT} is out."""
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return None
+        connection.close()
+        self.set_connected(False)
+        return connection.writer
 
     def on_closed(self, why: str) -> None:
         self.connection = None
@@ -188,7 +192,9 @@ class ChatWindow(QWidget):
         self.message.clear()
 
     def closeEvent(self, event) -> None:   # noqa: N802 (Qt's name)
-        self.disconnect_from_server()
+        writer = self.disconnect_from_server()
+        if writer is not None:
+            writer.join(2.0)   # {QUIT} must be out before the process ends (the thread is a daemon)
         event.accept()
 
 

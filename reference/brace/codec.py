@@ -15,7 +15,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-QUIET_S = 0.1           # the stream quiet this long: the last message is whole
+QUIET_S = 0.25          # the stream quiet this long: the last message is whole
 DEFAULT_PORT = 33002
 SERVER_HEADERS = ("MSG", "CLIENTS")
 ALL, QUIT, REGISTER = "ALL", "QUIT", "REGISTER"

@@ -148,6 +148,9 @@ class QtAdapter:
         elif command == "click":
             # From the event loop, after this answer: a slot may open a modal dialog (a nested loop)
             self.core.QTimer.singleShot(0, lambda: self.click(w))
+        elif command == "screenshot":
+            if not w.grab().save(request["path"], "PNG"):
+                raise OSError("could not save the picture")
         elif command == "choose":
             self.choose(w, request["text"])
         elif command == "close":
