@@ -130,6 +130,7 @@ class BraceClient:
     def __init__(self, app: GuiApp, name: str, address: tuple = CLIENT_ADDRESS):
         self.app, self.probe, self.name, self.address = app, app.probe, name, address
         self.status_id: str | None = None
+        self.prepared = self.named = self.connected_once = False   # the dialog passed; it took the name
 
     def window(self) -> Window:
         return Window(self.probe.tree())
@@ -163,28 +164,39 @@ class BraceClient:
             if field is not None and field["editable"]:
                 self.fill(field, value)
 
-    def connect(self) -> None:
-        """Settings dialog first if the program shows one, then the fields and the connect button."""
+    def prepare(self) -> bool:
+        """Get to the main window as a person does: fill in and accept a settings dialog if the
+        program shows one first. True if the program is then still to be connected."""
+        if self.prepared:
+            return True
         window = self.window()
-        if window.dialog is not None:
-            if "username" not in window.roles:
-                raise CheckFailure("The program's first dialog has no username field.",
-                                   expected="a field labelled user/name", actual=describe_tree(window.tree))
-            self.fill_address(window, self.name)
-            ok = window.button(ACCEPT, but=re.compile("(?i)cancel"))
-            if ok is None:
-                raise CheckFailure("The settings dialog has no OK/Connect button.", actual=describe_tree(window.tree))
-            self.probe.call("click", id=ok["id"])
-            self.look_for(lambda w: w if w.dialog is None and w.tree[0]["visible"] else None,
-                          "the main window after the settings dialog", "the dialog closed, the main window shown")
-            window = self.window()
-            if window.button(CONNECT, but=DISCONNECT) is None:
-                return   # the dialog connected (its button said so)
-        window = self.window()
+        self.prepared = True
+        if window.dialog is None:
+            return True
         if "username" not in window.roles:
+            raise CheckFailure("The program's first dialog has no username field.",
+                               expected="a field labelled user/name", actual=describe_tree(window.tree))
+        self.fill_address(window, self.name)
+        ok = window.button(ACCEPT, but=re.compile("(?i)cancel"))
+        if ok is None:
+            raise CheckFailure("The settings dialog has no OK/Connect button.", actual=describe_tree(window.tree))
+        self.probe.call("click", id=ok["id"])
+        self.look_for(lambda w: w if w.dialog is None and w.tree[0]["visible"] else None,
+                      "the main window after the settings dialog", "the dialog closed, the main window shown")
+        self.named = True
+        return self.window().button(CONNECT, but=DISCONNECT) is not None   # else the dialog connected
+
+    def connect(self) -> None:
+        """The settings dialog first if the program shows one, then the fields and the connect button."""
+        if not self.prepare() and not self.connected_once:
+            self.connected_once = True
+            return
+        self.connected_once = True
+        window = self.window()
+        if not self.named and "username" not in window.roles:
             raise CheckFailure("Could not find the username field.", expected="an entry labelled user/name "
                                "(or with such a placeholder text)", actual=describe_tree(window.tree))
-        self.fill_address(window, self.name)
+        self.fill_address(window, self.name)   # the main window's own fields, if it has them
         button = self.look_for(lambda w: w.button(CONNECT, but=DISCONNECT), "the connect button",
                                "a button captioned Connect (or Join, Login)")
         self.probe.call("click", id=button["id"])
