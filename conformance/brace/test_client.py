@@ -50,9 +50,13 @@ def new_lines(before: str, after: str) -> list:
     return added
 
 
-def shown_once(gui: BraceClient, before: str, texts: list, what: str, lists: tuple = ()) -> None:
-    """Each text shown on exactly one new line, whole, and no other line added (but a {CLIENTS} list
-    among `lists`: showing one is BC5's failure, not this one's)."""
+# The {CLIENTS} lists the tests send: a client that shows one fails BC5, not the test that sent it.
+LISTS = (NAME, f"{NAME}|bob", f"{NAME}|bob|carol", f"{NAME}|carol")
+
+
+def shown_once(gui: BraceClient, before: str, texts: list, what: str, lists: tuple = LISTS) -> None:
+    """Each text shown on exactly one new line, whole, and no other line added (but a {CLIENTS} list:
+    see LISTS)."""
     after = gui.wait_display(lambda t: all(x in t for x in texts), what, timeout=settings.wait(settings.STARTUP))
     added = [line for line in new_lines(before, after) if line.strip() and line.strip() not in lists]
     counts = {x: sum(line.count(x) for line in added) for x in texts}
@@ -192,8 +196,7 @@ def test_framing(gui, wire, case):
     gui.wait_display(lambda t: "Welcome alice!" in t, "the welcome", timeout=settings.wait(settings.STARTUP))
     before = gui.display()
     wire.send(*messages, policy=policy)
-    shown_once(gui, before, texts, f"{case}: {b''.join(messages)!r} delivered {policy}",
-               lists=(f"{NAME}|bob|carol",))
+    shown_once(gui, before, texts, f"{case}: {b''.join(messages)!r} delivered {policy}")
 
 
 @requirement("BC10", name="disconnect")
@@ -311,4 +314,8 @@ def test_live(launch_gui, live_server, raw):
     alice.choose("carol")
     alice.send("psst carol")
     with about("BC7"):
-        carol.read_until(b"alice: psst carol", what="alice's private message to carol, relayed by the server")
+        got = carol.read_until(b"alice: psst carol", what="alice's private message to carol, relayed by the server")
+        if got.endswith(b"{MSG}alice: psst carol"):
+            raise CheckFailure("alice's message to carol went to everyone: the server relayed it as a broadcast.",
+                               expected=b"alice: psst carol (a private message, {carol}psst carol from alice)",
+                               actual=got[-200:])

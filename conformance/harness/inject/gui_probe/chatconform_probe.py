@@ -24,6 +24,7 @@ import traceback
 _requests: queue.Queue = queue.Queue()
 _exceptions: list = []
 _thread_touches: list = []    # widgets used off the GUI thread (Qt adapter)
+_deferred: list = []
 _state = {"adapter": None, "last_pump": None, "started": False, "pumping": False, "after_uncaught": None}
 
 
@@ -107,13 +108,24 @@ def pump(adapter) -> None:
     """Run queued commands; called on the GUI thread by the adapter's timer (not again from inside a
     command that runs a nested event loop)."""
     _state["last_pump"] = time.monotonic()
-    if _state["pumping"]:
+    if _state["pumping"] or _deferred:   # an action still to run comes before the next command
         return
     _state["pumping"] = True
     try:
         _pump(adapter)
     finally:
         _state["pumping"] = False
+
+
+def defer(action) -> None:
+    """An action the adapter runs from the event loop after its answer (a click whose handler may open
+    a modal dialog, a close); no command runs before it: the harness's next command sees its effect."""
+    _deferred.append(action)
+
+
+def run_deferred() -> None:
+    while _deferred:
+        _deferred.pop(0)()
 
 
 def _pump(adapter) -> None:

@@ -1,8 +1,12 @@
 """The GUI probe's Qt adapter (PyQt5): hooks the creation of the QApplication, runs the probe's
 commands on the GUI thread from a QTimer, maps Qt widgets to the probe's toolkit-neutral kinds, and
-drives them with real key and mouse events (QtTest). It also reports every widget method called from
-a thread other than the GUI thread (Qt's rule: widgets belong to the GUI thread; breaking it works
-for a while, then crashes or loses updates) and the warnings Qt prints about threads."""
+drives them with real key and mouse events (QtTest).
+
+It also reports every widget method called from a thread other than the GUI thread (Qt's rule:
+widgets belong to the GUI thread; breaking it works for a while, then crashes at random: seen here as
+a segmentation fault in one test of twenty) and the warnings Qt prints about threads. Such a call is
+reported and then carried out on the GUI thread (at the next timer tick), so that the bug fails the
+test about threads every time, and never crashes some other test at random."""
 from __future__ import annotations
 
 import threading
@@ -147,7 +151,7 @@ class QtAdapter:
             self.test.keyClick(w, getattr(Qt, KEYS.get(request["keysym"], "Key_" + request["keysym"])))
         elif command == "click":
             # From the event loop, after this answer: a slot may open a modal dialog (a nested loop)
-            self.core.QTimer.singleShot(0, lambda: self.click(w))
+            self.later(lambda: self.click(w))
         elif command == "screenshot":
             if not w.grab().save(request["path"], "PNG"):
                 raise OSError("could not save the picture")
@@ -158,10 +162,14 @@ class QtAdapter:
             targets = [w] if request.get("id", ".") not in (".", "") else \
                 [x for x in self.windows() if x.isVisible() and not isinstance(x, self.W.QDialog)]
             for target in targets:
-                self.core.QTimer.singleShot(0, target.close)
+                self.later(target.close)
         else:
             raise ValueError(f"unknown command {command!r}")
         return {}
+
+    def later(self, action) -> None:
+        probe.defer(action)
+        self.core.QTimer.singleShot(0, probe.run_deferred)
 
     def click(self, w) -> None:
         if not self.sip.isdeleted(w):
@@ -205,6 +213,18 @@ class QtAdapter:
             combo.activated.emit(index)
 
 
+_marshalled: list = []   # widget calls made off the GUI thread, to be made on it
+
+
+def _run_marshalled() -> None:
+    while _marshalled:
+        method, widget, args, kwargs = _marshalled.pop(0)
+        try:
+            method(widget, *args, **kwargs)
+        except RuntimeError:   # the widget was deleted meanwhile
+            pass
+
+
 def _guard(widgets_module, gui_thread: int) -> None:
     """Wrap the methods in GUARDED so that a call from another thread is reported (and still made)."""
     def wrap(cls_name, method_name, original):
@@ -213,6 +233,8 @@ def _guard(widgets_module, gui_thread: int) -> None:
                 stack = "".join(traceback.format_stack(limit=6)[:-1])
                 probe._thread_touches.append({"call": f"{cls_name}.{method_name}",
                                               "thread": threading.current_thread().name, "stack": stack[-2000:]})
+                _marshalled.append((original, self, args, kwargs))
+                return None
             return original(self, *args, **kwargs)
         guarded.__name__ = method_name
         return guarded
@@ -252,7 +274,7 @@ def install(widgets_module) -> None:
             probe._state["after_uncaught"] = _abort_in_event_loop(QtCore)
             probe.attach(adapter)
             self._chatconform_timer = QtCore.QTimer()
-            self._chatconform_timer.timeout.connect(lambda: probe.pump(adapter))
+            self._chatconform_timer.timeout.connect(lambda: (_run_marshalled(), probe.pump(adapter)))
             self._chatconform_timer.start(PUMP_MS)
 
     QApplication.__name__ = QApplication.__qualname__ = "QApplication"
