@@ -97,15 +97,6 @@ def check(args: argparse.Namespace) -> int:
         return fail(f"submission not found: {args.submission}", args)
     if args.timeout_scale <= 0:
         return fail("--timeout-scale must be positive", args)
-    if args.workers not in ("0", 0) and args.server_cmd and "{port}" not in args.server_cmd:
-        print("chatconform: the --server-cmd has no {port}: the server takes its default port, so the tests "
-              "run one at a time (-n ignored)", file=sys.stderr)
-        args.workers = "0"
-    if args.workers not in ("0", 0) and hasattr(importlib.import_module(f"conformance.{args.protocol}.spec"),
-                                                 "CLIENT_ADDRESS"):
-        print(f"chatconform: {args.protocol} clients connect to one fixed address, so the tests run one at a time "
-              "(-n ignored)", file=sys.stderr)
-        args.workers = "0"
     if args.server:
         os.environ[network.VARIABLE + "_WHY"] = "the machine's (--server: the run must reach that server)"
     else:
@@ -118,6 +109,14 @@ def check(args: argparse.Namespace) -> int:
             except OSError as exc:
                 return fail(f"could not bring up loopback in the private network namespace: {exc}", args)
             buffers.lower_limits()
+    fixed_port = "the --server-cmd has no {port}: the server takes its default port" \
+        if args.server_cmd and "{port}" not in args.server_cmd else \
+        f"{args.protocol} clients connect to one fixed address" \
+        if hasattr(importlib.import_module(f"conformance.{args.protocol}.spec"), "CLIENT_ADDRESS") else None
+    if args.workers not in ("0", 0) and fixed_port and not network.workers_private():
+        print(f"chatconform: {fixed_port}, and parallel workers cannot have networks of their own here, so the "
+              "tests run one at a time (-n ignored)", file=sys.stderr)
+        args.workers = "0"
     import pytest
     code = pytest.main(pytest_args(args))
     return {0: 0, 1: 1}.get(int(code), 2)

@@ -67,6 +67,22 @@ def inside() -> bool:
     return os.environ.get(VARIABLE) == "private"
 
 
+def workers_private() -> bool:
+    """Can each parallel worker of a private run have a private network of its own? (A network
+    namespace of its own, made by the worker: as root, where a thread may do it alone; a user namespace,
+    which a worker without root would need, cannot be made by a process that has threads.) Then tests
+    that use a fixed port (brace's 33002, a server on its default port) run in parallel."""
+    return inside() and os.geteuid() == 0
+
+
+def enter_worker() -> bool:
+    """In a parallel worker (workers_private()): a private network of the worker's own."""
+    if _unshare(CLONE_NEWNET):
+        return False
+    loopback_up()
+    return True
+
+
 def loopback_up() -> None:
     """A new network namespace has its loopback interface down: bring it up (as `ip link set lo up`)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..harness import containment, network, scratch, settings
+from ..harness import buffers, containment, network, scratch, settings
 from ..harness.candidate import Program, find_program
 from ..harness.results import Results, report_usage_error
 from .options import ROLES
@@ -105,7 +105,8 @@ def build_context(config) -> RunContext | None:
                                    f"--{opt.role}-cmd)" if opt.role in spec.ROLES else
                                    f" ({opt.protocol} has no {opt.role} role)"))
     server = ctx.programs.get("server")
-    if server is not None and not ctx.server and not server.takes_port and getattr(opt, "numprocesses", None):
+    if server is not None and not ctx.server and not server.takes_port and getattr(opt, "numprocesses", None) \
+            and not network.workers_private():
         # one default port: two workers would start two servers on it (xdist's loadgroup cannot be
         # relied on to keep them apart: pytest-xdist issue #1386)
         raise pytest.UsageError("a server command without {port} uses the default port, so its tests run one at "
@@ -125,6 +126,9 @@ def pytest_keyboard_interrupt(excinfo):
 
 
 def pytest_configure(config):
+    if hasattr(config, "workerinput") and network.workers_private():
+        if network.enter_worker():   # each worker its own network: fixed ports never collide
+            buffers.lower_limits()
     config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
     settings.timeout_scale = config.option.timeout_scale
     if config.option.chatconform_junit:
@@ -167,7 +171,10 @@ def header_lines(ctx: RunContext) -> list:
     fixed = getattr(ctx.spec, "CLIENT_ADDRESS", None)
     if fixed and "client" in ctx.programs:
         lines.append(f"  the client is served at {fixed[0]}:{fixed[1]}, where {ctx.protocol} clients connect (the "
-                     "assignment's default; its tests run one at a time)")
+                     "assignment's default): in the run's private network" + (
+                         ", each parallel worker its own" if network.workers_private() else
+                         "; its tests run one at a time" if network.inside() else
+                         " NOT: the machine's network, so no other program may use that port meanwhile"))
     lines.append(f"  containment: {containment.describe()}")
     lines.append(f"  network: {network.describe()}")
     return lines
