@@ -34,8 +34,12 @@ def connect(gui: BraceClient, scripted, greeting: bytes | None = None):
 
 @pytest.fixture
 def wire(gui, scripted):
-    """Connected; the server greeted alice as the handed-out server does."""
-    return connect(gui, scripted, welcome(NAME))
+    """Connected; the server greeted alice as the handed-out server does, and the welcome is shown
+    (so what a test shows next is all that is new)."""
+    wire = connect(gui, scripted, welcome(NAME))
+    with about("BC4"):
+        gui.wait_display(lambda t: "Welcome alice!" in t, "the welcome", timeout=settings.wait(settings.STARTUP))
+    return wire
 
 
 def new_lines(before: str, after: str) -> list:
@@ -193,7 +197,6 @@ FRAMING = {  # case: (messages, delivery policy, the texts that must each be sho
 @requirement("BC9", name="framing")
 def test_framing(gui, wire, case):
     messages, policy, texts = FRAMING[case]
-    gui.wait_display(lambda t: "Welcome alice!" in t, "the welcome", timeout=settings.wait(settings.STARTUP))
     before = gui.display()
     wire.send(*messages, policy=policy)
     shown_once(gui, before, texts, f"{case}: {b''.join(messages)!r} delivered {policy}")
@@ -276,7 +279,6 @@ def test_markup_literal(gui, wire):
 def test_server_closed(gui, wire, request):
     """The server closes the connection: the client notices and waits for the user, using no CPU (a
     loop on recv() returning b'' uses a whole core)."""
-    gui.wait_display(lambda t: "Welcome alice!" in t, "the welcome", timeout=settings.wait(settings.STARTUP))
     wire.close()
     gui.probe.call("ping")
     share = procstate.cpu_share(gui.app.term.pid, settings.wait(settings.IDLE_WINDOW))

@@ -129,7 +129,7 @@ def run_deferred() -> None:
 
 
 def _pump(adapter) -> None:
-    while True:
+    while not _deferred:   # a deferred action runs before any command that came after it
         try:
             request, reply = _requests.get_nowait()
         except queue.Empty:
