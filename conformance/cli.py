@@ -41,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--server-cmd", metavar="TEMPLATE")
     c.add_argument("--json", metavar="FILE")
     c.add_argument("--junit", metavar="FILE")
+    c.add_argument("--json-every-test", action="store_true", help="rewrite the --json document after every test")
     c.add_argument("-k", metavar="EXPR", help="only tests whose name matches (pytest -k)")
     c.add_argument("--test", action="append", default=[], metavar="ID", help="only this test id; repeatable")
     c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
@@ -48,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
                    "'auto' for one per core; default 0 (in-process)")
     c.add_argument("-v", "--verbose", action="store_true")
+    from .grade.commands import add_parsers
+    add_parsers(sub)
     return p
 
 
@@ -83,6 +86,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         out += ["--test", test]
     if args.bonus:
         out.append("--bonus")
+    if args.json_every_test:
+        out.append("--json-every-test")
     if args.workers not in ("0", 0):
         out += ["-n", str(args.workers)]
     return out
@@ -146,4 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.protocol is None and args.submission is None:
             return examples()
         return check(args)
-    return 2
+    from .grade import commands
+    return {"grade": commands.grade, "gradescope-bundle": commands.gradescope_bundle,
+            "classroom-workflow": commands.classroom_workflow}[args.command](args)

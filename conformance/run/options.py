@@ -27,6 +27,9 @@ def pytest_addoption(parser):
     group.addoption("--seed", type=int, help="reproduce the random names and messages of an earlier run")
     group.addoption("--json", dest="chatconform_json", metavar="FILE", help="write the results as JSON")
     group.addoption("--junit", dest="chatconform_junit", metavar="FILE", help="write JUnit XML")
+    group.addoption("--json-every-test", dest="chatconform_json_every_test", action="store_true",
+                    help="rewrite the --json document after every test (a platform's global timeout then still "
+                         "leaves the results so far)")
     group.addoption("--test", dest="chatconform_tests", action="append", default=[], metavar="ID",
                     help="run only the test with this id (e.g. cnlab/client/RI4-in-use); repeatable")
     group.addoption("--rerun-prefix", default="python -m conformance check",

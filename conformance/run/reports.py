@@ -3,6 +3,7 @@ the requirements table."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -84,6 +85,15 @@ def pytest_runtest_logreport(report):
     config = config_holder.get("config")
     if config is not None and getattr(report, "chatconform", None) is not None:
         config.chatconform_results.add(report)
+        if report.when == "teardown" and config.option.chatconform_json_every_test and config.option.chatconform_json:
+            write_document(config.option.chatconform_json, {**config.chatconform_results.document(), "partial": True})
+
+
+def write_document(path: str, document: dict) -> None:
+    """Atomically: a reader (a platform's watcher, a batch runner) never sees half a document."""
+    with open(path + ".part", "w", encoding="utf-8") as f:
+        json.dump(document, f, indent=2, ensure_ascii=False)
+    os.replace(path + ".part", path)
 
 
 @pytest.hookimpl(trylast=True)
@@ -96,9 +106,7 @@ def pytest_sessionfinish(session, exitstatus):
     if config.chatconform_results.summary()["error"] and session.exitstatus in (0, 1):
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR   # some test could not be run: no verdict (exit 2)
     if config.option.chatconform_json:
-        document = config.chatconform_results.document()
-        with open(config.option.chatconform_json, "w", encoding="utf-8") as f:
-            json.dump(document, f, indent=2, ensure_ascii=False)
+        write_document(config.option.chatconform_json, config.chatconform_results.document())
 
 
 def pytest_terminal_summary(terminalreporter, config):

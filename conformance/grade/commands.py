@@ -1,0 +1,262 @@
+"""`python -m conformance grade | gradescope-bundle | classroom-workflow`."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+from .. import PROTOCOLS
+from . import report
+from .collect import CollectError, Submission, collect, identify, slugify
+from .emit import FORMATS, kelvin
+from .rubric import RubricError, load, score
+from .run import ClassRun
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_parsers(sub) -> None:
+    g = sub.add_parser("grade", help="grade a class: a folder or LMS archive of submissions (or, with --format, "
+                       "one submission on an autograding platform)")
+    g.add_argument("what", nargs="+", metavar="[PROTOCOL] SUBMISSIONS",
+                   help="the protocol (detected from the code when left out) and the submissions")
+    g.add_argument("--protocol", choices=PROTOCOLS, help="the protocol (wins over detection)")
+    g.add_argument("-o", "--out", default="grades", help="the output folder (default ./grades)")
+    g.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="submissions at once (default: cores)")
+    g.add_argument("--budget-s", type=float, help="seconds one submission may take (default from the suite)")
+    g.add_argument("--force", action="store_true", help="grade again what an earlier run graded")
+    g.add_argument("--rubric", help="a TOML rubric (points per requirement)")
+    g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
+    g.add_argument("--format", choices=sorted(FORMATS), help="one submission, results in this platform's format")
+    g.add_argument("--result", help="with --format: where to write the platform's file (default: its usual place)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder.zip")
+    b.add_argument("protocol", choices=PROTOCOLS)
+    b.add_argument("--rubric")
+    b.add_argument("-o", "--output", default="autograder.zip")
+    w = sub.add_parser("classroom-workflow", help="print a GitHub Classroom workflow (.github/workflows/classroom.yml)")
+    w.add_argument("protocol", choices=PROTOCOLS)
+    w.add_argument("--source", default="git+https://github.com/YOUR-COURSE/chatconform",
+                   help="where pip installs chatconform from (a git URL, a wheel's URL or a package name)")
+
+
+def usage(message: str) -> int:
+    print(f"chatconform: error: {message}", file=sys.stderr)
+    return 2
+
+
+def split_what(args) -> tuple[str | None, Path] | None:
+    if len(args.what) == 1:
+        return args.protocol, Path(args.what[0])
+    if len(args.what) == 2 and args.what[0] in PROTOCOLS:
+        return args.protocol or args.what[0], Path(args.what[1])
+    return None
+
+
+def grade(args) -> int:
+    what = split_what(args)
+    if what is None:
+        return usage(f"grade takes [PROTOCOL] SUBMISSIONS (PROTOCOL one of {', '.join(PROTOCOLS)})")
+    protocol, source = what
+    try:
+        rubric = load(Path(args.rubric) if args.rubric else None)
+    except RubricError as exc:
+        return usage(str(exc))
+    if args.format:
+        return grade_one_for_platform(args, protocol, source, rubric)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="chatconform-class-"))
+    try:
+        try:
+            submissions = collect(source, work)
+        except CollectError as exc:
+            return usage(str(exc))
+        bar = ProgressBar(len(submissions), enabled=not args.no_progress)
+        run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, [], args.timeout_scale, bar.update)
+        try:
+            documents = run.run(submissions)
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"\nchatconform: stopped; the students graded so far are in {out}/results (run again to resume)",
+                  file=sys.stderr)
+            return 130
+        bar.close()
+        summary = report.write_all(out, documents, rubric)
+        print(f"chatconform: {summary['students']} submissions graded, {summary['passed']} passed everything; "
+              f"{out / 'index.html'}, {out / 'class.csv'}, {out / 'feedback'}/")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class ProgressBar:
+    """tqdm: done / failed / running and the slowest submission so far."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="student", dynamic_ncols=True, file=sys.stderr)
+        self.lock = threading.Lock()
+
+    def update(self, progress) -> None:
+        if self.bar is None:
+            return
+        with self.lock:
+            self.bar.n = progress.done
+            slowest = f"{progress.slowest[0][:20]} {progress.slowest[1]:.0f}s" if progress.slowest[0] else "-"
+            self.bar.set_postfix_str(f"failed {progress.failed}, running {len(progress.running)}, slowest {slowest}",
+                                     refresh=False)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def grade_one_for_platform(args, protocol: str | None, source: Path, rubric) -> int:
+    """One submission (the platform's folder), graded; the platform's file rewritten as tests finish, so
+    a platform timeout still leaves partial results. Exit 0 whenever the harness ran (Kelvin zeroes
+    everything on a failed action; the verdicts are in the file)."""
+    emit, default = FORMATS[args.format]
+    target = Path(args.result or (os.environ.get("CG_JUNIT_XML_LOCATION") if args.format == "codegrade" else default)
+                  or "junit.xml")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    student, naming = identify(source.resolve().name)
+    sub = Submission(student, slugify(student), source.resolve(), naming)
+    out = Path(tempfile.mkdtemp(prefix="chatconform-one-"))
+    run = ClassRun(out, protocol, 1, args.budget_s, True, ["--json-every-test"], args.timeout_scale)
+    partial = out / "results" / f"{sub.slug}.check.json"
+    stop = threading.Event()
+
+    def write(document: dict) -> None:
+        if "protocol" not in document and protocol:
+            document["protocol"] = protocol
+        scored = score(document, rubric)
+        content = emit(document, scored, rubric)
+        tmp = target.with_suffix(target.suffix + ".part")
+        tmp.write_text(content if isinstance(content, str) else json.dumps(content, indent=2, ensure_ascii=False))
+        os.replace(tmp, target)
+        if args.format == "kelvin":
+            (target.parent / "result.html").write_text(kelvin.page(document, scored, rubric), encoding="utf-8")
+
+    def follow() -> None:   # the check rewrites its --json document after every test
+        seen = None
+        while not stop.wait(0.5):
+            try:
+                stamp = partial.stat().st_mtime
+                if stamp != seen:
+                    seen = stamp
+                    write(json.loads(partial.read_text()))
+            except (OSError, ValueError):
+                pass
+
+    watcher = threading.Thread(target=follow, daemon=True)
+    watcher.start()
+    try:
+        document = run.grade_one(sub, _Quiet())
+    finally:
+        stop.set()
+        watcher.join(2)
+    write(document)
+    print(f"chatconform: {args.format} results written to {target}")
+    shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+class _Quiet:
+    """A progress record nobody shows (one submission)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.running, self.done, self.failed, self.slowest = {}, 0, 0, ("", 0.0)
+
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-pip python3-venv python3-tk xvfb xauth bubblewrap
+python3 -m venv /opt/chatconform-venv
+/opt/chatconform-venv/bin/pip install --quiet /autograder/source/chatconform
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission; results.json is rewritten after every test.
+cd /autograder/source/chatconform
+exec /opt/chatconform-venv/bin/python -m conformance grade {protocol} /autograder/submission --format gradescope \\
+    --result /autograder/results/results.json {rubric}
+"""
+
+
+def gradescope_bundle(args) -> int:
+    output = Path(args.output)
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as z:
+        for folder in ("conformance", "reference"):
+            for path in sorted((ROOT / folder).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    z.write(path, f"chatconform/{path.relative_to(ROOT)}")
+        for name in ("pyproject.toml", "README.md"):
+            z.write(ROOT / name, f"chatconform/{name}")
+        rubric = ""
+        if args.rubric:
+            try:
+                load(Path(args.rubric))
+            except RubricError as exc:
+                return usage(str(exc))
+            z.write(args.rubric, "rubric.toml")
+            rubric = "--rubric /autograder/source/rubric.toml"
+        for name, text in (("setup.sh", SETUP_SH), ("run_autograder",
+                                                    RUN_AUTOGRADER.format(protocol=args.protocol, rubric=rubric))):
+            info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+            info.external_attr = 0o755 << 16
+            z.writestr(info, text)
+    print(f"chatconform: {output} (upload it as the assignment's autograder; it checks {args.protocol})")
+    return 0
+
+
+WORKFLOW = """name: chatconform
+on: [push, workflow_dispatch]
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install chatconform
+        run: |
+          sudo apt-get update -qq
+          sudo apt-get install -y -qq --no-install-recommends xvfb xauth bubblewrap python3-tk
+          pip install "{source}"
+      - name: chatconform
+        id: chatconform
+        run: |
+          python -m conformance grade {protocol} . --format classroom --result chatconform-result.json
+          echo "result=$(base64 -w0 chatconform-result.json)" >> "$GITHUB_OUTPUT"
+      - name: Autograding Reporter
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+          CHATCONFORM_RESULTS: "${{{{ steps.chatconform.outputs.result }}}}"
+        with:
+          runners: chatconform
+"""
+
+
+def classroom_workflow(args) -> int:
+    print(WORKFLOW.format(protocol=args.protocol, source=args.source), end="")
+    return 0
