@@ -1,0 +1,222 @@
+"""Grading a class: collecting (LMS names, nested zips, unsafe archives), protocol detection, scores,
+each platform's file against its documented shape, and a small class graded in parallel (fixed-port
+submissions side by side), resumed, and its HTML report opened in a real headless browser."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conformance.grade import collect, detect, report, rubric
+from conformance.grade.emit import FORMATS, kelvin
+from tests.selfcheck import ROOT, materialize
+
+REFERENCE = ROOT / "reference"
+
+
+@pytest.mark.parametrize("protocol", ["cnlab", "jsonl", "sendto", "chat10", "brace"])
+def test_each_reference_is_detected(protocol):
+    found, how = detect.detect(REFERENCE / protocol)
+    assert found == protocol, how
+    assert how.startswith("detected from the code")
+
+
+def test_a_fixture_of_another_style_is_detected():
+    assert detect.detect(ROOT / "fixtures" / "brace" / "qtcpsocket_list")[0] == "brace"
+    assert detect.detect(ROOT / "fixtures" / "cnlab" / "asyncio_client")[0] == "cnlab"
+
+
+def lms_archive(tmp_path: Path) -> Path:
+    client = (REFERENCE / "cnlab" / "client.py").read_bytes()
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("hw/client.py", client)
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Ada Lovelace_12345_assignsubmission_file_/client.py", client)
+        z.writestr("12345-67890 - Grace Hopper - Dec 1, 2026 1103 AM/client.py", client)
+        z.writestr("turingalan_LATE_222_333_client-1.py", client)
+        z.write(inner, "Edsger Dijkstra_777_assignsubmission_file_/submission.zip")
+        z.writestr("__MACOSX/._junk", b"")
+    return archive
+
+
+def test_lms_names_nested_zips_and_canvas_files(tmp_path):
+    subs = collect.collect(lms_archive(tmp_path), tmp_path / "work")
+    by_name = {s.student: s for s in subs}
+    assert sorted(by_name) == ["Ada Lovelace", "Edsger Dijkstra", "Grace Hopper", "turingalan"]
+    assert {s.naming for s in subs} == {"Moodle", "Brightspace", "Canvas"}
+    for sub in subs:
+        assert (sub.folder / "client.py").is_file(), sub
+    assert len({s.slug for s in subs}) == 4
+
+
+def test_an_unsafe_archive_is_refused(tmp_path):
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../escape.py", "print('out')")
+    with pytest.raises(collect.CollectError, match="unsafe path"):
+        collect.collect(archive, tmp_path / "work")
+
+
+def document(outcomes: dict, protocol: str = "cnlab") -> dict:
+    """A result document as `check --json` writes it, for these requirement verdicts."""
+    tests = [{"id": f"{protocol}/client/{req}-x", "requirements": [req], "role": "client", "outcome": outcome,
+              "duration_s": 0.1, "message": f"{req} went wrong\nExpected: a\nActual:   \x1b[31mb\x1b[0m"
+              if outcome != "passed" else "", "transcript": "+ 0.1s wire#1< HELLO-FROM x\n" if outcome != "passed"
+              else "", "failed_requirements": [req] if outcome in ("failed", "error") else [],
+              "rerun": f"python -m conformance check {protocol} sub --test x"} for req, outcome in outcomes.items()]
+    return {"protocol": protocol, "submission": "/x", "seed": 1, "duration_s": 12.5, "tests": tests,
+            "summary": {}, "requirements": dict(outcomes), "student": "Ada", "slug": "Ada"}
+
+
+def test_scores_follow_the_rubric(tmp_path):
+    plain = rubric.score(document({"RA1": "passed", "RA8": "passed", "RI4": "failed"}), rubric.Rubric())
+    assert (plain["score"], plain["max_score"]) == (1.5, 2.5)          # MUST 1, SHOULD 0.5
+    path = tmp_path / "rubric.toml"
+    path.write_text('[defaults]\nMUST = 2\n[points]\nRI4 = 5\n[hidden]\nids = ["RI4"]\nuntil = 2999-01-01T00:00:00Z\n')
+    custom = rubric.load(path)
+    scored = rubric.score(document({"RA1": "passed", "RA8": "passed", "RI4": "failed"}), custom)
+    assert (scored["score"], scored["max_score"]) == (2.5, 7.5)
+    assert custom.is_hidden("RI4") and not custom.is_hidden("RA1")
+    text = report.feedback(document({"RA1": "passed", "RI4": "failed"}), scored, custom)
+    assert "RI4" not in text   # hidden until the due date
+
+
+CASES = {"all passed": {"RA1": "passed", "RI4": "passed"}, "one failed": {"RA1": "passed", "RI4": "failed"},
+         "error": {"RA1": "error"}}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gradescope_results_json(case):
+    doc = document(CASES[case])
+    out = FORMATS["gradescope"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+    json.dumps(out)
+    assert isinstance(out["score"], float) and isinstance(out["execution_time"], float)
+    assert out["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+    for test in out["tests"]:
+        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
+                             "output_format", "tags", "visibility", "extra_data"}
+        assert test["status"] in ("passed", "failed") and 0 <= test["score"] <= test["max_score"]
+        assert isinstance(test["number"], str) and isinstance(test["output"], str)
+    assert out["score"] == sum(t["score"] for t in out["tests"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_classroom_runner_result(case):
+    doc = document(CASES[case])
+    out = FORMATS["classroom"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+    assert out["version"] == 1 and out["status"] in ("pass", "fail", "error")
+    assert all(isinstance(t["score"], (int, float)) and t["status"] in ("pass", "fail", "error") and t["name"]
+               for t in out["tests"])
+    if case == "all passed":
+        assert out["status"] == "pass" and sum(t["score"] for t in out["tests"]) == out["max_score"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_prairielearn_results(case):
+    doc = document(CASES[case])
+    out = FORMATS["prairielearn"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+    assert out["gradable"] is True and 0.0 <= out["score"] <= 1.0
+    for test in out["tests"]:
+        assert {"name", "points", "max_points"} <= set(test) and 0 <= test["points"] <= test["max_points"]
+    missing = FORMATS["prairielearn"][0]({"error": "no client.py"}, rubric.score({}, rubric.Rubric()), rubric.Rubric())
+    assert missing["gradable"] is False and missing["format_errors"]
+
+
+def test_kelvin_never_fails_when_the_harness_ran():
+    doc = document(CASES["one failed"])
+    scored = rubric.score(doc, rubric.Rubric())
+    assert kelvin.emit(doc, scored, rubric.Rubric()) == {"failed": False, "comments": {}}
+    assert "RI4" in kelvin.page(doc, scored, rubric.Rubric())
+
+
+def test_junit_for_codegrade_has_no_colours():
+    doc = document(CASES["one failed"])
+    xml = FORMATS["codegrade"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+    assert "\x1b" not in xml
+    suite = ET.fromstring(xml).find("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    assert [c.find("failure") is not None for c in suite.findall("testcase")] == [False, True]
+
+
+# --- a small class, for real -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """Two brace clients (both connect to 127.0.0.1:33002) and two cnlab clients, graded two at a time."""
+    tmp = tmp_path_factory.mktemp("class")
+    src = tmp / "submissions"
+    src.mkdir()
+    shutil.copytree(REFERENCE / "brace", src / "Ada Lovelace_1_assignsubmission_file_")
+    materialize(ROOT / "fixtures" / "brace" / "private_as_all", tmp / "m")
+    shutil.copytree(tmp / "m" / "private_as_all", src / "Alan Turing_2_assignsubmission_file_")
+    shutil.copytree(ROOT / "fixtures" / "cnlab" / "select_client", src / "Grace Hopper_3_assignsubmission_file_")
+    shutil.copytree(ROOT / "fixtures" / "cnlab" / "thread_not_daemon", src / "Edsger Dijkstra_4_assignsubmission_file_")
+    out = tmp / "out"
+    argv = [sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), "-j", "2", "--no-progress",
+            "--timeout-scale", "2"]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    return argv, out, proc
+
+
+def test_a_class_is_graded_in_parallel_each_verdict_its_own(graded_class):
+    argv, out, proc = graded_class
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    failed = {slug: sorted({r for t in d["tests"] if t["outcome"] in ("failed", "error") for r in t["failed_requirements"]})
+              for slug, d in results.items()}
+    assert failed == {"Ada_Lovelace": [], "Alan_Turing": ["BC7"], "Grace_Hopper": [], "Edsger_Dijkstra": ["RC1"]}
+    assert results["Alan_Turing"]["detected"] == "brace"
+    rows = (out / "class.csv").read_text().splitlines()
+    assert rows[0].startswith("student,protocol,detection,score,max_score") and len(rows) == 5
+    feedback = (out / "feedback" / "Alan_Turing.md").read_text()
+    assert "BC7" in feedback and "Rerun just this test" in feedback
+
+
+def test_a_second_run_resumes_and_force_regrades(graded_class):
+    argv, out, _ = graded_class
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")} == stamps   # nothing re-run
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not CHROMIUM or not shutil.which("chromedriver"), reason="Debian's chromium and chromium-driver "
+                    "are not installed (.ci/run installs them)")
+def test_the_class_page_renders_in_a_browser_and_every_student_link_resolves(graded_class, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    _, out, _ = graded_class
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    os.environ.setdefault("SE_OFFLINE", "true")   # no driver downloads: Debian's chromedriver is given
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get((out / "index.html").as_uri())
+        assert driver.title == "chatconform: the class"
+        links = {a.text: a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "table.sortable a")}
+        assert sorted(links) == ["Ada Lovelace", "Alan Turing", "Edsger Dijkstra", "Grace Hopper"]
+        driver.find_elements(By.CSS_SELECTOR, "table.sortable th")[2].click()   # sort by score: a script runs
+        assert len(driver.find_elements(By.CSS_SELECTOR, "table.rate tr")) > 0
+        for name, href in links.items():
+            driver.get(href)
+            assert driver.find_element(By.TAG_NAME, "h1").text == name
+    finally:
+        driver.quit()
