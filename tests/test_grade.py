@@ -167,6 +167,7 @@ def graded_class(tmp_path_factory):
     return argv, out, proc
 
 
+@pytest.mark.timeout(900)   # the class is graded in this test's set-up
 def test_a_class_is_graded_in_parallel_each_verdict_its_own(graded_class):
     argv, out, proc = graded_class
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -181,6 +182,7 @@ def test_a_class_is_graded_in_parallel_each_verdict_its_own(graded_class):
     assert "BC7" in feedback and "Rerun just this test" in feedback
 
 
+@pytest.mark.timeout(900)
 def test_a_second_run_resumes_and_force_regrades(graded_class):
     argv, out, _ = graded_class
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
@@ -194,6 +196,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.mark.skipif(not CHROMIUM or not shutil.which("chromedriver"), reason="Debian's chromium and chromium-driver "
                     "are not installed (.ci/run installs them)")
+@pytest.mark.timeout(900)
 def test_the_class_page_renders_in_a_browser_and_every_student_link_resolves(graded_class, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
