@@ -147,10 +147,15 @@ class Probe:
         return self.call("tree")["widgets"]
 
     def exceptions(self) -> list:
+        return self.problems()["exceptions"]
+
+    def problems(self) -> dict:
+        """What the probe recorded: uncaught exceptions, and (Qt) widgets used off the GUI thread."""
         try:
-            return self.call("exceptions", timeout=1.0)["exceptions"]
+            answer = self.call("exceptions", timeout=1.0)
+            return {"exceptions": answer["exceptions"], "thread_touches": answer.get("thread_touches", [])}
         except (CheckFailure, OSError, ValueError):
-            return []
+            return {"exceptions": [], "thread_touches": []}
 
     def close(self) -> None:
         if self.sock is not None:
@@ -301,8 +306,12 @@ class GuiApp:
     def report(self, screenshot: Path) -> list:
         """What a failure report shows of this GUI: exceptions, widget tree, a screenshot."""
         notes = []
-        for exc in self.probe.exceptions():
+        problems = self.probe.problems()
+        for exc in problems["exceptions"]:
             notes += [f"Uncaught exception in the candidate ({exc['where']}):", exc["traceback"].rstrip(), ""]
+        for touch in problems["thread_touches"][:3]:
+            notes += [f"A widget used from the thread {touch['thread']!r}, not the GUI thread ({touch['call']}):",
+                      touch["stack"].rstrip(), ""]
         if self.term.alive():
             try:
                 notes += ["The window's widgets:", describe_tree(self.probe.call("tree", timeout=1.0)["widgets"]), ""]
