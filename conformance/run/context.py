@@ -166,7 +166,9 @@ def header_lines(ctx: RunContext) -> list:
     lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
              f"(--seed {ctx.seed} reproduces this run)"]
     lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
-              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, tests one at a time]")
+              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, "
+              + ("each parallel worker in a network of its own]" if network.workers_private() else
+                 "tests one at a time]"))
               for role, program in ctx.programs.items()]
     fixed = getattr(ctx.spec, "CLIENT_ADDRESS", None)
     if fixed and "client" in ctx.programs:
