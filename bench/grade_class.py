@@ -30,11 +30,14 @@ def build(into: Path, size: int) -> dict:
     """The class folder; returns slug -> expected failed IDs (None: must fail, any IDs)."""
     expected, n = {}, 0
     work = into.parent / "materialized"
+    shutil.rmtree(work, ignore_errors=True)
+    for protocol in MIX:
+        (work / protocol).mkdir(parents=True)
     for protocol, count in MIX.items():
         for fixture in fixtures(protocol)[:count]:
             if n >= size - len(HOSTILE):
                 break
-            folder = materialize(fixture, work)
+            folder = materialize(fixture, work / protocol)
             name = f"{protocol}_{fixture.name}_{n}_assignsubmission_file_"
             shutil.copytree(folder, into / name, ignore=shutil.ignore_patterns("expected.json", "mutation.json"))
             expected[f"{protocol}_{fixture.name}"] = sorted(json.loads((fixture / "expected.json").read_text()))

@@ -183,7 +183,7 @@ def test_a_class_is_graded_in_parallel_each_verdict_its_own(graded_class):
 
 
 @pytest.mark.timeout(900)
-def test_a_second_run_resumes_and_force_regrades(graded_class):
+def test_a_second_run_resumes(graded_class):
     argv, out, _ = graded_class
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
     again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
