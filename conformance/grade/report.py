@@ -80,7 +80,7 @@ document.querySelectorAll("table.sortable th").forEach(function(th, col) {{
 E = html.escape
 
 
-def write_html(out: Path, table: list, columns: list) -> None:
+def write_html(out: Path, table: list, columns: list, notes: tuple = ()) -> None:
     (out / "students").mkdir(exist_ok=True)
     head = "".join(f"<th title='{E(req)}'>{E(req)}</th>" for req in columns)
     body_rows = []
@@ -103,7 +103,7 @@ def write_html(out: Path, table: list, columns: list) -> None:
     bars = "".join(f"<tr><td>{E(req)}</td><td style='width:320px'><div class='bar' style='width:{rate * 100:.0f}%'>"
                    f"</div></td><td>{rate:.0%} of {n}</td></tr>" for rate, req, n in sorted(rates))
     body = (f"<h1>chatconform: the class</h1><p>{len(table)} submissions. Click a column to sort; a name opens that "
-            f"student's failures.</p><table class='sortable'><thead><tr><th>student</th><th>protocol</th><th>score</th>"
+            f"student's failures.</p>{''.join(f'<p><b>Note:</b> {E(n)}</p>' for n in notes)}<table class='sortable'><thead><tr><th>student</th><th>protocol</th><th>score</th>"
             f"<th>status</th><th>seconds</th>{head}</tr></thead><tbody>{''.join(body_rows)}</tbody></table>"
             f"<h2>Pass rate per requirement (the most missed first)</h2><table class='rate'>{bars}</table>")
     (out / "index.html").write_text(PAGE.format(title="chatconform: the class", body=body), encoding="utf-8")
@@ -150,11 +150,11 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
     return "\n".join(lines)
 
 
-def write_all(out: Path, documents: list, rubric: Rubric) -> dict:
+def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = ()) -> dict:
     table = rows(documents, rubric)
     columns = requirement_columns(documents)
     write_csv(out / "class.csv", table, columns)
-    write_html(out, table, columns)
+    write_html(out, table, columns, notes)
     (out / "feedback").mkdir(exist_ok=True)
     for row in table:
         (out / "feedback" / f"{row['doc']['slug']}.md").write_text(feedback(row["doc"], row["scored"], rubric),
