@@ -29,7 +29,11 @@ def _weight(item) -> float:
         return (60 if gui else 20) + (20 if correct else 0)
     if "protocol" in params and item.originalname == "test_reference_passes_every_test":
         return {"chat10": 90, "sendto": 45, "jsonl": 40, "cnlab": 30}.get(params["protocol"], 30)
-    if "case" in params:
+    if "graded_class" in getattr(item, "fixturenames", ()):
+        return 100   # a class of four graded (the first of these tests pays for it)
+    if item.originalname == "test_examples_mode_grades_one_passing_and_one_failing":
+        return 40
+    if "case" in params and item.module.__name__.endswith("test_hostile"):
         return 15
     return 1
 
