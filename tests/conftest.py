@@ -29,8 +29,8 @@ def _weight(item) -> float:
         return (60 if gui else 20) + (20 if correct else 0)
     if "protocol" in params and item.originalname == "test_reference_passes_every_test":
         return {"chat10": 90, "sendto": 45, "jsonl": 40, "cnlab": 30}.get(params["protocol"], 30)
-    if "graded_class" in getattr(item, "fixturenames", ()):
-        return 100   # a class of four graded (the first of these tests pays for it)
+    if item.originalname == "test_a_class_graded_in_parallel_resumed_and_shown_in_a_browser":
+        return 100   # a class of four graded
     if item.originalname == "test_examples_mode_grades_one_passing_and_one_failing":
         return 40
     if "case" in params and item.module.__name__.endswith("test_hostile"):

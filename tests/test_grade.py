@@ -148,28 +148,28 @@ def test_junit_for_codegrade_has_no_colours():
 
 
 # --- a small class, for real -------------------------------------------------------------------
+# One test: grading the class is the costly part, and a module fixture would be paid again by every
+# xdist worker that runs one of several tests.
 
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """Two brace clients (both connect to 127.0.0.1:33002) and two cnlab clients, graded two at a time."""
-    tmp = tmp_path_factory.mktemp("class")
-    src = tmp / "submissions"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.timeout(900)
+def test_a_class_graded_in_parallel_resumed_and_shown_in_a_browser(tmp_path):
+    """Two brace clients (both connect to 127.0.0.1:33002) and two cnlab clients, graded two at a
+    time: each verdict its own; a second run grades nothing again; the page renders in Chromium and
+    every student link resolves."""
+    src = tmp_path / "submissions"
     src.mkdir()
     shutil.copytree(REFERENCE / "brace", src / "Ada Lovelace_1_assignsubmission_file_")
-    materialize(ROOT / "fixtures" / "brace" / "private_as_all", tmp / "m")
-    shutil.copytree(tmp / "m" / "private_as_all", src / "Alan Turing_2_assignsubmission_file_")
+    materialize(ROOT / "fixtures" / "brace" / "private_as_all", tmp_path / "m")
+    shutil.copytree(tmp_path / "m" / "private_as_all", src / "Alan Turing_2_assignsubmission_file_")
     shutil.copytree(ROOT / "fixtures" / "cnlab" / "select_client", src / "Grace Hopper_3_assignsubmission_file_")
     shutil.copytree(ROOT / "fixtures" / "cnlab" / "thread_not_daemon", src / "Edsger Dijkstra_4_assignsubmission_file_")
-    out = tmp / "out"
+    out = tmp_path / "out"
     argv = [sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), "-j", "2", "--no-progress",
             "--timeout-scale", "2"]
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    return argv, out, proc
-
-
-@pytest.mark.timeout(900)   # the class is graded in this test's set-up
-def test_a_class_is_graded_in_parallel_each_verdict_its_own(graded_class):
-    argv, out, proc = graded_class
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     failed = {slug: sorted({r for t in d["tests"] if t["outcome"] in ("failed", "error") for r in t["failed_requirements"]})
@@ -181,28 +181,18 @@ def test_a_class_is_graded_in_parallel_each_verdict_its_own(graded_class):
     feedback = (out / "feedback" / "Alan_Turing.md").read_text()
     assert "BC7" in feedback and "Rerun just this test" in feedback
 
-
-@pytest.mark.timeout(900)
-def test_a_second_run_resumes(graded_class):
-    argv, out, _ = graded_class
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
     again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0
-    assert {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")} == stamps   # nothing re-run
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")} == stamps   # resumed
 
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(not CHROMIUM or not shutil.which("chromedriver"), reason="Debian's chromium and chromium-driver "
-                    "are not installed (.ci/run installs them)")
-@pytest.mark.timeout(900)
-def test_the_class_page_renders_in_a_browser_and_every_student_link_resolves(graded_class, tmp_path):
+    if not CHROMIUM or not shutil.which("chromedriver"):
+        pytest.skip("the page was not opened in a browser: Debian's chromium and chromium-driver are not "
+                    "installed (.ci/run installs them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    _, out, _ = graded_class
     options = Options()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
