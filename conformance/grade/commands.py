@@ -30,6 +30,8 @@ def add_parsers(sub) -> None:
     g.add_argument("-o", "--out", default="grades", help="the output folder (default ./grades)")
     g.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="submissions at once (default: cores)")
     g.add_argument("--budget-s", type=float, help="seconds one submission may take (default from the suite)")
+    g.add_argument("--check-workers", type=int, default=2, metavar="N",
+                   help="parallel test workers inside each submission's check (default 2: the suites mostly wait)")
     g.add_argument("--force", action="store_true", help="grade again what an earlier run graded")
     g.add_argument("--rubric", help="a TOML rubric (points per requirement)")
     g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
@@ -79,7 +81,8 @@ def grade(args) -> int:
         except CollectError as exc:
             return usage(str(exc))
         bar = ProgressBar(len(submissions), enabled=not args.no_progress)
-        run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, [], args.timeout_scale, bar.update)
+        workers = ["-n", str(args.check_workers)] if args.check_workers > 1 else []
+        run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update)
         try:
             documents = run.run(submissions)
         except KeyboardInterrupt:
