@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -213,3 +215,25 @@ def test_a_class_graded_in_parallel_resumed_and_shown_in_a_browser(tmp_path):
             assert driver.find_element(By.TAG_NAME, "h1").text == name
     finally:
         driver.quit()
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
+    src = tmp_path / "submissions"
+    for name in ("Ada Lovelace_1_assignsubmission_file_", "Alan Turing_2_assignsubmission_file_"):
+        (src / name).mkdir(parents=True)
+        shutil.copy(ROOT / "fixtures" / "hostile" / "hangs.py", src / name / "client.py")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "grade", "cnlab", str(src), "-o", str(out), "-j", "2",
+                             "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "logs").glob("*.txt")) and time.monotonic() < deadline:
+        time.sleep(0.1)   # polling for the checks to start: there is no event to wait on
+    time.sleep(2)         # well inside the checks
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    assert "run again to resume" in output
+    assert not list((out / "results").glob("*.part")) and not list((out / "results").glob("*.json"))
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(src) not in ps
