@@ -237,3 +237,37 @@ def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
     assert not list((out / "results").glob("*.part")) and not list((out / "results").glob("*.json"))
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(src) not in ps
+
+
+def test_a_submission_over_its_budget_is_stopped_and_says_so(tmp_path):
+    src = tmp_path / "submissions" / "Ada Lovelace_1_assignsubmission_file_"
+    src.mkdir(parents=True)
+    shutil.copy(ROOT / "fixtures" / "hostile" / "hangs.py", src / "client.py")
+    out = tmp_path / "out"
+    began = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "conformance", "grade", "cnlab", str(src.parent), "-o", str(out),
+                           "--budget-s", "3", "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert time.monotonic() - began < 60
+    document = json.loads((out / "results" / "Ada_Lovelace.json").read_text())
+    assert "budget of 3s" in document["budget_exceeded"]
+    assert "over budget" in (out / "class.csv").read_text()
+
+
+def test_the_gradescope_bundle_and_the_classroom_workflow(tmp_path):
+    bundle = tmp_path / "autograder.zip"
+    (tmp_path / "rubric.toml").write_text("[points]\nRI4 = 2\n")
+    proc = subprocess.run([sys.executable, "-m", "conformance", "gradescope-bundle", "cnlab", "--rubric",
+                           str(tmp_path / "rubric.toml"), "-o", str(bundle)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(bundle) as z:
+        names = set(z.namelist())
+        assert {"setup.sh", "run_autograder", "rubric.toml", "chatconform/pyproject.toml",
+                "chatconform/conformance/cli.py", "chatconform/reference/cnlab/server.py"} <= names
+        assert z.getinfo("run_autograder").external_attr >> 16 & 0o111
+        run = z.read("run_autograder").decode()
+    assert "grade cnlab /autograder/submission --format gradescope" in run and "rubric.toml" in run
+    workflow = subprocess.run([sys.executable, "-m", "conformance", "classroom-workflow", "brace"], cwd=ROOT,
+                              capture_output=True, text=True).stdout
+    assert "--format classroom" in workflow and "autograding-grading-reporter" in workflow
+    assert "CHATCONFORM_RESULTS" in workflow and "runners: chatconform" in workflow
