@@ -9,7 +9,7 @@ import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import GuiApp, Widgets, describe_tree, reading_order
+from conformance.harness.gui import GuiApp, Widgets, describe_tree, poll, reading_order
 from conformance.harness.peer import WirePeer
 
 from .spec import CLIENT_ADDRESS, MESSAGE_GAP
@@ -136,18 +136,9 @@ class BraceClient:
         return Window(self.probe.tree())
 
     def look_for(self, pick, what: str, expected: str) -> dict:
-        """A widget the window must have: looked for until the event window ends (a window may draw
-        its widgets a moment after it is shown)."""
-        deadline = time.monotonic() + settings.wait(settings.EVENT)
-        while True:
-            window = self.window()
-            widget = pick(window)
-            if widget is not None:
-                return widget
-            if time.monotonic() > deadline:
-                raise CheckFailure(f"Could not find {what} in the window.", expected=expected,
-                                   actual=describe_tree(window.tree))
-            time.sleep(0.03)   # polling the window: the probe has no map events
+        """pick(Window): a widget the window must have (GuiApp.look_for: looked for until the event
+        window ends)."""
+        return self.app.look_for(lambda tree: pick(Window(tree)), what, expected)
 
     def fill(self, field: dict, value: str) -> None:
         """Put a value in a field as a person does: leave it if it holds the value already, else clear
@@ -214,16 +205,14 @@ class BraceClient:
         return self.probe.call("read", id=self.status_id)["text"]
 
     def wait_status(self, connected: bool, when: str) -> str:
-        want = "connected" if connected else "not connected"
-        deadline = time.monotonic() + settings.wait(settings.EVENT)
-        while True:
-            text = self.status()
+        def says(text: str) -> bool:
             said_not = bool(NOT_CONNECTED.search(text))
-            if (not said_not and CONNECTED.search(text)) if connected else said_not:
-                return text
-            if time.monotonic() > deadline:
-                raise CheckFailure(f"The status label does not say '{want}' {when}.", expected=want, actual=text)
-            time.sleep(0.03)   # polling the label: the probe has no change events
+            return bool(not said_not and CONNECTED.search(text)) if connected else said_not
+        text, ok = poll(self.status, says, settings.wait(settings.EVENT))
+        if not ok:
+            want = "connected" if connected else "not connected"
+            raise CheckFailure(f"The status label does not say '{want}' {when}.", expected=want, actual=text)
+        return text
 
     def combo_items(self) -> list:
         combo = self.look_for(lambda w: w.combo(), "the recipients' combo box", "a QComboBox with ALL and the users")

@@ -3,13 +3,13 @@
 the fields, clicks Connect, picks a recipient, types and sends, reads the chat display)."""
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
 
 from conformance.harness import buffers, procstate, settings
 from conformance.harness.failure import CheckFailure, about
+from conformance.harness.gui import new_lines, poll
 from conformance.brace.steps import CZECH, BraceClient, clients, expect_bytes, msg, send_bare, welcome
 
 requirement = pytest.mark.requirement
@@ -40,18 +40,6 @@ def wire(gui, scripted):
     with about("BC4"):
         gui.wait_display(lambda t: "Welcome alice!" in t, "the welcome", timeout=settings.wait(settings.STARTUP))
     return wire
-
-
-def new_lines(before: str, after: str) -> list:
-    """The display lines in `after` that were not in `before` (each old line counted once)."""
-    old = Counter(before.splitlines())
-    added = []
-    for line in after.splitlines():
-        if old[line]:
-            old[line] -= 1
-        else:
-            added.append(line)
-    return added
 
 
 # The {CLIENTS} lists the tests send: a client that shows one fails BC5, not the test that sent it.
@@ -92,16 +80,13 @@ def test_status(gui, scripted, transcript):
 
 def wait_items(gui: BraceClient, names: list, when: str) -> None:
     """The combo box: ALL once, and each name once (the user's own may be left out), nothing else."""
-    deadline = time.monotonic() + settings.wait(settings.EVENT)
-    while True:
-        items = gui.combo_items()
+    def listed(items: list) -> bool:
         rest = Counter(item for item in items if item != "ALL")
-        if items.count("ALL") == 1 and rest in (Counter(names), Counter(n for n in names if n != gui.name)):
-            return
-        if time.monotonic() > deadline:
-            raise CheckFailure(f"The combo box does not list ALL and the users {when}.",
-                               expected=["ALL", *names], actual=items)
-        time.sleep(0.03)   # polling the combo box: the probe has no change events
+        return items.count("ALL") == 1 and rest in (Counter(names), Counter(n for n in names if n != gui.name))
+    items, ok = poll(gui.combo_items, listed, settings.wait(settings.EVENT))
+    if not ok:
+        raise CheckFailure(f"The combo box does not list ALL and the users {when}.", expected=["ALL", *names],
+                           actual=items)
 
 
 @requirement("BC3", name="combo-follows-clients")

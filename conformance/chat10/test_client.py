@@ -2,12 +2,11 @@
 (it finds the message input, the send button and the chat display in whatever layout the client has)."""
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 from conformance.harness import buffers, settings
 from conformance.harness.failure import CheckFailure, about
+from conformance.harness.gui import new_lines
 from conformance.harness.peer import POLICIES
 from conformance.chat10.steps import CZECH, expect_message, join, leave, message, text
 
@@ -166,18 +165,6 @@ def test_invalid_ignored(gui, wire, bad):
     if extra:
         raise CheckFailure(f"Something was displayed for the invalid TEXT ({bad}); it must be ignored.",
                            expected=["only the line of 'after the invalid one'"], actual=extra)
-
-
-def new_lines(before: str, after: str) -> list:
-    """The display lines in `after` that were not in `before` (each old line counted once)."""
-    old = Counter(before.splitlines())
-    added = []
-    for line in after.splitlines():
-        if old[line]:
-            old[line] -= 1
-        else:
-            added.append(line)
-    return added
 
 
 @requirement("CC9", name="send-again")

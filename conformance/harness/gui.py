@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from . import settings
@@ -162,6 +163,34 @@ class Probe:
             self.sock.close()
 
 
+GUI_POLL = 0.03   # how often a GUI wait looks again: the probe has no change or map events
+
+
+def poll(read, done, timeout: float, every: float = GUI_POLL):
+    """read() again and again until done(value): (value, True); or (the last value, False) once
+    `timeout` has passed. Polling the window, since the probe reports no changes by itself."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value, True
+        if time.monotonic() > deadline:
+            return value, False
+        time.sleep(every)
+
+
+def new_lines(before: str, after: str) -> list:
+    """The display lines in `after` that were not in `before` (each old line counted once)."""
+    old = Counter(before.splitlines())
+    added = []
+    for line in after.splitlines():
+        if old[line]:
+            old[line] -= 1
+        else:
+            added.append(line)
+    return added
+
+
 def reading_order(widget: dict) -> tuple:
     x, y, _, _ = widget["geometry"]
     return (y, x)
@@ -232,28 +261,28 @@ class GuiApp:
 
     def wait_shown(self, timeout: float) -> None:
         """Until the main window is on the screen (a Tk root exists before mainloop maps it)."""
-        deadline = time.monotonic() + timeout
-        while not self.probe.tree()[0]["visible"]:
-            if time.monotonic() > deadline:
-                raise CheckFailure(f"The program's window was not shown within {timeout:.1f}s.",
-                                   actual=describe_tree(self.probe.tree()))
-            time.sleep(0.02)   # polling the window's state: the probe has no map events
+        tree, shown = poll(self.probe.tree, lambda tree: tree[0]["visible"], timeout, every=0.02)
+        if not shown:
+            raise CheckFailure(f"The program's window was not shown within {timeout:.1f}s.",
+                               actual=describe_tree(tree))
+
+    def look_for(self, pick, what: str, expected: str) -> dict:
+        """pick(tree): a widget the window must have, or None. A window may show its widgets a moment
+        after the window itself (on a busy machine, after the test has seen it), so, as a person would,
+        this looks again until the event window ends."""
+        def read():
+            tree = self.probe.tree()
+            return tree, pick(tree)
+        (tree, widget), found = poll(read, lambda seen: seen[1] is not None, settings.wait(settings.EVENT))
+        if not found:
+            raise CheckFailure(f"Could not find {what} in the window.", expected=expected, actual=describe_tree(tree))
+        return widget
 
     def need(self, what: str) -> dict:
-        """The chat display or the message input. A window may show its widgets a moment after the
-        window itself (on a busy machine, after the test has seen it), so, as a person would, this
-        looks again until the event window ends."""
+        """The chat display or the message input."""
         pick, expected = {"chat display": (Widgets.display, "a Text or Listbox widget"),
                           "message input": (Widgets.input, "an editable Entry (or a second, editable Text)")}[what]
-        deadline = time.monotonic() + settings.wait(settings.EVENT)
-        while True:
-            widget = pick(self.widgets())
-            if widget is not None:
-                return widget
-            if time.monotonic() > deadline:
-                raise CheckFailure(f"Could not find the {what} in the window.", expected=expected,
-                                   actual=describe_tree(self.probe.tree()))
-            time.sleep(0.03)   # polling the window: the probe has no map events
+        return self.look_for(lambda tree: pick(Widgets(tree)), f"the {what}", expected)
 
     def display(self) -> dict:
         return self.need("chat display")
@@ -279,15 +308,11 @@ class GuiApp:
     def wait_display(self, predicate, what: str, timeout: float | None = None) -> str:
         """Wait until the chat display's text satisfies predicate; a CheckFailure naming `what`."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.display_text()
-            if predicate(text):
-                return text
-            if time.monotonic() > deadline:
-                raise CheckFailure(f"The chat display did not show {what} within {timeout:.1f}s.",
-                                   expected=what, actual=text[-1500:] or "[the display is empty]")
-            time.sleep(0.03)   # polling the display: the probe has no change events
+        text, shown = poll(self.display_text, predicate, timeout)
+        if not shown:
+            raise CheckFailure(f"The chat display did not show {what} within {timeout:.1f}s.",
+                               expected=what, actual=text[-1500:] or "[the display is empty]")
+        return text
 
     def close_window(self) -> None:
         self.probe.call("close", id=".")
