@@ -6,13 +6,12 @@ PROTOCOL and SUBMISSION it grades the bundled example submissions (one passes, o
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from . import PROTOCOLS
+from . import PROTOCOLS, fixed_address
 from .harness import buffers, network
 from .harness.results import report_usage_error
 
@@ -117,7 +116,7 @@ def check(args: argparse.Namespace) -> int:
     fixed_port = "the --server-cmd has no {port}: the server takes its default port" \
         if args.server_cmd and "{port}" not in args.server_cmd else \
         f"{args.protocol} clients connect to one fixed address" \
-        if hasattr(importlib.import_module(f"conformance.{args.protocol}.spec"), "CLIENT_ADDRESS") else None
+        if fixed_address(args.protocol) else None
     if args.workers not in ("0", 0) and fixed_port and not network.workers_private():
         print(f"chatconform: {fixed_port}, and parallel workers cannot have networks of their own here, so the "
               "tests run one at a time (-n ignored)", file=sys.stderr)

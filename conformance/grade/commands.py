@@ -16,7 +16,7 @@ from . import report
 from .collect import CollectError, Submission, collect, identify, slugify
 from .emit import FORMATS, kelvin
 from .rubric import RubricError, load, score
-from .run import ClassRun
+from .run import ClassRun, Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,7 +169,7 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric) -> 
     watcher = threading.Thread(target=follow, daemon=True)
     watcher.start()
     try:
-        document = run.grade_one(sub, _Quiet())
+        document = run.grade_one(sub, Progress(1))
     finally:
         stop.set()
         watcher.join(2)
@@ -177,14 +177,6 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric) -> 
     print(f"chatconform: {args.format} results written to {target}")
     shutil.rmtree(out, ignore_errors=True)
     return 0
-
-
-class _Quiet:
-    """A progress record nobody shows (one submission)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.running, self.done, self.failed, self.slowest = {}, 0, 0, ("", 0.0)
 
 
 SETUP_SH = """#!/usr/bin/env bash

@@ -8,8 +8,10 @@ import html
 from pathlib import Path
 
 from .rubric import Rubric, requirements_of, score
+from .run import status
 
 COLOURS = {"passed": "#c8efc8", "failed": "#f6c2c2", "error": "#f8dca8", "skipped": "#e4e4e4", "not run": "#ffffff"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}
 
 
 def requirement_columns(documents: list) -> list:
@@ -41,15 +43,6 @@ def write_csv(path: Path, table: list, columns: list) -> None:
             w.writerow([doc.get("student"), doc.get("protocol") or "", doc.get("detection", ""),
                         row["scored"]["score"], row["scored"]["max_score"], doc.get("grading_s", ""), status(doc),
                         *[row["verdicts"].get(req, "") for req in columns]])
-
-
-def status(doc: dict) -> str:
-    if "error" in doc:
-        return "error: " + doc["error"][:200]
-    if "budget_exceeded" in doc:
-        return "over budget"
-    summary = doc.get("summary", {})
-    return "passed" if not summary.get("failed") and not summary.get("error") else "failed"
 
 
 def failures(doc: dict) -> list:
@@ -86,10 +79,9 @@ def write_html(out: Path, table: list, columns: list, notes: tuple = ()) -> None
     body_rows = []
     for row in table:
         doc, scored = row["doc"], row["scored"]
-        cells = "".join(f"<td class='v' style='background:{COLOURS.get(row['verdicts'].get(req, 'not run'), '#fff')}'"
-                        f" title='{E(req)}: {E(row['verdicts'].get(req, 'not run'))}'>"
-                        f"{ {'passed': '✓', 'failed': '✗', 'error': '!', 'skipped': '–'}.get(row['verdicts'].get(req), '') }</td>"
-                        for req in columns)
+        verdicts = [row["verdicts"].get(req, "not run") for req in columns]
+        cells = "".join(f"<td class='v' style='background:{COLOURS.get(v, '#fff')}' title='{E(req)}: {E(v)}'>"
+                        f"{SYMBOLS.get(v, '')}</td>" for req, v in zip(columns, verdicts))
         body_rows.append(f"<tr><td><a href='students/{E(doc['slug'])}.html'>{E(doc['student'])}</a></td>"
                          f"<td>{E(doc.get('protocol') or '?')}</td><td data-key='{scored['score']}'>{scored['score']:g} / "
                          f"{scored['max_score']:g}</td><td>{E(status(doc))}</td><td>{doc.get('grading_s', '')}</td>{cells}</tr>")

@@ -3,10 +3,11 @@ date. A requirement scores when all of its tests passed (its verdict in the resu
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .. import spec_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,11 +72,7 @@ def load(path: Path | None) -> Rubric:
 
 def requirements_of(protocol: str) -> dict:
     """ID -> (level, sentence), in the spec's order."""
-    return importlib.import_module(f"conformance.{protocol}.spec").REQUIREMENTS
-
-
-def roles_run(document: dict) -> set:
-    return {t.get("role") for t in document.get("tests", [])}
+    return spec_of(protocol).REQUIREMENTS
 
 
 def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:

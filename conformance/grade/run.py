@@ -5,7 +5,6 @@ complete files only) and a later run resumes where it stopped."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import fixed_address
 from ..harness import network
 from .collect import Submission
 from .detect import detect
@@ -137,7 +137,7 @@ class ClassRun:
         report.unlink(missing_ok=True)
         argv = [sys.executable, "-m", "conformance", "check", protocol, str(sub.folder), "--json", str(report),
                 "--timeout-scale", str(self.timeout_scale), *self.extra]
-        fixed = not self.private and hasattr(importlib.import_module(f"conformance.{protocol}.spec"), "CLIENT_ADDRESS")
+        fixed = not self.private and fixed_address(protocol) is not None
         with (self.serial if fixed else contextlib.nullcontext()):
             with open(self.out / "logs" / f"{sub.slug}.txt", "wb") as log:
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -173,10 +173,18 @@ class ClassRun:
         return document
 
 
+def status(document: dict) -> str:
+    """A student's line in the class report: passed, failed, over budget, or why it could not run."""
+    if "error" in document:
+        return "error: " + document["error"][:200]
+    if "budget_exceeded" in document:
+        return "over budget"
+    summary = document.get("summary", {})
+    return "passed" if not summary.get("failed") and not summary.get("error") else "failed"
+
+
 def passed(document: dict) -> bool:
-    summary = document.get("summary") or {}
-    return "error" not in document and not summary.get("failed") and not summary.get("error") \
-        and "budget_exceeded" not in document
+    return status(document) == "passed"
 
 
 def _keep_log(stream, log) -> None:

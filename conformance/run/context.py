@@ -2,7 +2,6 @@
 up once per session, and the header that says so."""
 from __future__ import annotations
 
-import importlib
 import random
 import signal
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from .. import fixed_address, spec_of
 from ..harness import buffers, containment, network, scratch, settings
 from ..harness.candidate import Program, find_program
 from ..harness.results import Results, report_usage_error
@@ -64,7 +64,7 @@ def build_context(config) -> RunContext | None:
         seed = getattr(config, "workerinput", {}).get("chatconform_seed")
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10 ** 6)
-    spec = importlib.import_module(f"conformance.{opt.protocol}.spec")
+    spec = spec_of(opt.protocol)
     ctx = RunContext(opt.protocol, submission, seed, spec=spec, server_max_clients=opt.server_max_clients,
                      server_max_users=opt.server_max_users)
     if opt.server:
@@ -170,7 +170,7 @@ def header_lines(ctx: RunContext) -> list:
               + ("each parallel worker in a network of its own]" if network.workers_private() else
                  "tests one at a time]"))
               for role, program in ctx.programs.items()]
-    fixed = getattr(ctx.spec, "CLIENT_ADDRESS", None)
+    fixed = fixed_address(ctx.protocol)
     if fixed and "client" in ctx.programs:
         lines.append(f"  the client is served at {fixed[0]}:{fixed[1]}, where {ctx.protocol} clients connect (the "
                      "assignment's default): in the run's private network" + (

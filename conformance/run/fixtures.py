@@ -9,6 +9,7 @@ import tempfile
 
 import pytest
 
+from .. import fixed_address
 from ..harness import containment, procstate, settings, waiting
 from ..harness.candidate import environment
 from ..harness.failure import CheckFailure
@@ -175,7 +176,7 @@ def raw(transcript, rng, settle_server):
 def scripted(ctx, transcript, rng, launch):
     """A scripted server on loopback that plays the server for a candidate client; it stops waiting
     for a connection once every program the test started has exited."""
-    server = ScriptedServer(transcript, rng, *getattr(ctx.spec, "CLIENT_ADDRESS", ("127.0.0.1", 0)))
+    server = ScriptedServer(transcript, rng, *(fixed_address(ctx.protocol) or ("127.0.0.1", 0)))
     server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
     server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
     yield server

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from .. import fixed_address
 from ..harness import procstate, settings, waiting
 from ..harness.candidate import Background, HarnessError, free_port, listening
 from ..harness.failure import CheckFailure
@@ -66,14 +67,19 @@ def _candidate_server(ctx):
     server.stop()
 
 
+def reference_server(ctx, fixed_port: int | None = None) -> ServerProcess:
+    """The protocol's reference server, on a free port or on `fixed_port`."""
+    argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
+                               *ctx.spec.REFERENCE_SERVER_ARGS]
+    return ServerProcess(argv, ctx.reference, "reference server", fixed_port=fixed_port)
+
+
 @pytest.fixture(scope="session")
 def _reference_server(ctx):
     if ctx.server:
         yield None
         return
-    argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
-                               *ctx.spec.REFERENCE_SERVER_ARGS]
-    server = ServerProcess(argv, ctx.reference, "reference server")
+    server = reference_server(ctx)
     yield server
     server.stop()
 
@@ -157,12 +163,11 @@ def live_server(ctx, request, transcript):
         waiting.blind()
         yield ctx.server
         return
-    fixed = getattr(ctx.spec, "CLIENT_ADDRESS", None)
+    fixed = fixed_address(ctx.protocol)
     if fixed is None:
         yield request.getfixturevalue("_reference_server").ensure(transcript)
         return
-    server = ServerProcess(lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port)],
-                           ctx.reference, "reference server", fixed_port=fixed[1])
+    server = reference_server(ctx, fixed_port=fixed[1])
     try:
         yield server.ensure(transcript)
     finally:

@@ -3,9 +3,10 @@ JSON in a step output named `result`): version 1, status, max_score and every te
 score; the scores add up to max_score when everything passes."""
 from __future__ import annotations
 
+from .requirements import per_requirement
+
 
 def emit(document: dict, scored: dict, rubric) -> dict:
-    from . import per_requirement
     tests = []
     for req, record, text in per_requirement(document, scored):
         tests.append({"name": f"{req}: {record['sentence']}"[:200], "status": "pass" if record["verdict"] == "passed"

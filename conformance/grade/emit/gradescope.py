@@ -3,9 +3,10 @@ the requirement ID, score / max_score / status / output / visibility; top-level 
 execution_time. Hidden requirements are `after_due_date`."""
 from __future__ import annotations
 
+from .requirements import per_requirement
+
 
 def emit(document: dict, scored: dict, rubric) -> dict:
-    from . import per_requirement
     tests = []
     for req, record, text in per_requirement(document, scored):
         tests.append({"name": f"{req} ({record['level']}): {record['sentence']}", "number": req,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from .requirements import per_requirement
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -14,7 +16,6 @@ def clean(text: str) -> str:
 
 
 def emit(document: dict, scored: dict, rubric) -> str:
-    from . import per_requirement
     cases = per_requirement(document, scored)
     suite = ET.Element("testsuite", name=f"chatconform {document.get('protocol', '')}".strip(),
                        tests=str(len(cases)), failures=str(sum(r["verdict"] == "failed" for _, r, _ in cases)),

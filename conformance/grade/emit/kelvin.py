@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import html
 
+from .requirements import per_requirement
+
 
 def emit(document: dict, scored: dict, rubric) -> dict:
     return {"failed": "tests" not in document, "comments": {}}
 
 
 def page(document: dict, scored: dict, rubric) -> str:
-    from . import per_requirement
     rows = "".join(f"<tr><td>{html.escape(req)}</td><td>{html.escape(r['verdict'])}</td><td>{r['points']:g}/"
                    f"{r['max_points']:g}</td><td><pre>{html.escape(text)}</pre></td></tr>"
                    for req, r, text in per_requirement(document, scored))

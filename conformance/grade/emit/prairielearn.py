@@ -2,9 +2,10 @@
 per-test points; a missing or broken program is `gradable: false` with format_errors."""
 from __future__ import annotations
 
+from .requirements import per_requirement
+
 
 def emit(document: dict, scored: dict, rubric) -> dict:
-    from . import per_requirement
     if "error" in document or "tests" not in document:
         return {"gradable": False, "score": 0.0, "format_errors": [document.get("error", "no result")],
                 "message": "The submission could not be checked."}
