@@ -1,16 +1,12 @@
 """The GUI probe on small Tk programs: the widget tree, typing (Unicode too), a frozen GUI told from
 a dead one, and a network thread's uncaught exception reported."""
 import shutil
-import sys
-import textwrap
 
 import pytest
 
-from conformance.harness import candidate
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import GuiApp, Probe, VirtualScreen, Widgets
-from conformance.harness.terminal import Terminal
-from conformance.harness.transcript import Transcript
+from conformance.harness.gui import VirtualScreen, Widgets
+from tests.gui_programs import gui_programs
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
 
@@ -25,23 +21,8 @@ def screen():
 
 @pytest.fixture
 def start(screen, tmp_path):
-    apps = []
-
-    def run(code: str) -> GuiApp:
-        script = tmp_path / "gui.py"
-        script.write_text(textwrap.dedent(code))
-        path = str(tmp_path / "probe.sock")   # in its folder: a sandboxed candidate sees only that
-        env = candidate.environment(("gui_probe",), {"DISPLAY": screen.display, "CHATCONFORM_PROBE_SOCKET": path})
-        term = Terminal([sys.executable, str(script)], str(tmp_path), env, Transcript())
-        app = GuiApp(term, Probe(path, Transcript(), term.alive), screen)
-        apps.append(app)
-        app.probe.connect(10)
-        app.wait_shown(10)
-        return app
-
-    yield run
-    for app in apps:
-        app.term.kill()
+    with gui_programs(tmp_path, {"DISPLAY": screen.display}, screen) as run:
+        yield run
 
 
 WINDOW = """

@@ -3,40 +3,20 @@ typing (Unicode too), a combo box chosen by keyboard, a frozen GUI told from a d
 from a worker thread reported (and carried out on the GUI thread), and an exception in a slot ending
 the program as PyQt5 ends it."""
 import signal
-import sys
-import textwrap
 
 import pytest
 
-from conformance.harness import candidate
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import GuiApp, Probe, Widgets
-from conformance.harness.terminal import Terminal
-from conformance.harness.transcript import Transcript
+from conformance.harness.gui import Widgets
+from tests.gui_programs import gui_programs
 
 pytest.importorskip("PyQt5.QtWidgets")
 
 
 @pytest.fixture
 def start(tmp_path):
-    apps = []
-
-    def run(code: str) -> GuiApp:
-        script = tmp_path / "gui.py"
-        script.write_text(textwrap.dedent(code))
-        path = str(tmp_path / "probe.sock")
-        env = candidate.environment(("gui_probe",), {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path),
-                                                     "CHATCONFORM_PROBE_SOCKET": path})
-        term = Terminal([sys.executable, str(script)], str(tmp_path), env, Transcript())
-        app = GuiApp(term, Probe(path, Transcript(), term.alive), None)
-        apps.append(app)
-        app.probe.connect(10)
-        app.wait_shown(10)
-        return app
-
-    yield run
-    for app in apps:
-        app.term.kill()
+    with gui_programs(tmp_path, {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}) as run:
+        yield run
 
 
 WINDOW = """

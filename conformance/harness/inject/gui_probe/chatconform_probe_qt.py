@@ -9,6 +9,7 @@ reported and then carried out on the GUI thread (at the next timer tick), so tha
 test about threads every time, and never crashes some other test at random."""
 from __future__ import annotations
 
+import sys
 import threading
 import traceback
 
@@ -254,7 +255,6 @@ def _messages(QtCore) -> None:
             probe._thread_touches.append({"call": "Qt warning", "thread": threading.current_thread().name,
                                           "stack": message})
         try:
-            import sys
             sys.stderr.write(message + "\n")
         except Exception:
             pass
