@@ -47,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int)
     c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
                    "'auto' for one per core; default 0 (in-process)")
+    c.add_argument("--shown-as", metavar="PATH", help="how reports name the submission (default: as given)")
     c.add_argument("-v", "--verbose", action="store_true")
     from .grade.commands import add_parsers
     add_parsers(sub)
@@ -78,7 +79,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
                         ("--client-cmd", args.client_cmd), ("--server-cmd", args.server_cmd),
                         ("--json", args.json and os.path.abspath(args.json)),
                         ("--junit", args.junit and os.path.abspath(args.junit)),
-                        ("-k", args.k), ("--seed", args.seed)):
+                        ("-k", args.k), ("--seed", args.seed), ("--shown-as", args.shown_as)):
         if value is not None:
             out += [flag, str(value)]
     for test in args.test:

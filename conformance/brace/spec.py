@@ -8,6 +8,8 @@ from pathlib import Path
 from conformance.harness.candidate import Layout
 
 ROLES = ("client",)   # the server is handed out (reference/brace/server.py behaves like it)
+STUDENT_ROLES = ("client",)
+GUI_CLIENT = True     # the client opens a window and runs its event loop
 FRESH_SERVER = True
 DEFAULT_PORT = 33002
 GUI_TOOLKIT = "qt"    # candidates run on Qt's offscreen platform: no X server
@@ -25,12 +27,6 @@ MESSAGE_GAP = 0.5
 CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py")]
 SERVER_LAYOUTS: list = []
 REFERENCE_SERVER_ARGS: list = []
-
-
-def discover_client(folder: Path) -> Layout | None:
-    """A folder without client.py: its one .py file that creates a QApplication is the client."""
-    found = [p for p in sorted(folder.glob("*.py")) if re.search(r"\bQApplication\s*\(", p.read_text(errors="replace"))]
-    return Layout(found[0].name, f"{{python}} {found[0].name}") if len(found) == 1 else None
 
 
 MUST, SHOULD = "MUST", "SHOULD"

@@ -2,6 +2,7 @@
 from conformance.harness.candidate import Layout
 
 ROLES = ("client", "server")
+GUI_CLIENT = True     # the client opens a Tk window and runs its main loop
 FRESH_SERVER = True   # a fresh server per server test: one test's state never reaches another
 DEFAULT_PORT = 8765   # where a server whose command has no {port} listens
 

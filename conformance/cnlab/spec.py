@@ -3,6 +3,7 @@ a submission's programs live."""
 from conformance.harness.candidate import Layout
 
 ROLES = ("client", "server")   # students write the client; the server suite checks the given server
+STUDENT_ROLES = ("client",)   # what the assignment asks for: found in a submission by what it does
 DEFAULT_PORT = 5378   # where a server whose command has no {port} listens
 
 CLIENT_LAYOUTS = [

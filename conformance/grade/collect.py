@@ -32,6 +32,7 @@ class Submission:
     slug: str          # a file-name-safe form, unique in the class
     folder: Path       # what is checked (a folder of the student's files)
     naming: str        # which LMS naming gave the student's name ("folder name" otherwise)
+    origin: str = ""   # where it came from, relative to the class (no path of the grader's machine)
 
 
 def slugify(text: str) -> str:
@@ -87,7 +88,8 @@ def collect(source: Path, work: Path) -> list[Submission]:
     root = source if source.is_dir() else unpack(source, work / "unpacked")
     entries = _entries(root)
     while len(entries) == 1 and entries[0].is_dir() and identify(entries[0].name)[1] == "folder name" \
-            and all(p.is_dir() or p.suffix == ".zip" for p in _entries(entries[0])) and _entries(entries[0]):
+            and all((p.is_dir() and not is_package(p)) or p.suffix == ".zip" for p in _entries(entries[0])) \
+            and _entries(entries[0]):
         root = entries[0]            # the archive's one top folder holds the submissions
         entries = _entries(root)
     submissions: dict[str, Submission] = {}
@@ -107,7 +109,8 @@ def collect(source: Path, work: Path) -> list[Submission]:
             folder = entry
         else:
             continue
-        add(submissions, student, _inner(folder, work), naming)
+        inner = _inner(folder, work)
+        add(submissions, student, inner, naming, entry.name + _below(folder, inner))
     for student, files in canvas.items():
         folder = work / "canvas" / slugify(student)
         folder.mkdir(parents=True, exist_ok=True)
@@ -118,24 +121,38 @@ def collect(source: Path, work: Path) -> list[Submission]:
                 unpack(path, folder)
             else:
                 shutil.copy2(path, folder / name)
-        add(submissions, student, _inner(folder, work), "Canvas")
+        add(submissions, student, _inner(folder, work), "Canvas", f"{len(files)} Canvas file(s) of {student}")
     if not submissions:
         raise CollectError(f"no submissions in {source} (expected one folder, .py or .zip per student)")
     return list(submissions.values())
 
 
 def _inner(folder: Path, work: Path) -> Path:
-    """A submission folder holding only a zip (or one folder) stands for what is inside."""
+    """A submission folder holding only a zip (or one folder) stands for what is inside, unless that
+    folder is a package (the course's `a1_chat_client/`, run as `python -m`): unwrapping would hide it."""
     entries = _entries(folder)
     if len(entries) == 1 and entries[0].suffix == ".zip" and entries[0].is_file():
         return _inner(unpack(entries[0], work / "zips" / slugify(f"{folder.name}-{entries[0].stem}")), work)
-    if len(entries) == 1 and entries[0].is_dir():
+    if len(entries) == 1 and entries[0].is_dir() and not is_package(entries[0]):
         return _inner(entries[0], work)
     return folder
 
 
-def add(submissions: dict, student: str, folder: Path, naming: str) -> None:
+def is_package(folder: Path) -> bool:
+    return (folder / "__main__.py").is_file() or (folder / "__init__.py").is_file()
+
+
+def _below(outer: Path, inner: Path) -> str:
+    """How the folder that is checked lies in the student's entry ("/hw1", " (unzipped)/hw1", "")."""
+    try:
+        rel = inner.relative_to(outer)
+        return "" if rel == Path(".") else f"/{rel.as_posix()}"
+    except ValueError:
+        return " (unzipped)"
+
+
+def add(submissions: dict, student: str, folder: Path, naming: str, origin: str = "") -> None:
     slug, n = slugify(student), 2
     while slug in {s.slug for s in submissions.values()}:
         slug, n = f"{slugify(student)}-{n}", n + 1
-    submissions[slug] = Submission(student, slug, folder, naming)
+    submissions[slug] = Submission(student, slug, folder, naming, origin or folder.name)

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from .. import PROTOCOLS
-from . import report
+from . import layouts, report
 from .collect import CollectError, Submission, collect, identify, slugify
 from .emit import FORMATS, kelvin
 from .rubric import RubricError, load, score
@@ -34,6 +34,8 @@ def add_parsers(sub) -> None:
                    help="parallel test workers inside each submission's check (default 2: the suites mostly wait)")
     g.add_argument("--force", action="store_true", help="grade again what an earlier run graded")
     g.add_argument("--rubric", help="a TOML rubric (points per requirement)")
+    g.add_argument("--layout", metavar="LAYOUTS.toml", help="the commands that start the programs of students whose "
+                   "programs cannot be found (a student's name or a glob -> client/server commands)")
     g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
     g.add_argument("--format", choices=sorted(FORMATS), help="one submission, results in this platform's format")
     g.add_argument("--result", help="with --format: where to write the platform's file (default: its usual place)")
@@ -68,10 +70,11 @@ def grade(args) -> int:
     protocol, source = what
     try:
         rubric = load(Path(args.rubric) if args.rubric else None)
-    except RubricError as exc:
+        given = layouts.load(Path(args.layout) if args.layout else None)
+    except (RubricError, layouts.LayoutError) as exc:
         return usage(str(exc))
     if args.format:
-        return grade_one_for_platform(args, protocol, source, rubric)
+        return grade_one_for_platform(args, protocol, source, rubric, given)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="chatconform-class-"))
@@ -82,7 +85,8 @@ def grade(args) -> int:
             return usage(str(exc))
         bar = ProgressBar(len(submissions), enabled=not args.no_progress)
         workers = ["-n", str(args.check_workers)] if args.check_workers > 1 else []
-        run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update)
+        run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update,
+                       layouts=given)
         try:
             documents = run.run(submissions)
         except KeyboardInterrupt:
@@ -97,7 +101,10 @@ def grade(args) -> int:
         summary = report.write_all(out, documents, rubric, notes)
         for note in notes:
             print(f"chatconform: note: {note}")
-        print(f"chatconform: {summary['students']} submissions graded, {summary['passed']} passed everything; "
+        if summary["layouts"]:
+            print(f"chatconform: programs named by {args.layout} for: {', '.join(summary['layouts'])}")
+        print(f"chatconform: {summary['students']} submissions, {summary['students'] - summary['ungraded']} graded, "
+              f"{summary['ungraded']} not graded (see the top of index.html), {summary['passed']} passed everything; "
               f"{out / 'index.html'}, {out / 'class.csv'}, {out / 'feedback'}/")
         return 0
     finally:
@@ -129,7 +136,7 @@ class ProgressBar:
             self.bar.close()
 
 
-def grade_one_for_platform(args, protocol: str | None, source: Path, rubric) -> int:
+def grade_one_for_platform(args, protocol: str | None, source: Path, rubric, given=None) -> int:
     """One submission (the platform's folder), graded; the platform's file rewritten as tests finish, so
     a platform timeout still leaves partial results. Exit 0 whenever the harness ran (Kelvin zeroes
     everything on a failed action; the verdicts are in the file)."""
@@ -140,7 +147,7 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric) -> 
     student, naming = identify(source.resolve().name)
     sub = Submission(student, slugify(student), source.resolve(), naming)
     out = Path(tempfile.mkdtemp(prefix="chatconform-one-"))
-    run = ClassRun(out, protocol, 1, args.budget_s, True, ["--json-every-test"], args.timeout_scale)
+    run = ClassRun(out, protocol, 1, args.budget_s, True, ["--json-every-test"], args.timeout_scale, layouts=given)
     partial = out / "results" / f"{sub.slug}.check.json"
     stop = threading.Event()
 

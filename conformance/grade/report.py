@@ -10,19 +10,29 @@ from pathlib import Path
 from .rubric import Rubric, requirements_of, score
 from .run import status
 
-COLOURS = {"passed": "#c8efc8", "failed": "#f6c2c2", "error": "#f8dca8", "skipped": "#e4e4e4", "not run": "#ffffff"}
-SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}
+COLOURS = {"passed": "#c8efc8", "failed": "#f6c2c2", "error": "#f8dca8", "skipped": "#e4e4e4", "not run": "#ffffff",
+           "not evaluated": "#e8e0f4", "not graded": "#f8dca8"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–", "not evaluated": "?", "not graded": "·"}
 
 
 def requirement_columns(documents: list) -> list:
     """Every requirement ID the class was checked on, in spec order, protocol by protocol."""
     seen: dict = {}
-    for doc in documents:
-        protocol = doc.get("protocol")
-        if protocol and "tests" in doc:
-            for req in requirements_of(protocol):
-                seen.setdefault(req, None)
+    for protocol in protocols_of(documents):
+        for req in requirements_of(protocol):
+            seen.setdefault(req, None)
     return list(seen)
+
+
+def protocols_of(documents: list) -> list:
+    """The protocols present in the class, in the order the tool lists them."""
+    from .. import PROTOCOLS
+    present = {doc.get("protocol") for doc in documents}
+    return [p for p in PROTOCOLS if p in present]
+
+
+def graded(doc: dict) -> bool:
+    return not status(doc).startswith("error")
 
 
 def rows(documents: list, rubric: Rubric) -> list:
@@ -55,6 +65,13 @@ th,td{{border:1px solid #bbb;padding:2px 6px;text-align:left}} th{{cursor:pointe
 td.v{{text-align:center;font-size:12px}} pre{{background:#f7f7f7;padding:8px;white-space:pre-wrap;max-width:110em}}
 .bar{{background:#4a8;height:12px}} .rate td{{border:none;padding:1px 6px}}
 </style></head><body>{body}<script>
+var filter = document.getElementById("filter");
+if (filter) filter.addEventListener("input", function() {{
+  var q = filter.value.trim().toLowerCase();
+  document.querySelectorAll("tr[data-student]").forEach(function(r) {{
+    r.style.display = !q || r.dataset.student.indexOf(q) >= 0 ? "" : "none";
+  }});
+}});
 document.querySelectorAll("table.sortable th").forEach(function(th, col) {{
   th.addEventListener("click", function() {{
     var table = th.closest("table"), body = table.tBodies[0], rows = Array.from(body.rows);
@@ -73,63 +90,123 @@ document.querySelectorAll("table.sortable th").forEach(function(th, col) {{
 E = html.escape
 
 
-def write_html(out: Path, table: list, columns: list, notes: tuple = ()) -> None:
-    (out / "students").mkdir(exist_ok=True)
-    head = "".join(f"<th title='{E(req)}'>{E(req)}</th>" for req in columns)
+def matrix(table: list, protocol: str) -> str:
+    """One protocol's students x requirements matrix and its pass-rate bars."""
+    columns = [req for req in requirements_of(protocol)
+               if any(req in r["verdicts"] for r in table)]
+    head = "".join(f"<th title='{E(requirements_of(protocol)[req][1])}'>{E(req)}</th>" for req in columns)
     body_rows = []
     for row in table:
         doc, scored = row["doc"], row["scored"]
-        verdicts = [row["verdicts"].get(req, "not run") for req in columns]
         cells = "".join(f"<td class='v' style='background:{COLOURS.get(v, '#fff')}' title='{E(req)}: {E(v)}'>"
-                        f"{SYMBOLS.get(v, '')}</td>" for req, v in zip(columns, verdicts))
-        body_rows.append(f"<tr><td><a href='students/{E(doc['slug'])}.html'>{E(doc['student'])}</a></td>"
-                         f"<td>{E(doc.get('protocol') or '?')}</td><td data-key='{scored['score']}'>{scored['score']:g} / "
-                         f"{scored['max_score']:g}</td><td>{E(status(doc))}</td><td>{doc.get('grading_s', '')}</td>{cells}</tr>")
-        write_student_page(out / "students" / f"{doc['slug']}.html", doc, scored)
+                        f"{SYMBOLS.get(v, '')}</td>" for req in columns for v in [row["verdicts"].get(req, "not run")])
+        body_rows.append(f"<tr data-student='{E(doc['student'].lower())}'><td>{student_link(doc)}</td>"
+                         f"<td data-key='{scored['score']}'>{scored['score']:g} / {scored['max_score']:g}</td>"
+                         f"<td>{E(short_status(doc))}</td><td>{doc.get('grading_s', '')}</td>{cells}</tr>")
     rates = []
     for req in columns:
-        judged = [r["verdicts"][req] for r in table if req in r["verdicts"]]
+        judged = [r["verdicts"][req] for r in table if req in r["verdicts"] and r["verdicts"][req] != "not graded"]
         if judged:
-            rate = sum(v == "passed" for v in judged) / len(judged)
-            rates.append((rate, req, len(judged)))
+            rates.append((sum(v == "passed" for v in judged) / len(judged), req, len(judged)))
     bars = "".join(f"<tr><td>{E(req)}</td><td style='width:320px'><div class='bar' style='width:{rate * 100:.0f}%'>"
                    f"</div></td><td>{rate:.0%} of {n}</td></tr>" for rate, req, n in sorted(rates))
-    body = (f"<h1>chatconform: the class</h1><p>{len(table)} submissions. Click a column to sort; a name opens that "
-            f"student's failures.</p>{''.join(f'<p><b>Note:</b> {E(n)}</p>' for n in notes)}<table class='sortable'><thead><tr><th>student</th><th>protocol</th><th>score</th>"
-            f"<th>status</th><th>seconds</th>{head}</tr></thead><tbody>{''.join(body_rows)}</tbody></table>"
-            f"<h2>Pass rate per requirement (the most missed first)</h2><table class='rate'>{bars}</table>")
-    (out / "index.html").write_text(PAGE.format(title="chatconform: the class", body=body), encoding="utf-8")
+    return (f"<section class='protocol' id='{E(protocol)}'><h2>{E(protocol)}: {len(table)} submission(s)</h2>"
+            f"<table class='sortable'><thead><tr><th>student</th><th>score</th><th>status</th><th>seconds</th>{head}"
+            f"</tr></thead><tbody>{''.join(body_rows)}</tbody></table>"
+            f"<h3>{E(protocol)}: pass rate per requirement (the most missed first)</h3><table class='rate'>{bars}"
+            f"</table></section>")
+
+
+def student_link(doc: dict) -> str:
+    return f"<a href='students/{E(doc['slug'])}.html'>{E(doc['student'])}</a>"
+
+
+def short_status(doc: dict) -> str:
+    text = status(doc)
+    return "error" if text.startswith("error") else text
+
+
+def write_html(out: Path, table: list, columns: list, notes: tuple = ()) -> None:
+    """index.html: first the submissions that could not be graded, with why; then one matrix per
+    protocol; a filter box finds a student; the grader's --layout rules say whom they were used for."""
+    (out / "students").mkdir(exist_ok=True)
+    for row in table:
+        write_student_page(out / "students" / f"{row['doc']['slug']}.html", row["doc"], row["scored"])
+    ungraded = [row for row in table if not graded(row["doc"])]
+    parts = [f"<h1>chatconform: the class</h1><p>{len(table)} submissions, {len(ungraded)} of them not graded. "
+             "Click a column to sort; a name opens that student's page.</p>",
+             "<p><label>Find a student: <input id='filter' type='search' placeholder='name'></label></p>"]
+    parts += [f"<p><b>Note:</b> {E(n)}</p>" for n in notes]
+    if ungraded:
+        items = "".join(f"<tr data-student='{E(r['doc']['student'].lower())}'><td>{student_link(r['doc'])}</td>"
+                        f"<td>{E(r['doc'].get('protocol') or '?')}</td><td>0 / {r['scored']['max_score']:g}</td>"
+                        f"<td>{E(status(r['doc']))}</td></tr>" for r in ungraded)
+        parts.append("<section id='ungraded'><h2>Not graded: fix the cause and grade again</h2><table class='list'>"
+                     f"<thead><tr><th>student</th><th>protocol</th><th>score</th><th>why</th></tr></thead>"
+                     f"<tbody>{items}</tbody></table></section>")
+    given = [row["doc"] for row in table if row["doc"].get("layout_given")]
+    if given:
+        items = "".join(f"<li>{student_link(d)}: {E(d['layout_given']['rule'])}: "
+                        + "; ".join(f"{role} <code>{E(d['layout_given'][role])}</code>" for role in ("client", "server")
+                                    if role in d["layout_given"]) + "</li>" for d in given)
+        parts.append(f"<section id='layouts'><h2>Programs named by the grader (--layout)</h2><ul>{items}</ul></section>")
+    not_checked = sorted({f"{req}: {why}" for row in table for req, why in row["scored"].get("not_checked", {}).items()})
+    if not_checked:
+        parts.append("<section id='not-checked'><h2>Not checked (left out of every maximum)</h2><ul>"
+                     + "".join(f"<li>{E(line)}</li>" for line in not_checked) + "</ul></section>")
+    for protocol in protocols_of([row["doc"] for row in table]):
+        parts.append(matrix([row for row in table if row["doc"].get("protocol") == protocol], protocol))
+    (out / "index.html").write_text(PAGE.format(title="chatconform: the class", body="".join(parts)), encoding="utf-8")
 
 
 def write_student_page(path: Path, doc: dict, scored: dict) -> None:
     parts = [f"<p><a href='../index.html'>← the class</a></p><h1>{E(doc['student'])}</h1>",
-             f"<p>{E(doc.get('protocol') or '?')} ({E(doc.get('detection', ''))}); score {scored['score']:g} of "
-             f"{scored['max_score']:g}; {E(status(doc))}</p>"]
+             f"<p>{E(doc.get('protocol') or '?')} ({E(doc.get('detection', ''))}); submitted as "
+             f"<code>{E(doc.get('folder', ''))}</code>; score {scored['score']:g} of {scored['max_score']:g}; "
+             f"{E(status(doc))}</p>"]
+    if doc.get("programs"):
+        parts.append("<ul>" + "".join(f"<li>{E(role)}: {E(text)}</li>" for role, text in doc["programs"].items())
+                     + "</ul>")
+    if doc.get("layout_given"):
+        parts.append(f"<p>Programs named by the grader: {E(doc['layout_given']['rule'])}</p>")
     if "error" in doc:
-        parts.append(f"<pre>{E(doc['error'])}</pre>")
+        parts.append(f"<h2>Not graded</h2><pre>{E(doc['error'])}</pre>")
+    for req, why in scored.get("not_checked", {}).items():
+        parts.append(f"<p>Not checked: {E(req)}: {E(why)}</p>")
     for test in failures(doc):
         parts.append(f"<h2>{E(test['id'])} — {E(test['outcome'])}</h2><pre>{E(test['message'])}</pre>")
         if test.get("transcript"):
             parts.append(f"<details><summary>transcript</summary><pre>{E(test['transcript'])}</pre></details>")
         parts.append(f"<p>Rerun: <code>{E(test.get('rerun', ''))}</code></p>")
-    if not failures(doc) and "error" not in doc:
-        parts.append("<p>Every test passed.</p>")
+    if not failures(doc) and graded(doc):
+        parts.append("<p>Every test that ran passed.</p>")
     path.write_text(PAGE.format(title=E(doc["student"]), body="".join(parts)), encoding="utf-8")
 
 
 def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
     """What the student reads: each failed requirement with its sentence, then the failures' reports
-    (expected, actual, the rerun command). Hidden requirements are left out until their date."""
+    (expected, actual, the rerun command). Hidden requirements are left out until their date. "Every
+    requirement passed" is said only when every requirement was evaluated and passed."""
     lines = [f"# Feedback for {doc['student']}", ""]
-    if "error" in doc:
-        return "\n".join(lines + [f"Your submission could not be checked: {doc['error']}", ""])
+    if not graded(doc):
+        return "\n".join(lines + [f"Your submission could not be graded: {status(doc).removeprefix('error: ')}", "",
+                                  f"Score: **0 / {scored['max_score']:g}** ({doc.get('protocol') or 'protocol unknown'}). "
+                                  "This is no verdict on your code: once the cause is fixed it is graded again.", ""])
     lines.append(f"Score: **{scored['score']:g} / {scored['max_score']:g}** ({doc.get('protocol')}).")
     if "budget_exceeded" in doc:
         lines.append(f"\nThe check was {doc['budget_exceeded']}: tests that did not finish count as failed.")
     missed = [(req, r) for req, r in scored["requirements"].items()
               if r["verdict"] != "passed" and not rubric.is_hidden(req)]
+    hidden = [req for req in scored["requirements"] if rubric.is_hidden(req)]
+    not_checked = scored.get("not_checked", {})
+    if not_checked:
+        lines += ["", "## Not checked (they do not count against you)", ""]
+        lines += [f"- **{req}**: {why}" for req, why in not_checked.items()]
     if not missed:
-        return "\n".join(lines + ["", "Every requirement passed. Well done.", ""])
+        if not hidden and not not_checked:
+            return "\n".join(lines + ["", "Every requirement passed. Well done.", ""])
+        return "\n".join(lines + ["", "Every requirement that was checked and is shown here passed"
+                                  + (f"; {len(hidden)} more are shown after the due date" if hidden else "") + ".", ""])
     lines += ["", "## Requirements not met", ""]
     for req, r in missed:
         lines.append(f"- **{req}** ({r['level']}, {r['verdict']}, 0 of {r['max_points']:g}): {r['sentence']}")
@@ -138,7 +215,7 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
         if all(rubric.is_hidden(req) for req in test.get("failed_requirements") or test["requirements"]):
             continue
         lines += [f"### {test['id']}", "", "```", test["message"].strip(), "```", "",
-                  f"Rerun just this test: `{test.get('rerun', '')}`", ""]
+                  f"Rerun just this test (in your submission's folder): `{test.get('rerun', '')}`", ""]
     return "\n".join(lines)
 
 
@@ -151,4 +228,6 @@ def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = ()) -> 
     for row in table:
         (out / "feedback" / f"{row['doc']['slug']}.md").write_text(feedback(row["doc"], row["scored"], rubric),
                                                                     encoding="utf-8")
-    return {"students": len(table), "passed": sum(status(r["doc"]) == "passed" for r in table)}
+    return {"students": len(table), "passed": sum(status(r["doc"]) == "passed" for r in table),
+            "ungraded": sum(not graded(r["doc"]) for r in table),
+            "layouts": [r["doc"]["student"] for r in table if r["doc"].get("layout_given")]}

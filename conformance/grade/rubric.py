@@ -3,6 +3,8 @@ date. A requirement scores when all of its tests passed (its verdict in the resu
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,22 +77,67 @@ def requirements_of(protocol: str) -> dict:
     return spec_of(protocol).REQUIREMENTS
 
 
+@functools.lru_cache(maxsize=None)
+def requirements_of_role(protocol: str, role: str) -> tuple:
+    """The IDs that the protocol's suite for this role checks (read from its test file's markers)."""
+    path = Path(spec_of(protocol).__file__).parent / f"test_{role}.py"
+    if not path.exists():
+        return ()
+    ids = [i for marker in re.findall(r"@requirement\(([^)]*)\)", path.read_text())
+           for i in re.findall(r"[\"']([A-Z]+[0-9]+)[\"']", marker)]
+    return tuple(dict.fromkeys(ids))
+
+
+def full_maximum(protocol: str) -> list:
+    """The requirements a submission is graded on when nothing of it could be run: those of the roles
+    the assignment asks students to write."""
+    spec = spec_of(protocol)
+    wanted = set().union(*(requirements_of_role(protocol, role) for role in getattr(spec, "STUDENT_ROLES", spec.ROLES)))
+    return [req for req in requirements_of(protocol) if req in wanted]
+
+
 def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
     """{"score", "max_score", "requirements": {ID: {"verdict", "points", "max_points", "level",
-    "sentence"}}}. Requirements of roles the submission has no program for are left out (a cnlab
-    submission with only a client is scored on the client's requirements)."""
+    "sentence"}}, "not_checked": {ID: why}, "ungraded": why or None}.
+
+    Requirements of roles the submission has no program for are left out (a cnlab submission with only
+    a client is scored on the client's requirements). A requirement whose every test was skipped for
+    want of the grader's configuration (a user limit not given, a bonus not asked for, no X server) is
+    left out of the maximum and listed in not_checked: it never costs the student. A submission that
+    could not be graded at all scores 0 of the full maximum of its protocol, with the reason."""
     protocol = protocol or document.get("protocol")
-    if not protocol or "tests" not in document:
-        return {"score": 0.0, "max_score": 0.0, "requirements": {}}
+    empty = {"score": 0.0, "max_score": 0.0, "requirements": {}, "not_checked": {}, "ungraded": None}
+    if not protocol:
+        return {**empty, "ungraded": document.get("error") or "the protocol is not known"}
+    reasons = {}
+    for test in document.get("tests", []):
+        if test.get("outcome") == "skipped":
+            for req in test.get("requirements", []):
+                reasons.setdefault(req, test.get("message") or "skipped")
+    ran = [t for t in document.get("tests", []) if t.get("outcome") != "skipped"]
+    if "error" in document and not ran or "tests" not in document:
+        why = document.get("error") or "no result"
+        out, most = {}, 0.0
+        for req in full_maximum(protocol):
+            level, sentence = requirements_of(protocol)[req]
+            worth = rubric.worth(req, level)
+            out[req] = {"verdict": "not graded", "points": 0.0, "max_points": worth, "level": level,
+                        "sentence": sentence}
+            most += worth
+        return {**empty, "max_score": round(most, 3), "requirements": out, "ungraded": why}
     verdicts = document.get("requirements", {})
     tested = {req for t in document["tests"] for req in t.get("requirements", [])}
-    out, total, most = {}, 0.0, 0.0
+    out, not_checked, total, most = {}, {}, 0.0, 0.0
     for req, (level, sentence) in requirements_of(protocol).items():
         if req not in tested and req not in verdicts:
             continue
-        verdict = verdicts.get(req, "not run")
+        verdict = verdicts.get(req, "not evaluated")
+        if verdict == "skipped":
+            not_checked[req] = reasons.get(req, "skipped")
+            continue
         worth = rubric.worth(req, level)
         got = worth if verdict == "passed" else 0.0
         out[req] = {"verdict": verdict, "points": got, "max_points": worth, "level": level, "sentence": sentence}
         total, most = total + got, most + worth
-    return {"score": round(total, 3), "max_score": round(most, 3), "requirements": out}
+    return {**empty, "score": round(total, 3), "max_score": round(most, 3), "requirements": out,
+            "not_checked": not_checked}

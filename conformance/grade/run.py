@@ -50,7 +50,7 @@ class Progress:
 
 class ClassRun:
     def __init__(self, out: Path, protocol: str | None, jobs: int, budget_s: float | None, force: bool,
-                 extra: list, timeout_scale: float = 1.0, on_change=None):
+                 extra: list, timeout_scale: float = 1.0, on_change=None, layouts=None):
         self.out, self.protocol, self.jobs, self.budget_s, self.force = out.resolve(), protocol, jobs, budget_s, force
         self.extra, self.timeout_scale, self.on_change = extra, timeout_scale, on_change or (lambda p: None)
         (out / "results").mkdir(parents=True, exist_ok=True)
@@ -59,6 +59,16 @@ class ClassRun:
         self.stopping = False
         self.serial = threading.Lock()   # fixed-port programs, where runs cannot have private networks
         self.private = network.can_be_private()
+        self.layouts = layouts   # the grader's --layout rules, or None
+
+    def layout_of(self, sub: Submission) -> dict | None:
+        """{"rule", "client"?, "server"?} where the grader's --layout names this student's programs."""
+        found = self.layouts.for_student(sub.student, sub.slug) if self.layouts is not None else None
+        return None if found is None else {"rule": f"{self.layouts.source} [{found[0]}]", **found[1]}
+
+    def layout_args(self, sub: Submission) -> list:
+        given = self.layout_of(sub) or {}
+        return [arg for role in ("client", "server") if role in given for arg in (f"--{role}-cmd", given[role])]
 
     def result_path(self, sub: Submission) -> Path:
         return self.out / "results" / f"{sub.slug}.json"
@@ -116,10 +126,12 @@ class ClassRun:
                         "exit_status": 2}
         else:
             document = self.check(sub, protocol)
-        document.update(student=sub.student, slug=sub.slug, naming=sub.naming, folder=str(sub.folder),
+        document.update(student=sub.student, slug=sub.slug, naming=sub.naming, folder=sub.origin or sub.folder.name,
                         detected=protocol, detection=how, grading_s=round(time.monotonic() - began, 1))
         if document.get("protocol") is None and protocol:
             document["protocol"] = protocol
+        if self.layout_of(sub) is not None:
+            document["layout_given"] = self.layout_of(sub)
         if not self.stopping:
             write_atomically(self.result_path(sub), document)
         with progress.lock:
@@ -136,7 +148,7 @@ class ClassRun:
         report = self.out / "results" / f"{sub.slug}.check.json"
         report.unlink(missing_ok=True)
         argv = [sys.executable, "-m", "conformance", "check", protocol, str(sub.folder), "--json", str(report),
-                "--timeout-scale", str(self.timeout_scale), *self.extra]
+                "--timeout-scale", str(self.timeout_scale), "--shown-as", ".", *self.layout_args(sub), *self.extra]
         fixed = not self.private and fixed_address(protocol) is not None
         with (self.serial if fixed else contextlib.nullcontext()):
             with open(self.out / "logs" / f"{sub.slug}.txt", "wb") as log:
@@ -174,13 +186,18 @@ class ClassRun:
 
 
 def status(document: dict) -> str:
-    """A student's line in the class report: passed, failed, over budget, or why it could not run."""
+    """A student's line in the class report: passed (every test ran and passed), failed, over budget,
+    or error with why it could not be graded (a harness fault, no program found, no test run)."""
     if "error" in document:
-        return "error: " + document["error"][:200]
+        return "error: " + document["error"][:300]
     if "budget_exceeded" in document:
         return "over budget"
     summary = document.get("summary", {})
-    return "passed" if not summary.get("failed") and not summary.get("error") else "failed"
+    if summary.get("error"):
+        return f"error: {summary['error']} test(s) could not be run (exit status {document.get('exit_status')})"
+    if not any(t.get("outcome") in ("passed", "failed") for t in document.get("tests", [])):
+        return "error: no test was run"
+    return "passed" if not summary.get("failed") else "failed"
 
 
 def passed(document: dict) -> bool:

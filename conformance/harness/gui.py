@@ -82,10 +82,13 @@ class Probe:
         self.ids = itertools.count(1)
 
     def connect(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
         while not os.path.exists(self.path):
             if not self.alive():
-                raise CheckFailure("The GUI program exited before it opened its window.")
+                raise CheckFailure(f"The GUI program exited after {time.monotonic() - began:.1f}s without opening a "
+                                   "window (is this the file a person runs? its output is below).",
+                                   expected="a window: tkinter.Tk() and mainloop(), or QApplication and exec_()")
             if time.monotonic() > deadline:
                 raise CheckFailure(f"The GUI program opened no window within {timeout:.1f}s.",
                                    expected="a Tk root window (tkinter.Tk()) or a QApplication")
@@ -101,9 +104,11 @@ class Probe:
             shown = {k: (v if not isinstance(v, str) or len(v) < 80 else v[:80] + "…") for k, v in args.items()}
             self.transcript.add("gui>", f"{cmd} {json.dumps(shown, ensure_ascii=False)}")
         try:
+            if self.sock is None:   # the program never opened its window: nothing to ask
+                raise OSError("not connected")
             self.sock.sendall((json.dumps(request, ensure_ascii=False) + "\n").encode())
             answer = self._read(request["id"], timeout)
-        except OSError:
+        except (OSError, ValueError):
             answer = None
         if answer is None:
             raise CheckFailure(f"The GUI did not carry out '{cmd}' within {timeout:.1f}s: {self.state()}.",

@@ -3,6 +3,7 @@ written as the --json document and summarised per requirement."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -10,10 +11,47 @@ from dataclasses import asdict, dataclass, field
 RECORD_KEY = "chatconform"
 
 
+# Absolute paths of the grader's machine never reach a report: the submission's copy and folder
+# become paths relative to the submission, the interpreter `python`, the harness's temporary folders
+# their last part. (prefix, replacement) pairs, registered when the run knows its folders.
+SHOWN_PATHS: list = []
+TEMPORARY = re.compile(r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")
+
+
+def show_paths_relative(*pairs: tuple, copy_name: str | None = None) -> None:
+    """`copy_name`: the submission folder's name in any scratch copy (each xdist worker makes its own)."""
+    if copy_name:
+        global TEMPORARY
+        TEMPORARY = re.compile(r"/(?:tmp|var/tmp)/chatconform-scratch-\w+/" + re.escape(copy_name) + r"(?:/|(?=\W|$))|"
+                               r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")
+    for prefix, replacement in pairs:
+        if prefix and (prefix, replacement) not in SHOWN_PATHS:
+            SHOWN_PATHS.append((prefix, replacement))
+    SHOWN_PATHS.sort(key=lambda pair: len(pair[0]), reverse=True)   # the longest prefix first
+
+
+def scrub(text: str) -> str:
+    for prefix, replacement in SHOWN_PATHS:
+        text = text.replace(prefix, replacement)
+    return TEMPORARY.sub("", text)
+
+
+def scrubbed(value):
+    """The document with every string rid of the grader's absolute paths."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrubbed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: scrubbed(v) for k, v in value.items()}
+    return value
+
+
 def report_usage_error(message: str, json_path: str | None) -> None:
     """A usage error (exit status 2): said once with the tool's prefix, and written as the --json
     document ({"error": ...}) so a batch runner tells "could not run" from a verdict."""
     print(f"chatconform: error: {message}", file=sys.stderr)
+    message = scrub(message)
     if json_path:
         with open(json_path, "w", encoding="utf-8") as f:
             json.dump({"error": message, "exit_status": 2}, f, indent=2, ensure_ascii=False)
@@ -38,6 +76,7 @@ class Results:
         self.protocol, self.submission, self.seed = protocol, submission, seed
         self.started = time.monotonic()
         self.records: dict[str, TestRecord] = {}
+        self.programs: dict = {}   # role -> its command, folder and how it was found
 
     def add(self, report) -> None:
         """Fold one pytest report (setup, call or teardown) into its test's record."""
@@ -92,13 +131,14 @@ class Results:
         return verdicts
 
     def document(self) -> dict:
-        return {
+        return scrubbed({
             "protocol": self.protocol,
             "submission": self.submission,
             "seed": self.seed,
+            "programs": self.programs,
             "duration_s": round(time.monotonic() - self.started, 3),
             "tests": [{k: v for k, v in asdict(r).items() if k != "finished"}
                       for r in sorted(self.records.values(), key=lambda r: r.id)],
             "summary": self.summary(),
             "requirements": self.by_requirement(),
-        }
+        })

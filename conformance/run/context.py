@@ -2,8 +2,10 @@
 up once per session, and the header that says so."""
 from __future__ import annotations
 
+import os
 import random
 import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,8 @@ import pytest
 from .. import fixed_address, spec_of
 from ..harness import buffers, containment, network, scratch, settings
 from ..harness.candidate import Program, find_program
-from ..harness.results import Results, report_usage_error
+from . import discover
+from ..harness.results import Results, report_usage_error, show_paths_relative
 from .options import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -33,6 +36,9 @@ class RunContext:
     server_max_users: int | None = None
     spec: object = None
     scratch: Path | None = None                     # the folder of the submission's scratch copy
+    shown: str = ""                                 # how reports name the submission
+    choices: dict = field(default_factory=dict)     # role -> how its program was found (or what was looked at)
+    copy: Path | None = None                        # the submission in its scratch copy
 
     @property
     def reference(self) -> Path:
@@ -48,6 +54,16 @@ def parse_address(text: str) -> tuple:
 
 def layouts_of(spec, role: str) -> list:
     return spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
+
+
+def student_roles(spec) -> tuple:
+    """The roles the assignment asks students to write (found by what the code does; the others only
+    at the course's own layout, e.g. a cnlab server.py)."""
+    return getattr(spec, "STUDENT_ROLES", spec.ROLES)
+
+
+def gui_client(spec) -> bool:
+    return getattr(spec, "GUI_CLIENT", False)
 
 
 def build_context(config) -> RunContext | None:
@@ -71,19 +87,22 @@ def build_context(config) -> RunContext | None:
         ctx.server = parse_address(opt.server)
     try:   # candidates run in a copy: the original is never written
         copy, ctx.scratch = scratch.make(submission)
+        ctx.copy = copy
     except (scratch.TooBig, OSError) as exc:
         raise pytest.UsageError(str(exc)) from None
     original_folder = submission if submission.is_dir() else submission.parent
     containment.READABLE.append(str(original_folder.parent))   # what the copy's links point to
-    found = {
-        "client": find_program(copy, "client", layouts_of(spec, "client"), opt.client_cmd),
-        "server": find_program(copy, "server", layouts_of(spec, "server"), opt.server_cmd),
-    }
-    discover = getattr(spec, "discover_client", None)
-    if found["client"] is None and discover is not None and copy.is_dir() and not opt.client_cmd:
-        layout = discover(copy)   # e.g. brace: the one .py that creates a QApplication
-        if layout is not None:
-            found["client"] = find_program(copy, "client", [layout], None)
+    found, ctx.choices = {}, {}
+    for role in ROLES:
+        override = opt.client_cmd if role == "client" else opt.server_cmd
+        if role not in spec.ROLES:
+            found[role] = None
+        elif override or copy.is_file():
+            found[role] = find_program(copy, role, layouts_of(spec, role), override)
+            continue
+        choice = discover.find(copy, role, layouts_of(spec, role), gui=role == "client" and gui_client(spec),
+                               by_behaviour=role in student_roles(spec))
+        found[role], ctx.choices[role] = choice.program, choice.why
     if copy.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server
         role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
@@ -95,15 +114,14 @@ def build_context(config) -> RunContext | None:
         if found[role] is not None and role in spec.ROLES:
             ctx.programs[role] = found[role]
     if not ctx.programs:
-        if opt.role == "all":
-            places = ", ".join(layout.path for layout in spec.CLIENT_LAYOUTS + spec.SERVER_LAYOUTS)
-            raise pytest.UsageError(f"no {opt.protocol} program found in {opt.submission} (looked for {places}); "
-                                    "name the program with --client-cmd or --server-cmd, e.g. --client-cmd "
-                                    "'{python} {dir}/chat.py --address {host} --port {port}'")
-        raise pytest.UsageError(f"no {opt.role} found in {opt.submission}"
-                                + (f" (looked for {', '.join(lay.path for lay in layouts_of(spec, opt.role))}; name it with "
-                                   f"--{opt.role}-cmd)" if opt.role in spec.ROLES else
-                                   f" ({opt.protocol} has no {opt.role} role)"))
+        wanted_roles = [r for r in wanted if r in spec.ROLES]
+        if not wanted_roles:
+            raise pytest.UsageError(f"{opt.protocol} has no {opt.role} role")
+        looked = "; ".join(f"{role}: {ctx.choices[role]}" for role in wanted_roles if role in ctx.choices)
+        raise pytest.UsageError(f"no {opt.protocol} {' or '.join(wanted_roles)} found in the submission"
+                                + (f" ({looked})" if looked else "") + "; name the program with --client-cmd or "
+                                "--server-cmd, e.g. --client-cmd '{python} {dir}/chat.py --address {host} --port "
+                                "{port}' (grade: --layout)")
     server = ctx.programs.get("server")
     if server is not None and not ctx.server and not server.takes_port and getattr(opt, "numprocesses", None) \
             and not network.workers_private():
@@ -112,6 +130,22 @@ def build_context(config) -> RunContext | None:
         raise pytest.UsageError("a server command without {port} uses the default port, so its tests run one at "
                                 "a time: leave out -n")
     return ctx
+
+
+def paths_shown(ctx: RunContext) -> list:
+    """What reports show instead of the grader's absolute paths: paths relative to the submission."""
+    pairs = []
+    for folder in (ctx.copy if ctx.copy is not None and ctx.copy.is_dir() else None,
+                   ctx.submission if ctx.submission.is_dir() else ctx.submission.parent):
+        if folder is not None:
+            pairs += [(f"{folder}/", ""), (str(folder), ".")]
+    if ctx.scratch is not None:
+        pairs.append((f"{ctx.scratch}/", ""))
+    pairs += [(sys.executable, "python"), (f"{ROOT}/", ""), (f"{sys.base_prefix}/", ""), (f"{sys.prefix}/", "")]
+    home = os.path.expanduser("~")
+    if len(home) > 1:
+        pairs.append((f"{home}/", "~/"))
+    return pairs
 
 
 interruptions: list = []
@@ -140,12 +174,16 @@ def pytest_configure(config):
         raise pytest.UsageError() from None
     config.chatconform = ctx
     if ctx is not None:
+        ctx.shown = config.option.shown_as or config.option.submission
+        show_paths_relative(*paths_shown(ctx), copy_name=ctx.copy.name if ctx.copy is not None and ctx.copy.is_dir() else None)
         containment.start()
         if not hasattr(config, "workerinput"):   # SIGTERM (a CI job's timeout) stops the run like Ctrl-C:
             signal.signal(signal.SIGTERM, interrupt)   # the running test is an error, candidates are killed
     config_holder["config"] = config
     if ctx is not None:
-        config.chatconform_results = Results(ctx.protocol, str(ctx.submission), ctx.seed)
+        config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
+        config.chatconform_results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
+                                                for role, program in ctx.programs.items()}
 
 
 def pytest_unconfigure(config):
@@ -162,10 +200,22 @@ def pytest_configure_node(node):
         node.workerinput["chatconform_seed"] = ctx.seed
 
 
+def shown_program(ctx: RunContext, program: Program) -> str:
+    """The program's command and folder relative to the submission, and how it was found."""
+    base = ctx.copy if ctx.copy is not None and ctx.copy.is_dir() else (ctx.copy.parent if ctx.copy else None)
+    try:
+        where = os.path.relpath(program.cwd, base) if base is not None else str(program.cwd)
+    except ValueError:
+        where = str(program.cwd)
+    found = ctx.choices.get(program.role)
+    return f"{program.template}  (in {where if where != '.' else 'the submission folder'})" + (
+        f"\n      found: {found}" if found else "")
+
+
 def header_lines(ctx: RunContext) -> list:
-    lines = [f"chatconform: {ctx.protocol}  submission {ctx.submission}  seed {ctx.seed}  "
+    lines = [f"chatconform: {ctx.protocol}  submission {ctx.shown}  seed {ctx.seed}  "
              f"(--seed {ctx.seed} reproduces this run)"]
-    lines += [f"  {role}: {program.describe()}" + ("" if program.takes_port or role != "server" or ctx.server else
+    lines += [f"  {role}: {shown_program(ctx, program)}" + ("" if program.takes_port or role != "server" or ctx.server else
               f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, "
               + ("each parallel worker in a network of its own]" if network.workers_private() else
                  "tests one at a time]"))

@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config, items):
 def rerun_command(config, stable: str) -> str:
     ctx = config.chatconform
     opt = config.option
-    parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, os.path.relpath(ctx.submission), "--test", stable,
+    parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, opt.shown_as or os.path.relpath(ctx.submission), "--test", stable,
                                              "--seed", str(ctx.seed)]
     for flag, value in (("--server", opt.server), ("--client-cmd", opt.client_cmd),
                         ("--server-cmd", opt.server_cmd), ("--server-max-clients", opt.server_max_clients),

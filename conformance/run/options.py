@@ -32,5 +32,7 @@ def pytest_addoption(parser):
                          "leaves the results so far)")
     group.addoption("--test", dest="chatconform_tests", action="append", default=[], metavar="ID",
                     help="run only the test with this id (e.g. cnlab/client/RI4-in-use); repeatable")
+    group.addoption("--shown-as", metavar="PATH", help="how reports name the submission (grade: '.', so that "
+                    "nothing shows the grader's folders); default: the path as given")
     group.addoption("--rerun-prefix", default="python -m conformance check",
                     help="how the rerun hint in a failure report starts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -53,6 +54,8 @@ CUT = "\n… {} characters more, cut …\n"
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
+    if os.environ.get(FAULT_VARIABLE) == "report":   # the self-test's injected harness fault
+        raise RuntimeError("a harness fault injected by the self-test")
     identity = getattr(item, "chatconform_id", None)
     if identity is None:
         return report
@@ -65,7 +68,7 @@ def pytest_runtest_makereport(item, call):
         if isinstance(exc, CheckFailure):
             info["check_failure"] = True
             info["failed_requirements"] = exc.blamed(ids)
-            notes = (exited_notes(item) if report.when == "call" else []) + gui_notes(item)   # teardown killed it
+            notes = (exited_notes(item) if report.when == "call" else []) + safely(gui_notes, item)   # teardown killed it
             info["message"] = clip("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE, CUT)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         else:
@@ -99,14 +102,78 @@ def write_document(path: str, document: dict) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
-    if config.chatconform is None or hasattr(config, "workerinput"):
+    if getattr(config, "chatconform", None) is None or hasattr(config, "workerinput"):
         return
+    results = config.chatconform_results
     if session.exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail:
-        config.chatconform_results.interrupted()
-    if config.chatconform_results.summary()["error"] and session.exitstatus in (0, 1):
+        results.interrupted()
+    faults = getattr(config, "chatconform_faults", [])
+    if faults:
+        results.interrupted()   # what a fault stopped is an error, never passed
+    if results.summary()["error"] and session.exitstatus in (0, 1):
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR   # some test could not be run: no verdict (exit 2)
+    document = results.document()
+    why = faults[0] if faults else None
+    if why is None and not any(r.finished for r in results.records.values()) and \
+            session.exitstatus != pytest.ExitCode.INTERRUPTED:
+        why = "no test was run" + (" (none matched the selection)" if session.exitstatus ==
+                                   pytest.ExitCode.NO_TESTS_COLLECTED else "")
+    if why is not None:   # no verdict: exit 2, and the document says why (a batch runner shows "error")
+        document.update(error=why, exit_status=2)
+        if session.exitstatus in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+    config.chatconform_document = document
     if config.option.chatconform_json:
-        write_document(config.option.chatconform_json, config.chatconform_results.document())
+        write_document(config.option.chatconform_json, document)
+
+
+FAULT_VARIABLE = "CHATCONFORM_INJECT_FAULT"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_internalerror(excrepr, excinfo):
+    """A fault of the harness (or of pytest, or a crashed worker): one clear line, exit 2, no traceback.
+    The whole traceback goes to CHATCONFORM_TRACEBACK's file, when that is set, for whoever debugs it."""
+    config = config_holder.get("config")
+    if config is None:
+        return None
+    if hasattr(config, "workerinput"):
+        return None   # the controller reports it (xdist forwards a worker's internal error)
+    line = one_line(excinfo)
+    config.__dict__.setdefault("chatconform_faults", []).append(f"the harness failed: {line}")
+    print(f"chatconform: error: the harness failed, so there is no verdict: {line}. This is chatconform's fault, "
+          "not the submission's; run again, and report it if it stays.", file=sys.stderr)
+    if os.environ.get("CHATCONFORM_TRACEBACK"):
+        with open(os.environ["CHATCONFORM_TRACEBACK"], "a", encoding="utf-8") as f:
+            f.write(str(excrepr) + "\n")
+    return True
+
+
+def one_line(excinfo) -> str:
+    """`ErrorType: message (at file.py:line)`, for a fault, or for xdist's copy of a worker's fault."""
+    exc = excinfo.value
+    text = str(exc)
+    if isinstance(exc, AssertionError) and "Traceback (most recent call last)" in text:   # a worker's, as text
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        last = next((ln for ln in reversed(lines) if ": " in ln and not ln.startswith("File ")), lines[-1])
+        places = [ln for ln in lines if ln.startswith("File ") and "conformance" in ln]
+        where = places[-1].split(",")[:2] if places else []
+        return last.removeprefix("E ").strip() + (f" (at {os.path.basename(where[0][6:-1])}:{where[1].split()[-1]})"
+                                                  if len(where) == 2 else "")
+    frames = [e for e in excinfo.traceback if "conformance" in str(e.path)]
+    where = f" (at {os.path.basename(str(frames[-1].path))}:{frames[-1].lineno + 1})" if frames else ""
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}{where}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """pytest's terminal reporter prints every internal error as a traceback: here it is one line."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or getattr(config, "chatconform", None) is None:
+        return
+    config.pluginmanager.unregister(reporter)
+    reporter.pytest_internalerror = lambda excrepr: True
+    config.pluginmanager.register(reporter, "terminalreporter")
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -142,6 +209,14 @@ def requirement_sentences(config) -> dict:
 def spec_order(spec: dict):
     order = {req: i for i, req in enumerate(spec)}
     return lambda req: order.get(req, len(order))
+
+
+def safely(describe, item) -> list:
+    """Notes for a report; a fault while gathering them costs the notes, never the run."""
+    try:
+        return describe(item)
+    except Exception as exc:   # noqa: BLE001 - whatever a half-started candidate left behind
+        return [f"(the GUI could not be described: {type(exc).__name__}: {exc})", ""]
 
 
 def gui_notes(item) -> list:

@@ -1,0 +1,278 @@
+"""Finding the program a student meant, for one protocol and role, in a submission laid out as the
+student liked: the course's layouts at any depth, `python -m package` layouts of any package name,
+and files of any name found by what they do (a client parses --address/--port/…, connects, or opens a
+window and runs its loop; a server binds and listens). Several fit: the one with the most evidence
+is chosen, and the choice says why. None fits: it says what was looked at, relative to the submission.
+
+Evidence comes from reading the code (its syntax tree), never from running it."""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..harness.candidate import Layout, Program
+
+# Folders that hold no student program (environments, caches, other people's code)
+SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
+                "site-packages", "__MACOSX", ".idea", ".vscode", ".mypy_cache", ".pytest_cache", "build", "dist"}
+NOT_PROGRAMS = re.compile(r"^(setup|conftest|test_.*|.*_test|tests?)\.py$")
+MAX_FILES = 400          # a submission is a few files; a home folder is not
+MAX_FILE_BYTES = 1 << 20
+
+# Option names that mean the same to a person: a program that takes `--host` is given the address there
+ALIASES = [
+    {"--address", "--addr", "--host", "--target", "--server", "--ip", "--hostname", "-a", "-t", "-H", "-s", "-i"},
+    {"--port", "-p", "-P"},
+    {"--username", "--user", "--name", "--nick", "--nickname", "-u", "-n", "-U"},
+]
+CLIENT_OPTIONS = set().union(*ALIASES)
+
+
+@dataclass
+class Facts:
+    """What one file (or package) does, as its code shows it."""
+    options: list = field(default_factory=list)   # option-string groups of add_argument() calls
+    argv: bool = False          # reads sys.argv itself
+    entry: bool = False         # runs as a program: `if __name__ == "__main__"` or a __main__.py
+    connects: bool = False
+    listens: bool = False
+    window: bool = False        # creates Tk() / QApplication()
+    loop: bool = False          # runs mainloop() / exec_()
+    test_code: bool = False     # a checker or a test (pexpect, pytest, unittest)
+    unreadable: str = ""
+
+    def merge(self, other: "Facts") -> None:
+        self.options += other.options
+        for name in ("argv", "connects", "listens", "window", "loop", "test_code"):
+            setattr(self, name, getattr(self, name) or getattr(other, name))
+
+    @property
+    def option_strings(self) -> set:
+        return {s for group in self.options for s in group}
+
+
+CONNECT_CALLS = {"connect", "create_connection", "open_connection", "connectToHost", "connect_ex"}
+LISTEN_CALLS = {"listen", "serve_forever", "start_server", "create_server", "serve"}
+WINDOW_CALLS = {"Tk", "QApplication", "QCoreApplication"}
+LOOP_CALLS = {"mainloop", "exec_", "exec"}
+TEST_MODULES = {"pexpect", "pytest", "unittest"}
+
+
+def _name_of(func: ast.AST) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+
+
+def facts_of(path: Path) -> Facts:
+    facts = Facts(entry=path.name == "__main__.py")
+    try:
+        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", "replace")
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, ValueError) as exc:
+        facts.unreadable = f"cannot be read as Python ({type(exc).__name__})"
+        return facts
+    bound = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _name_of(node.func)
+            if name == "add_argument":
+                group = tuple(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                              and a.value.startswith("-"))
+                if group:
+                    facts.options.append(group)
+            elif name in CONNECT_CALLS:
+                facts.connects = True
+            elif name in LISTEN_CALLS:
+                facts.listens = True
+            elif name == "bind":
+                bound = True
+            elif name in WINDOW_CALLS:
+                facts.window = True
+            elif name in LOOP_CALLS:
+                facts.loop = True
+        elif isinstance(node, ast.Attribute) and node.attr == "argv" and _name_of(node.value) == "sys":
+            facts.argv = True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            facts.test_code |= any(n.split(".")[0] in TEST_MODULES for n in names)
+            facts.window |= any(n in ("tkinter", "Tkinter") for n in names) and "Tk(" in text
+        elif isinstance(node, ast.ClassDef) and any(_name_of(b) in ("BaseRequestHandler", "StreamRequestHandler",
+                                                                    "QTcpServer", "TCPServer") for b in node.bases):
+            facts.listens = True
+        facts.entry |= _is_main_guard(node)
+    facts.listens = facts.listens and (bound or "start_server" in text or "serve_forever" in text
+                                       or "create_server" in text or "QTcpServer" in text)
+    return facts
+
+
+@dataclass
+class Candidate:
+    path: Path          # relative to the submission: a .py file, or a package folder run with -m
+    package: bool
+    facts: Facts
+    layout: Layout | None   # the course layout it matches, if any
+
+    @property
+    def shown(self) -> str:
+        return f"{self.path.as_posix()}/" if self.package and self.path.parts else \
+            "the submission folder itself (a package)" if self.package else self.path.as_posix()
+
+
+@dataclass
+class Choice:
+    program: Program | None
+    why: str              # how it was chosen, or what was looked at when nothing fits
+
+
+def _walk(folder: Path):
+    """(.py files, package folders) below `folder`, shallowest first, skipping what holds no program."""
+    files, packages = [], []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        here = Path(top)
+        if "__main__.py" in names:
+            packages.append(here)
+        files += [here / n for n in sorted(names) if n.endswith(".py")]
+        if len(files) > MAX_FILES:
+            break
+    depth = lambda p: (len(p.relative_to(folder).parts), str(p))   # noqa: E731
+    return sorted(files, key=depth)[:MAX_FILES], sorted(packages, key=depth)
+
+
+def _package_facts(package: Path) -> Facts:
+    facts = facts_of(package / "__main__.py")
+    for path in sorted(package.glob("*.py")):
+        if path.name != "__main__.py":
+            facts.merge(facts_of(path))
+    return facts
+
+
+def role_evidence(facts: Facts, role: str, gui: bool) -> list:
+    """What makes this code the role's program (empty: it is not)."""
+    if facts.test_code or facts.unreadable:
+        return []
+    found = []
+    if role == "server":
+        if facts.listens:
+            found.append("binds and listens")
+    elif facts.listens:
+        return []   # a server is not a client, whatever options it takes
+    elif gui:
+        if facts.window and facts.loop:
+            found.append("opens a window and runs its event loop")
+    else:
+        options = sorted(facts.option_strings & CLIENT_OPTIONS)
+        if options:
+            found.append("parses " + "/".join(options))
+        if facts.connects and not facts.listens:
+            found.append("connects")
+    return found
+
+
+def adapt_arguments(args: list, facts: Facts) -> list:
+    """The layout's arguments, with each option renamed to the program's own name for it (a program
+    that takes `--host` gets the address there). Programs without argparse options are left as they are."""
+    own = facts.option_strings
+    if not own:
+        return args
+    out = []
+    for part in args:
+        if part.startswith("-") and part not in own:
+            group = next((g for g in ALIASES if part in g), set())
+            mine = [g for g in facts.options if set(g) & group]
+            if mine:
+                part = max(mine[0], key=len)
+        out.append(part)
+    return out
+
+
+def _arguments(layouts: list, package: bool) -> list:
+    """The arguments the course's layout gives its program (for a file or a package, as its layout says)."""
+    for layout in layouts:
+        parts = shlex.split(layout.template)
+        if package == ("-m" in parts):
+            start = parts.index("-m") + 2 if package else 2
+            return parts[start:]
+    parts = shlex.split(layouts[0].template) if layouts else ["{python}", "x.py"]
+    return parts[parts.index("-m") + 2:] if "-m" in parts else parts[2:]
+
+
+def command(parts: list) -> str:
+    """A command template: each part quoted as the shell needs, placeholders ({host}) left as they are."""
+    return " ".join(p if re.fullmatch(r"\{\w+\}", p) else shlex.quote(p) for p in parts)
+
+
+def program_for(candidate: Candidate, folder: Path, role: str, layouts: list) -> Program:
+    args = adapt_arguments(_arguments(layouts, candidate.package), candidate.facts)
+    where = folder / candidate.path
+    if candidate.package:
+        return Program(role, command(["{python}", "-m", where.name, *args]), where.parent)
+    return Program(role, command(["{python}", where.name, *args]), where.parent)
+
+
+def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool = True) -> Choice:
+    """The role's program in the submission folder. `layouts`: the course's layouts (exact names);
+    `gui`: the client opens a window; `by_behaviour`: files of any name count (for the roles the
+    students write)."""
+    files, packages = _walk(folder)
+    names: dict = {}
+    for layout in layouts:
+        names.setdefault(Path(layout.path).name, layout)
+    candidates: list = []
+    for package in packages:
+        rel = package.relative_to(folder)
+        candidates.append(Candidate(rel, True, _package_facts(package), names.get(package.name)))
+    package_paths = [c.path for c in candidates]
+    for path in files:
+        rel = path.relative_to(folder)
+        if NOT_PROGRAMS.match(path.name) or any(p in rel.parents for p in package_paths):
+            continue   # a package's modules are judged as the package
+        layout = names.get(path.name) if path.name.endswith(".py") else None
+        candidates.append(Candidate(rel, False, facts_of(path), layout))
+    ranked = []
+    for c in candidates:
+        evidence = role_evidence(c.facts, role, gui)
+        if not by_behaviour and c.layout is None:
+            continue
+        if not evidence and c.layout is None:
+            continue
+        entry = c.facts.entry or (not gui and role == "client" and c.facts.argv)
+        score = (len(evidence) * 3 + (2 if entry else 0) + (3 if c.layout else 0)
+                 + (1 if role in c.path.name.lower() else 0) - len(c.path.parts))
+        ranked.append((bool(evidence), score, c, evidence, entry))
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    if not ranked or (not ranked[0][0] and not any(r[2].layout for r in ranked)):
+        return Choice(None, _looked_at(folder, role, layouts, candidates, gui))
+    has_evidence, _, best, evidence, entry = ranked[0]
+    reasons = []
+    if best.layout is not None:
+        reasons.append(f"the course's name ({best.layout.path})")
+    reasons += evidence
+    if entry:
+        reasons.append("runs as a program (__main__)" if not best.package else "runs with python -m")
+    if not has_evidence:
+        reasons.append("nothing in its code shows what it does; started as the layout says")
+    others = [f"{c.shown} ({'; '.join(ev) or 'no evidence'})" for ok, _, c, ev, _ in ranked[1:4] if ok]
+    why = f"{best.shown}: {', '.join(reasons)}" + (f"; chosen over {', '.join(others)}" if others else "")
+    return Choice(program_for(best, folder, role, layouts), why)
+
+
+def _looked_at(folder: Path, role: str, layouts: list, candidates: list, gui: bool) -> str:
+    what = {"client": "a client (opens a window and runs its loop under __main__)" if gui else
+            "a client (parses --address/--port or connects)", "server": "a server (binds and listens)"}[role]
+    seen = [c.shown + (f" ({c.facts.unreadable})" if c.facts.unreadable else "") for c in candidates][:12]
+    more = len(candidates) - len(seen)
+    return (f"looked for {what}: the course's layouts {', '.join(layout.path for layout in layouts) or '(none)'} at "
+            f"any depth, and every .py file and package: "
+            + (", ".join(seen) + (f" and {more} more" if more > 0 else "") if seen else "none found") + "; none fits")
