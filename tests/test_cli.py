@@ -1,4 +1,5 @@
 """The command line as graders script it: exit statuses, discovery, --json, --junit, seeds, reruns."""
+import json
 import os
 import re
 import shutil
@@ -36,8 +37,49 @@ def test_no_program_found_exits_2(tmp_path):
     (tmp_path / "notes.txt").write_text("no code here")
     proc = cli("check", "cnlab", str(tmp_path))
     assert proc.returncode == 2
-    assert "no cnlab program found" in proc.stdout + proc.stderr
+    assert "no cnlab client found" in proc.stderr and "notes.txt" not in proc.stderr
+    assert "looked for a client" in proc.stderr and str(tmp_path) not in proc.stderr.split("submission")[-1]
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_harness_fault_is_exit_2_with_one_line_and_never_a_pass(tmp_path, workers):
+    """A fault injected into the harness's own report hook (in-process and in an xdist worker): exit 2,
+    one line naming the fault, no traceback, and a --json document that says error, not passed."""
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", str(GOOD.parent), "--json",
+                           str(report), "-n", workers, *QUICK], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "CHATCONFORM_INJECT_FAULT": "report"})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("chatconform: error: the harness failed")]
+    assert len(lines) == 1 and "injected by the self-test" in lines[0]
+    document = json.loads(report.read_text())
+    assert "harness failed" in document["error"] and document["exit_status"] == 2
+    assert all(t["outcome"] != "passed" for t in document["tests"])
+
+
+def test_a_run_with_no_test_is_an_error(tmp_path):
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", str(GOOD.parent), "--json",
+                           str(report), "-k", "no_test_has_this_name"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    document = json.loads(report.read_text())
+    assert document["error"].startswith("no test was run")
+
+
+def test_a_package_given_as_the_submission_runs_with_dash_m(tmp_path):
+    package = tmp_path / "a1_chat_client"
+    package.mkdir()
+    source = GOOD.read_text().replace('parser.add_argument("--address"', 'parser.add_argument("-a", "--address"')
+    (package / "__main__.py").write_text(source.replace('parser.add_argument("--port"', 'parser.add_argument("-p", "--port"'))
+    (package / "__init__.py").write_text("")
+    code, document, output = check("cnlab", package, tmp_path, *QUICK)
+    assert code == 0, output
+    assert "-m a1_chat_client -a {host} -p {port}" in output
+    assert document["programs"]["client"].startswith("{python} -m a1_chat_client")
 
 
 @pytest.mark.parametrize("layout", ["client.py", "chat_client_check/client.py", "file"])

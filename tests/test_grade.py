@@ -18,7 +18,8 @@ import pytest
 
 from conformance.grade import collect, detect, report, rubric
 from conformance.grade.emit import FORMATS, kelvin
-from tests.selfcheck import ROOT, materialize
+from tests import realclass
+from tests.selfcheck import ROOT
 
 REFERENCE = ROOT / "reference"
 
@@ -157,31 +158,37 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.timeout(900)
-def test_a_class_graded_in_parallel_resumed_and_shown_in_a_browser(tmp_path):
-    """Two brace clients (both connect to 127.0.0.1:33002) and two cnlab clients, graded two at a
-    time: each verdict its own; a second run grades nothing again; the page renders in Chromium and
-    every student link resolves."""
+def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tmp_path):
+    """fixtures/class: the course's package layout, files of other names, a GUI entry point beside a
+    helper module, a nested zip, the course's check repository beside a client, a student with no
+    program, one whose program the grader names (--layout), two brace clients at the same fixed address
+    graded side by side. Every student gets the verdict the manifest declares; a second run grades
+    nothing again; the page renders in Chromium, one matrix per protocol, every link resolving, no
+    absolute path anywhere."""
     src = tmp_path / "submissions"
     src.mkdir()
-    shutil.copytree(REFERENCE / "brace", src / "Ada Lovelace_1_assignsubmission_file_")
-    materialize(ROOT / "fixtures" / "brace" / "private_as_all", tmp_path / "m")
-    shutil.copytree(tmp_path / "m" / "private_as_all", src / "Alan Turing_2_assignsubmission_file_")
-    shutil.copytree(ROOT / "fixtures" / "cnlab" / "select_client", src / "Grace Hopper_3_assignsubmission_file_")
-    shutil.copytree(ROOT / "fixtures" / "cnlab" / "thread_not_daemon", src / "Edsger Dijkstra_4_assignsubmission_file_")
+    students = realclass.build(src)
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), "-j", "2", "--no-progress",
-            "--timeout-scale", "2"]
+            "--timeout-scale", "2", "--layout", str(realclass.CLASS / "layouts.toml")]
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
-    failed = {slug: sorted({r for t in d["tests"] if t["outcome"] in ("failed", "error") for r in t["failed_requirements"]})
-              for slug, d in results.items()}
-    assert failed == {"Ada_Lovelace": [], "Alan_Turing": ["BC7"], "Grace_Hopper": [], "Edsger_Dijkstra": ["RC1"]}
-    assert results["Alan_Turing"]["detected"] == "brace"
-    rows = (out / "class.csv").read_text().splitlines()
-    assert rows[0].startswith("student,protocol,detection,score,max_score") and len(rows) == 5
-    feedback = (out / "feedback" / "Alan_Turing.md").read_text()
-    assert "BC7" in feedback and "Rerun just this test" in feedback
+    assert realclass.differences(out, students) == []
+    assert "layouts.toml for: Dennis Ritchie" in proc.stdout
+    rows = {r.split(",")[0]: r for r in (out / "class.csv").read_text().splitlines()[1:]}
+    assert ",0.0,28.0," in rows["Ken Thompson"] and "error: no cnlab client found" in rows["Ken Thompson"]
+    assert "Could not be graded" in (out / "feedback" / "Ken_Thompson.md").read_text().replace("could", "Could")
+    assert "Every requirement passed" not in (out / "feedback" / "Ken_Thompson.md").read_text()
+    # not configured: JS9's user limit (judged by its other tests), the JS12 bonus (left out of the maximum)
+    margaret = (out / "feedback" / "Margaret_Hamilton.md").read_text()
+    assert "JS12" in margaret and "do not count against you" in margaret and "23 / 23" in margaret
+    assert "Every requirement passed" not in margaret
+    feedback = (out / "feedback" / "Alan_Kay.md").read_text()
+    assert "BC7" in feedback and "Rerun just this test" in feedback and "check brace . --test" in feedback
+    texts = [p.read_text() for p in [out / "index.html", out / "class.csv", *(out / "students").glob("*"),
+                                     *(out / "feedback").glob("*"), *(out / "results").glob("*.json")]]
+    for root in (str(tmp_path), "/tmp/", str(ROOT), sys.executable):
+        assert not any(root in text for text in texts), f"{root} appears in a report"
 
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
     again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -206,10 +213,21 @@ def test_a_class_graded_in_parallel_resumed_and_shown_in_a_browser(tmp_path):
     try:
         driver.get((out / "index.html").as_uri())
         assert driver.title == "chatconform: the class"
-        links = {a.text: a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "table.sortable a")}
-        assert sorted(links) == ["Ada Lovelace", "Alan Turing", "Edsger Dijkstra", "Grace Hopper"]
-        driver.find_elements(By.CSS_SELECTOR, "table.sortable th")[2].click()   # sort by score: a script runs
-        assert len(driver.find_elements(By.CSS_SELECTOR, "table.rate tr")) > 0
+        sections = [s.get_attribute("id") for s in driver.find_elements(By.CSS_SELECTOR, "section.protocol")]
+        assert sections == ["cnlab", "jsonl", "chat10", "brace"]     # one matrix per protocol present
+        brace_columns = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#brace table.sortable th")]
+        assert "BC1" in brace_columns and not any(c.startswith(("RI", "CS", "JS")) for c in brace_columns)
+        ungraded = driver.find_elements(By.CSS_SELECTOR, "#ungraded tbody tr")
+        assert len(ungraded) == 1 and "Ken Thompson" in ungraded[0].text and "no cnlab client" in ungraded[0].text
+        assert "Dennis Ritchie" in driver.find_element(By.ID, "layouts").text
+        driver.find_element(By.ID, "filter").send_keys("hopper")     # the filter box finds a student
+        shown = [r.text.split("\n")[0] for r in driver.find_elements(By.CSS_SELECTOR, "tr[data-student]")
+                 if r.is_displayed()]
+        assert len(shown) == 1 and shown[0].startswith("Grace Hopper")
+        driver.find_element(By.ID, "filter").clear()
+        driver.find_elements(By.CSS_SELECTOR, "#cnlab table.sortable th")[1].click()   # sort by score: a script runs
+        links = {a.get_attribute("textContent"): a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "table a")}
+        assert sorted(links) == sorted(realclass.student_of(name) for name in students)
         for name, href in links.items():
             driver.get(href)
             assert driver.find_element(By.TAG_NAME, "h1").text == name

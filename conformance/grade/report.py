@@ -189,7 +189,8 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
     requirement passed" is said only when every requirement was evaluated and passed."""
     lines = [f"# Feedback for {doc['student']}", ""]
     if not graded(doc):
-        return "\n".join(lines + [f"Your submission could not be graded: {status(doc).removeprefix('error: ')}", "",
+        why = doc.get("error") or status(doc).removeprefix("error: ")
+        return "\n".join(lines + [f"Your submission could not be graded: {why}", "",
                                   f"Score: **0 / {scored['max_score']:g}** ({doc.get('protocol') or 'protocol unknown'}). "
                                   "This is no verdict on your code: once the cause is fixed it is graded again.", ""])
     lines.append(f"Score: **{scored['score']:g} / {scored['max_score']:g}** ({doc.get('protocol')}).")

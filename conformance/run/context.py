@@ -117,6 +117,8 @@ def build_context(config) -> RunContext | None:
         wanted_roles = [r for r in wanted if r in spec.ROLES]
         if not wanted_roles:
             raise pytest.UsageError(f"{opt.protocol} has no {opt.role} role")
+        if opt.role == "all":   # what the assignment asks students to write
+            wanted_roles = [r for r in wanted_roles if r in student_roles(spec)] or wanted_roles
         looked = "; ".join(f"{role}: {ctx.choices[role]}" for role in wanted_roles if role in ctx.choices)
         raise pytest.UsageError(f"no {opt.protocol} {' or '.join(wanted_roles)} found in the submission"
                                 + (f" ({looked})" if looked else "") + "; name the program with --client-cmd or "
