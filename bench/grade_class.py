@@ -1,5 +1,8 @@
-"""Grading a class, timed: 60 submissions built from the fixtures (correct and broken, several
-protocols, hostile ones that hang, flood or fork), graded with `python -m conformance grade -j 2`.
+"""Grading a class, timed: 60 submissions: the real-style class of fixtures/class (the course's package
+layout, files of other names, a GUI entry point beside a helper module, a nested zip, the course's
+check repository beside a client, a student without a program, one named by --layout), then the
+fixtures (correct and broken, several protocols) and hostile programs that hang, flood or fork,
+graded with `python -m conformance grade -j 2 --layout fixtures/class/layouts.toml`.
 Prints the wall time, the per-submission median and worst, the largest process's peak memory, any
 process left running, and every verdict that differs from its fixture's manifest.
 
@@ -20,15 +23,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests import realclass  # noqa: E402
 from tests.selfcheck import FIXTURES, fixtures, materialize  # noqa: E402
 
 HOSTILE = ["hangs", "flood_lines", "flood_no_newline", "forks_many", "closes_stdio", "setsid_escapee"]
-MIX = {"cnlab": 30, "brace": 16, "sendto": 4, "jsonl": 4}   # fixtures per protocol (the rest: hostile)
+MIX = {"cnlab": 22, "brace": 14, "sendto": 5, "jsonl": 4}   # fixtures per protocol, after the real-style class (the rest: hostile)
 
 
 def build(into: Path, size: int) -> dict:
-    """The class folder; returns slug -> expected failed IDs (None: must fail, any IDs)."""
-    expected, n = {}, 0
+    """The class folder; returns slug -> expected failed IDs (None: must fail, any IDs). The real-style
+    students are checked against their own manifest (realclass.differences)."""
+    expected = {}
+    n = len(realclass.build(into))
     work = into.parent / "materialized"
     shutil.rmtree(work, ignore_errors=True)
     for protocol in MIX:
@@ -70,14 +76,18 @@ def main() -> int:
     expected = build(src, args.size)
     began = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), "-j",
-                           str(args.jobs), "--no-progress"], cwd=ROOT, capture_output=True, text=True)
+                           str(args.jobs), "--no-progress", "--layout", str(realclass.CLASS / "layouts.toml")],
+                          cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - began
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     documents = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
     times = sorted((d.get("grading_s", 0.0), d["student"]) for d in documents)
-    wrong = []
+    real = realclass.manifest()["students"]
+    wrong = realclass.differences(out, real)
     for d in documents:
-        key = d["student"]   # the Moodle-style folder name gives back "<protocol>_<fixture>"
+        key = d["student"]
+        if key in {realclass.student_of(name) for name in real}:
+            continue   # the Moodle-style folder name gives back "<protocol>_<fixture>"
         failed = sorted({r for t in d.get("tests", []) for r in t["failed_requirements"]
                          if t["outcome"] in ("failed", "error")})
         want = expected.get(key)
@@ -87,7 +97,7 @@ def main() -> int:
             wrong.append(f"{key}: failed {failed}{' ' + d.get('error', '') if 'error' in d else ''}, expected "
                          f"{'a failure' if want is None else want}")
     left = survivors(str(src)) + survivors("chatconform-scratch")
-    print(f"class of {len(expected)} submissions ({', '.join(f'{p} {c}' for p, c in MIX.items())}, hostile "
+    print(f"class of {len(documents)} submissions (the real-style class {len(real)}, then {', '.join(f'{p} {c}' for p, c in MIX.items())}, hostile "
           f"{len(HOSTILE)}), -j {args.jobs}: exit {proc.returncode}")
     print(f"wall time {wall:.0f} s ({wall / 60:.1f} min); per submission median {statistics.median(t for t, _ in times):.1f} s, "
           f"worst {times[-1][0]:.1f} s ({times[-1][1]})")

@@ -61,7 +61,7 @@ def failures(doc: dict) -> list:
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>
 body{{font:14px system-ui,sans-serif;margin:1.5em}} table{{border-collapse:collapse}}
-th,td{{border:1px solid #bbb;padding:2px 6px;text-align:left}} th{{cursor:pointer;background:#f2f2f2}}
+th,td{{border:1px solid #bbb;padding:2px 6px;text-align:left}} td:first-child{{white-space:nowrap}} th{{cursor:pointer;background:#f2f2f2}}
 td.v{{text-align:center;font-size:12px}} pre{{background:#f7f7f7;padding:8px;white-space:pre-wrap;max-width:110em}}
 .bar{{background:#4a8;height:12px}} .rate td{{border:none;padding:1px 6px}}
 </style></head><body>{body}<script>
@@ -140,7 +140,7 @@ def write_html(out: Path, table: list, columns: list, notes: tuple = ()) -> None
     if ungraded:
         items = "".join(f"<tr data-student='{E(r['doc']['student'].lower())}'><td>{student_link(r['doc'])}</td>"
                         f"<td>{E(r['doc'].get('protocol') or '?')}</td><td>0 / {r['scored']['max_score']:g}</td>"
-                        f"<td>{E(status(r['doc']))}</td></tr>" for r in ungraded)
+                        f"<td>{E(r['doc'].get('error') or status(r['doc']))}</td></tr>" for r in ungraded)
         parts.append("<section id='ungraded'><h2>Not graded: fix the cause and grade again</h2><table class='list'>"
                      f"<thead><tr><th>student</th><th>protocol</th><th>score</th><th>why</th></tr></thead>"
                      f"<tbody>{items}</tbody></table></section>")
