@@ -81,8 +81,12 @@ def materialize(fixture: Path, into: Path) -> Path:
         return fixture
     spec = json.loads(spec_path.read_text())
     target = into / fixture.name
-    shutil.copytree(fixture.parent / spec["base"], target,
-                    ignore=shutil.ignore_patterns("expected.json", "args.txt", "__pycache__"))
+    base = fixture.parent / spec["base"]
+    if (base / "mutation.json").exists():   # a variant's bug: the variant written out first
+        base = materialize(base, into / "_bases")
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(base, target, ignore=shutil.ignore_patterns("expected.json", "args.txt", "__pycache__",
+                                                                "mutation.json"))
     for name, edits in spec["edits"].items():
         path = target / name
         text = path.read_text()

@@ -39,12 +39,19 @@ NOT_CONNECTED = re.compile(r"(?i)not connected|disconnected|unconnected|offline|
 CONNECTED = re.compile(r"(?i)connected|online")
 
 
-def label_of(field: dict, labels: list) -> str:
-    """The words a person reads for a field: the nearest label on its left in the same row, or just
-    above it, then its placeholder text."""
+def same_page(a: dict, b: dict) -> bool:
+    """On the same tab of the same tab widget (or neither on a tab): only then can one label the other."""
+    ta, tb = a.get("tab"), b.get("tab")
+    return (ta and (ta["tabs"], ta["index"])) == (tb and (tb["tabs"], tb["index"]))
+
+
+def nearest_label(field: dict, labels: list) -> str:
+    """The label a person reads for a field: the nearest on its left in the same row, or just above it."""
     x, y, w, h = field["geometry"]
     best, distance = "", None
     for label in labels:
+        if not same_page(label, field):
+            continue
         lx, ly, lw, lh = label["geometry"]
         same_row = abs((ly + lh / 2) - (y + h / 2)) < max(h, lh) / 2 + 2 and lx + lw <= x + 2
         above = 0 <= y - (ly + lh) <= 40 and lx < x + w and lx + lw > x
@@ -52,21 +59,39 @@ def label_of(field: dict, labels: list) -> str:
             d = (x - (lx + lw)) if same_row else (y - (ly + lh)) + 1000
             if distance is None or d < distance:
                 best, distance = label["text"] or "", d
-    return f"{best} {field.get('placeholder') or ''}"
+    return best
+
+
+def captions(field: dict, labels: list) -> list:
+    """What a person reads as a field's label, the most specific first: its form row's or buddy's
+    label, the nearest label beside or above it, its placeholder, the title of the box it sits in,
+    its tooltip."""
+    found = (field.get("label"), nearest_label(field, labels), field.get("placeholder"), field.get("box"),
+             field.get("tooltip"))
+    return [c for c in found if c]
+
+
+def reachable(w: dict) -> bool:
+    """Shown, or on another tab a person can click (the tab is enabled)."""
+    tab = w.get("tab")
+    return w["visible"] or bool(tab and not tab["current"] and tab["enabled"])
 
 
 class Window:
-    """One reading of the window's widgets, with the brace roles picked out."""
+    """One reading of the window's widgets, with the brace roles picked out. Widgets on other tabs
+    count: a person clicks the tab to reach them (BraceClient.reach)."""
 
     def __init__(self, tree: list):
         self.tree = tree
         self.widgets = Widgets(tree)
         visible = [w for w in tree if w["visible"]]
         self.dialog = next((w for w in visible if w["kind"] == "dialog"), None)
-        inside = self.within(self.dialog) if self.dialog else visible
+        inside = self.within(self.dialog) if self.dialog else [w for w in tree if reachable(w)]
         self.labels = [w for w in inside if w["kind"] == "label"]
         self.entries = sorted((w for w in inside if w["kind"] == "entry"), key=reading_order)
         self.buttons = sorted((w for w in inside if w["kind"] == "button" and w["enabled"]), key=reading_order)
+        self.radios = [w for w in inside if w["kind"] == "radio"]
+        self.combos = sorted((w for w in inside if w["kind"] == "combo"), key=reading_order)
         self.roles = self.field_roles()
 
     def within(self, top: dict) -> list:
@@ -76,17 +101,19 @@ class Window:
         for w in self.tree[start + 1:]:
             if w["depth"] <= top["depth"]:
                 break
-            if w["visible"]:
+            if reachable(w):
                 out.append(w)
         return out
 
     def field_roles(self) -> dict:
-        """role -> entry: by the words around it, then by its default text (an address, a number)."""
+        """role -> entry: by the captions around it (the most specific first), then by its default
+        text (an address, a number)."""
         roles: dict = {}
         for field in self.entries:
-            words = label_of(field, self.labels)
-            for role, pattern in FIELD_WORDS.items():
-                if role not in roles and re.search(f"(?i){pattern}", words):
+            for caption in captions(field, self.labels):
+                role = next((r for r, pattern in FIELD_WORDS.items()
+                             if r not in roles and re.search(f"(?i){pattern}", caption)), None)
+                if role is not None:
                     roles[role] = field
                     break
         for field in self.entries:
@@ -100,15 +127,22 @@ class Window:
         return roles
 
     def button(self, pattern: re.Pattern, but: re.Pattern | None = None) -> dict | None:
-        return next((b for b in self.buttons if pattern.search(b["text"] or "")
-                     and not (but and but.search(b["text"] or ""))), None)
+        """The first enabled button so captioned, on the tab in front before one on another tab."""
+        found = [b for b in self.buttons if pattern.search(b["text"] or "")
+                 and not (but and but.search(b["text"] or ""))]
+        return min(found, key=lambda b: not b["visible"], default=None)
+
+    def accept_button(self) -> dict | None:
+        """A dialog's OK: the button box's accept button, else one captioned OK/Connect/…"""
+        return next((b for b in self.buttons if b.get("button_role") == "AcceptRole"), None) or \
+            self.button(ACCEPT, but=re.compile("(?i)cancel"))
 
     def status_label(self) -> dict | None:
         return next((w for w in self.labels if CONNECTED.search(w["text"] or "")
                      or NOT_CONNECTED.search(w["text"] or "")), None)
 
     def combo(self) -> dict | None:
-        return next((w for w in self.widgets.of_kind("combo")), None)
+        return min(self.combos, key=lambda c: not c["visible"], default=None)
 
     def message_input(self) -> dict | None:
         """The message field: named so, or else the editable entry that is no other field (the last)."""
@@ -118,64 +152,127 @@ class Window:
         rest = [f for f in self.entries if f["editable"] and id(f) not in others]
         return rest[-1] if rest else None
 
+    def display(self) -> dict | None:
+        texts = [w for w in self.tree if w["kind"] in ("text", "list") and reachable(w)
+                 and w is not self.message_input()]
+        return max(texts, key=lambda w: w["geometry"][2] * w["geometry"][3], default=None)
+
     def send_button(self) -> dict | None:
+        """Captioned Send (or OK, Post, →); else a button captioned Enter or Go in the message field's
+        row (a person reads it as "send this")."""
         captioned = [b for b in self.buttons if Widgets.SEND.search(b["text"] or "")
                      and not CONNECT.search(b["text"] or "") and not DISCONNECT.search(b["text"] or "")]
-        return captioned[0] if captioned else None
+        if captioned:
+            return captioned[0]
+        entry = self.message_input()
+        if entry is None:
+            return None
+        row = [b for b in self.buttons if re.fullmatch(r"(?i)\W*(enter|go)\W*", b["text"] or "")
+               and same_page(b, entry) and abs(b["geometry"][1] - entry["geometry"][1]) < max(entry["geometry"][3], 30)]
+        return row[0] if row else None
 
 
 class BraceClient:
-    """A candidate's window, used as a person uses it."""
+    """A candidate's window, used as a person uses it. The way taken through it (tabs clicked, fields
+    filled, dialogs accepted, tabs the program switched to) is written to the transcript."""
 
     def __init__(self, app: GuiApp, name: str, address: tuple = CLIENT_ADDRESS):
         self.app, self.probe, self.name, self.address = app, app.probe, name, address
         self.status_id: str | None = None
         self.prepared = self.named = self.connected_once = False   # the dialog passed; it took the name
+        self.front: dict = {}   # tab widget id -> the title of the tab in front, as last seen
+        self.display_id: str | None = None
+
+    def note(self, text: str) -> None:
+        self.probe.transcript.note(f"path: {text}")
 
     def window(self) -> Window:
-        return Window(self.probe.tree())
+        window = Window(self.probe.tree())
+        self.follow_tabs(window)
+        return window
+
+    def follow_tabs(self, window: Window) -> None:
+        """Say when the program brought another tab to the front by itself (after Connect, say)."""
+        for w in window.tree:
+            if w["kind"] == "tabs" and w.get("tabs"):
+                current = next((t["title"] for t in w["tabs"] if t["current"]), "")
+                if w["id"] in self.front and self.front[w["id"]] != current:
+                    self.note(f"the program switched to the {current!r} tab")
+                self.front[w["id"]] = current
+
+    def reach(self, widget: dict) -> None:
+        """A widget on a tab that is not in front: click the tab's title first, as a person does."""
+        tab = widget.get("tab")
+        if not tab or tab["current"]:
+            return
+        self.probe.call("tab", id=tab["tabs"], index=tab["index"])
+        self.front[tab["tabs"]] = tab["title"]
+        self.note(f"clicked the {tab['title']!r} tab")
+        _, shown = poll(lambda: next((w for w in self.probe.tree() if w["id"] == widget["id"]), None),
+                        lambda w: w is not None and w["visible"], settings.wait(settings.EVENT))
+        if not shown:
+            raise CheckFailure(f"Clicking the {tab['title']!r} tab did not show its widgets.",
+                               expected=f"the {tab['title']!r} tab in front", actual=describe_tree(self.probe.tree()))
 
     def look_for(self, pick, what: str, expected: str) -> dict:
         """pick(Window): a widget the window must have (GuiApp.look_for: looked for until the event
-        window ends)."""
-        return self.app.look_for(lambda tree: pick(Window(tree)), what, expected)
+        window ends), brought in front if it is on another tab."""
+        def seen(tree):
+            window = Window(tree)
+            self.follow_tabs(window)
+            return pick(window)
+        widget = self.app.look_for(seen, what, expected)
+        if isinstance(widget, dict):
+            self.reach(widget)
+        return widget
 
-    def fill(self, field: dict, value: str) -> None:
-        """Put a value in a field as a person does: leave it if it holds the value already, else clear
-        it and type."""
+    def click(self, widget: dict, what: str) -> None:
+        self.reach(widget)
+        self.probe.call("click", id=widget["id"])
+        self.note(f"clicked {what} {widget['text']!r}")
+
+    def fill(self, field: dict, value: str, role: str = "") -> None:
+        """Put a value in a field as a person does: leave it if it holds the value already, else click
+        into it, clear it and type."""
+        where = " / ".join(c for c in (field.get("tab", {}).get("title"), field.get("box") or field.get("label")) if c)
         if (field["text"] or "") == value:
+            self.note(f"{role or 'field'} already {value!r}" + (f" ({where})" if where else ""))
             return
+        self.reach(field)
         self.probe.call("set_text", id=field["id"], text="")
         self.probe.call("type", id=field["id"], text=value)
+        self.note(f"{role or 'field'} <- {value!r}" + (f" ({where})" if where else ""))
 
-    def fill_address(self, window: Window, name: str) -> None:
+    def fill_address(self, window: Window, name: str | None) -> None:
         host, port = self.address
         for role, value in (("host", host), ("port", str(port)), ("username", name)):
             field = window.roles.get(role)
-            if field is not None and field["editable"]:
-                self.fill(field, value)
+            if value is not None and field is not None and field["editable"]:
+                self.fill(field, value, role)
 
     def prepare(self) -> bool:
-        """Get to the main window as a person does: fill in and accept a settings dialog if the
-        program shows one first. True if the program is then still to be connected."""
+        """Get to the main window as a person does: if the program shows a settings dialog first,
+        fill in what it asks (a "use default" choice is left as it is: its fields are then not
+        editable), wait until its OK is enabled, and accept it. True if the program is then still to
+        be connected."""
         if self.prepared:
             return True
         window = self.window()
         self.prepared = True
         if window.dialog is None:
             return True
-        if "username" not in window.roles:
-            raise CheckFailure("The program's first dialog has no username field.",
-                               expected="a field labelled user/name", actual=describe_tree(window.tree))
-        self.fill_address(window, self.name)
-        ok = window.button(ACCEPT, but=re.compile("(?i)cancel"))
-        if ok is None:
-            raise CheckFailure("The settings dialog has no OK/Connect button.", actual=describe_tree(window.tree))
-        self.probe.call("click", id=ok["id"])
+        self.note(f"the program opened the dialog {window.dialog['text']!r}")
+        self.named = "username" in window.roles
+        if not window.roles:
+            raise CheckFailure("The program's first dialog asks for nothing a brace client needs (host, port or "
+                               "username).", expected="fields labelled host/port/user", actual=describe_tree(window.tree))
+        self.fill_address(window, self.name if self.named else None)
+        ok = self.look_for(lambda w: w.accept_button(), "the dialog's OK button",
+                           "an enabled OK/Connect button (once the fields are valid)")
+        self.click(ok, "the dialog's button")
         self.look_for(lambda w: w if w.dialog is None and w.tree[0]["visible"] else None,
                       "the main window after the settings dialog", "the dialog closed, the main window shown")
-        self.named = True
-        return self.window().button(CONNECT, but=DISCONNECT) is not None   # else the dialog connected
+        return self.window().button(CONNECT, but=DISCONNECT) is not None or not self.named   # else it connected
 
     def connect(self) -> None:
         """The settings dialog first if the program shows one, then the fields and the connect button."""
@@ -186,21 +283,22 @@ class BraceClient:
         window = self.window()
         if not self.named and "username" not in window.roles:
             raise CheckFailure("Could not find the username field.", expected="an entry labelled user/name "
-                               "(or with such a placeholder text)", actual=describe_tree(window.tree))
+                               "(by a label beside or above it, a form row, a group box title or its placeholder)",
+                               actual=describe_tree(window.tree))
         self.fill_address(window, self.name)   # the main window's own fields, if it has them
         button = self.look_for(lambda w: w.button(CONNECT, but=DISCONNECT), "the connect button",
                                "a button captioned Connect (or Join, Login)")
-        self.probe.call("click", id=button["id"])
+        self.click(button, "the connect button")
 
     def disconnect(self) -> None:
         button = self.look_for(lambda w: w.button(DISCONNECT), "the disconnect button",
                                "a button captioned Disconnect (or a Connect button that became one)")
-        self.probe.call("click", id=button["id"])
+        self.click(button, "the disconnect button")
 
     def status(self) -> str:
         if self.status_id is None:
-            label = self.look_for(lambda w: w.status_label(), "the status label",
-                                  "a label saying Connected / Not connected (Disconnected, Online, Offline)")
+            label = self.app.look_for(lambda tree: Window(tree).status_label(), "the status label",
+                                      "a label saying Connected / Not connected (Disconnected, Online, Offline)")
             self.status_id = label["id"]
         return self.probe.call("read", id=self.status_id)["text"]
 
@@ -215,7 +313,8 @@ class BraceClient:
         return text
 
     def combo_items(self) -> list:
-        combo = self.look_for(lambda w: w.combo(), "the recipients' combo box", "a QComboBox with ALL and the users")
+        combo = self.app.look_for(lambda tree: Window(tree).combo(), "the recipients' combo box",
+                                  "a QComboBox with ALL and the users")
         return self.probe.call("read", id=combo["id"])["items"]
 
     def choose(self, recipient: str) -> None:
@@ -236,10 +335,20 @@ class BraceClient:
             self.probe.call("key", id=entry["id"], keysym="Return")
 
     def display(self) -> str:
-        return self.app.display_text()
+        """The chat display's text: the largest text or list widget, on whichever tab it is."""
+        if self.display_id is None:
+            shown = self.app.look_for(lambda tree: Window(tree).display(), "the chat display",
+                                      "a QTextEdit, QPlainTextEdit or QListWidget")
+            self.display_id = shown["id"]
+        return self.probe.call("read", id=self.display_id)["text"]
 
     def wait_display(self, predicate, what: str, timeout: float | None = None) -> str:
-        return self.app.wait_display(predicate, what, timeout)
+        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+        text, shown = poll(self.display, predicate, timeout)
+        if not shown:
+            raise CheckFailure(f"The chat display did not show {what} within {timeout:.1f}s.",
+                               expected=what, actual=text[-1500:] or "[the display is empty]")
+        return text
 
 
 def send_bare(wire: WirePeer, data: bytes, *more: bytes, policy: str = "whole") -> None:

@@ -244,8 +244,21 @@ def describe_tree(tree: list) -> str:
         text = (w["text"] or "").replace("\n", "⏎")
         flags = "".join(f for f, on in ((" hidden", not w["visible"]), (" disabled", not w["enabled"]),
                                         (" editable", w["editable"])) if on)
-        lines.append(f"{'  ' * w['depth']}{w['kind']} ({w['class']}{flags}) {w['id']} {text[:80]!r}")
+        lines.append(f"{'  ' * w['depth']}{w['kind']} ({w['class']}{flags}) {w['id']} {text[:80]!r}"
+                     + captions_shown(w))
     return "\n".join(lines)
+
+
+def captions_shown(w: dict) -> str:
+    """The captions a person reads around a widget, as the probe saw them (label, box, tab, …)."""
+    parts = [f"{key} {w[key]!r}" for key in ("label", "placeholder", "box", "tooltip", "button_role") if w.get(key)]
+    tab = w.get("tab")
+    if tab:
+        parts.append(f"tab {tab['title']!r}" + ("" if tab["current"] else " (not in front)")
+                     + ("" if tab["enabled"] else " (disabled)"))
+    if w.get("tabs"):
+        parts.append("tabs " + ", ".join(repr(t["title"]) + ("*" if t["current"] else "") for t in w["tabs"]))
+    return f"  [{'; '.join(parts)}]" if parts else ""
 
 
 @functools.lru_cache(maxsize=None)

@@ -40,7 +40,8 @@ class QtAdapter:
 
     def kind(self, w) -> str:
         W = self.W
-        for cls, kind in ((W.QDialog, "dialog"), (W.QAbstractButton, "button"), (W.QLineEdit, "entry"),
+        for cls, kind in ((W.QDialog, "dialog"), (W.QTabWidget, "tabs"), (W.QGroupBox, "group"),
+                          (W.QAbstractButton, "button"), (W.QLineEdit, "entry"),
                           (W.QAbstractSpinBox, "entry"), (W.QComboBox, "combo"), (W.QTextEdit, "text"),
                           (W.QPlainTextEdit, "text"), (W.QAbstractItemView, "list"), (W.QLabel, "label"),
                           (W.QScrollBar, "scrollbar"), (W.QMenuBar, "menu")):
@@ -66,6 +67,12 @@ class QtAdapter:
                 "text": shown[0].windowTitle() if shown else "", "enabled": True, "editable": False,
                 "visible": bool(shown), "geometry": [0, 0, 0, 0]}]
         self.known = {}
+        self.buddies = {}   # id(widget) -> the text of the QLabel whose buddy it is
+        for window in windows:
+            for label in window.findChildren(self.W.QLabel):
+                buddy = label.buddy()
+                if buddy is not None:
+                    self.buddies[id(buddy)] = label.text()
 
         def walk(widget, depth):
             kind = self.kind(widget)
@@ -93,11 +100,54 @@ class QtAdapter:
             out["placeholder"] = w.placeholderText()
         if kind == "combo":
             out["items"] = [w.itemText(i) for i in range(w.count())]
+        if kind == "tabs":
+            out["tabs"] = [{"title": plain(w.tabText(i)), "enabled": w.isTabEnabled(i), "current": w.currentIndex() == i}
+                           for i in range(w.count())]
+        out.update(self.captions(w, kind))
+        return out
+
+    def captions(self, w, kind: str) -> dict:
+        """What a person reads around a widget: its form label or buddy label, the title of the group
+        box it sits in, the tab it is on (and whether that tab is current and enabled), its tooltip,
+        its role in a dialog's button box."""
+        W, out = self.W, {}
+        label = self.buddies.get(id(w))
+        parent = w.parentWidget()
+        layout = parent.layout() if parent is not None else None
+        if label is None and isinstance(layout, W.QFormLayout):
+            field_label = layout.labelForField(w)
+            if field_label is not None and hasattr(field_label, "text"):
+                label = field_label.text()
+        if label:
+            out["label"] = plain(label)
+        if w.toolTip():
+            out["tooltip"] = plain(w.toolTip())
+        chain, up = [w], parent
+        while up is not None:
+            if isinstance(up, W.QGroupBox) and "box" not in out and up.title():
+                out["box"] = plain(up.title())
+            if isinstance(up, W.QTabWidget) and "tab" not in out:   # the page is an ancestor below it
+                index = next((i for i in range(up.count()) if any(up.widget(i) is a for a in chain)), -1)
+                if index >= 0:
+                    out["tab"] = {"tabs": f"q{self.sip.unwrapinstance(up):x}", "index": index,
+                                  "title": plain(up.tabText(index)), "enabled": up.isTabEnabled(index),
+                                  "current": up.currentIndex() == index}
+            if isinstance(up, W.QDialogButtonBox) and kind == "button" and "button_role" not in out:
+                role = up.buttonRole(w)
+                out["button_role"] = next((n for n in ("AcceptRole", "RejectRole", "ApplyRole", "ResetRole", "HelpRole",
+                                                       "YesRole", "NoRole", "ActionRole", "DestructiveRole")
+                                           if getattr(W.QDialogButtonBox, n) == role), "")
+            chain.append(up)
+            up = up.parentWidget()
         return out
 
     def contents(self, w, kind: str) -> str:
         if kind in ("window", "dialog"):
             return w.windowTitle()
+        if kind == "group":
+            return plain(w.title())
+        if kind == "tabs":
+            return plain(w.tabText(w.currentIndex())) if w.count() else ""
         if kind == "text":
             return w.toPlainText()
         if kind == "combo":
@@ -109,7 +159,9 @@ class QtAdapter:
             return "\n".join(str(model.index(row, 0).data() or "") for row in range(model.rowCount()))
         if hasattr(w, "text"):
             text = w.text()
-            return text if isinstance(text, str) else ""
+            if not isinstance(text, str):
+                return ""
+            return plain(text) if kind in ("label", "button", "checkbox", "radio") else text
         return ""
 
     def widget(self, wid: str):
@@ -153,6 +205,10 @@ class QtAdapter:
         elif command == "click":
             # From the event loop, after this answer: a slot may open a modal dialog (a nested loop)
             self.later(lambda: self.click(w))
+        elif command == "tab":   # a click on the tab's title in the tab bar, from the event loop
+            bar, index = w.tabBar(), int(request["index"])
+            self.later(lambda: self.test.mouseClick(bar, self.core.Qt.LeftButton, self.core.Qt.NoModifier,
+                                                    bar.tabRect(index).center()))
         elif command == "screenshot":
             if not w.grab().save(request["path"], "PNG"):
                 raise OSError("could not save the picture")
@@ -212,6 +268,11 @@ class QtAdapter:
         if combo.currentIndex() != index:   # an editable combo box takes keys as text
             combo.setCurrentIndex(index)
             combo.activated.emit(index)
+
+
+def plain(text: str) -> str:
+    """A caption as a person reads it: without the & that marks a keyboard shortcut."""
+    return (text or "").replace("&&", "\0").replace("&", "").replace("\0", "&")
 
 
 _marshalled: list = []   # widget calls made off the GUI thread, to be made on it
