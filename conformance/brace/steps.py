@@ -9,7 +9,7 @@ import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import GuiApp, Widgets, describe_tree, poll, reading_order
+from conformance.harness.gui import GuiApp, Widgets, describe_tree, poll, reachable, reading_order
 from conformance.harness.peer import WirePeer
 
 from .spec import CLIENT_ADDRESS, MESSAGE_GAP
@@ -69,12 +69,6 @@ def captions(field: dict, labels: list) -> list:
     found = (field.get("label"), nearest_label(field, labels), field.get("placeholder"), field.get("box"),
              field.get("tooltip"))
     return [c for c in found if c]
-
-
-def reachable(w: dict) -> bool:
-    """Shown, or on another tab a person can click (the tab is enabled)."""
-    tab = w.get("tab")
-    return w["visible"] or bool(tab and not tab["current"] and tab["enabled"])
 
 
 class Window:
@@ -184,7 +178,7 @@ class BraceClient:
         self.display_id: str | None = None
 
     def note(self, text: str) -> None:
-        self.probe.transcript.note(f"path: {text}")
+        self.app.note(text)
 
     def window(self) -> Window:
         window = Window(self.probe.tree())
@@ -201,18 +195,9 @@ class BraceClient:
                 self.front[w["id"]] = current
 
     def reach(self, widget: dict) -> None:
-        """A widget on a tab that is not in front: click the tab's title first, as a person does."""
-        tab = widget.get("tab")
-        if not tab or tab["current"]:
-            return
-        self.probe.call("tab", id=tab["tabs"], index=tab["index"])
-        self.front[tab["tabs"]] = tab["title"]
-        self.note(f"clicked the {tab['title']!r} tab")
-        _, shown = poll(lambda: next((w for w in self.probe.tree() if w["id"] == widget["id"]), None),
-                        lambda w: w is not None and w["visible"], settings.wait(settings.EVENT))
-        if not shown:
-            raise CheckFailure(f"Clicking the {tab['title']!r} tab did not show its widgets.",
-                               expected=f"the {tab['title']!r} tab in front", actual=describe_tree(self.probe.tree()))
+        """A widget on a tab that is not in front: its tab clicked first (GuiApp.reach)."""
+        if self.app.reach(widget):
+            self.front[widget["tab"]["tabs"]] = widget["tab"]["title"]
 
     def look_for(self, pick, what: str, expected: str) -> dict:
         """pick(Window): a widget the window must have (GuiApp.look_for: looked for until the event

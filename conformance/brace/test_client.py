@@ -204,7 +204,7 @@ def test_disconnect(gui, scripted):
 def test_close_window(gui, wire):
     gui.app.close_window()
     expect_bytes(wire, b"{QUIT}", "the goodbye when the window is closed")
-    gui.app.term.expect_exit(why=" after its window was closed")
+    gui.app.expect_exit_after_close()
 
 
 @requirement("BC12", name="server-silent")

@@ -92,3 +92,46 @@ def expect_message(wire: WirePeer, method: str, username: str, payload: bytes | 
                            expected=f"Msg-len: {len(payload)} and the payload {payload[:200]!r}",
                            actual=got.raw[:400])
     return got
+
+
+def parse_all(data: bytes) -> list:
+    """Every whole CHAT/1.0 message in `data` (Received), as the text defines them; a CheckFailure
+    naming what is off in the first one that is not."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            raise CheckFailure("Bytes that are no whole CHAT/1.0 message (no blank line after the headers).",
+                               actual=data[:400])
+        lines = data[:end].decode("utf-8", "replace").split("\r\n")
+        start = lines[0].split(" ")
+        headers = {n.strip().lower(): v.strip() for n, _, v in (line.partition(":") for line in lines[1:])}
+        if len(start) != 2 or start[0] != "CHAT/1.0" or not headers.get("msg-len", "0").isdigit():
+            raise CheckFailure("A message that does not start with 'CHAT/1.0 METHOD' or has no byte count.",
+                               actual=data[:400])
+        size = int(headers.get("msg-len", "0"))
+        out.append(Received(start[1], headers, data[end + 4:end + 4 + size], data[:end + 4 + size]))
+        data = data[end + 4 + size:]
+    return out
+
+
+def sent_loosely(wire: WirePeer, username: str, bodies: list, what: str) -> CheckFailure | None:
+    """For a test about something else (the window answering, sending twice in a row): wait until
+    each body has come from the client in whatever form, so that the test goes on to its own check;
+    then judge the exact CHAT/1.0 form of what came, which is CC3's business. Returns that verdict as
+    a CheckFailure about CC3 (to raise once the test's own check passed), or None."""
+    data = b""
+    for body in bodies:
+        data += wire.read_until(body.encode("utf-8"), what=f"{what}: {body!r} in any form", limit=MAX_HEADER)
+    want = [f"CHAT/1.0 TEXT, Username: {username}, Msg-len: {len(b.encode())}, payload {b!r}" for b in bodies]
+    try:
+        got = parse_all(data)
+    except CheckFailure as exc:
+        return CheckFailure(f"The TEXT messages for {what} are not in CHAT/1.0 form: {exc.what}", expected=want,
+                            actual=data[:600], requirement="CC3")
+    texts = [m for m in got if m.method == "TEXT"]
+    if [(m.username, m.payload, m.headers.get("msg-len")) for m in texts] != \
+            [(username, b.encode(), str(len(b.encode()))) for b in bodies]:
+        return CheckFailure(f"The TEXT messages for {what} arrived, but not in the form CC3 asks for.",
+                            expected=want, actual=data[:600], requirement="CC3")
+    return None

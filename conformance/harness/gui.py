@@ -138,13 +138,17 @@ class Probe:
             self.buffer += data
 
     def state(self) -> str:
-        """What a command that got no answer means: a dead process or a frozen GUI thread."""
+        """What a command that got no answer means: a dead process, a GUI that is gone while the
+        process runs on, or a frozen GUI thread."""
         if not self.alive():
             return "the program has exited"
         try:
             ping = Probe.call(self, "ping", timeout=1.0)
+            threads = Probe.call(self, "threads", timeout=1.0)
         except CheckFailure:
             return "the program is running but its probe does not answer"
+        if threads.get("gui_gone"):
+            return f"its window is gone (the event loop ended) but the process runs on: {holders(threads['threads'])}"
         idle = ping.get("gui_idle_s")
         return (f"the GUI thread is blocked (it last ran {idle:.1f}s ago): does it call send(), recv() or "
                 f"sleep() on the GUI thread?" if idle is not None and idle > 0.5 else "the GUI is slow")
@@ -166,6 +170,18 @@ class Probe:
     def close(self) -> None:
         if self.sock is not None:
             self.sock.close()
+
+
+LOGIN = re.compile(r"(?i)\b(ok|log ?in|sign ?in|enter|join|connect|start|continue|chat|go)\b")
+def holders(threads: list) -> str:
+    """What keeps a process alive: its threads that are not daemons (the main thread only when it is
+    not just waiting for them at exit), and where each waits."""
+    holding = [t for t in threads if not t["daemon"] and not (t["main"] and "_shutdown()" in t["waits_in"])]
+    if not holding:
+        return "no thread of its own holds it"
+    return "; ".join(f"{'the main thread' if t['main'] else 'the non-daemon thread ' + repr(t['name'])} waits in "
+                     f"{t['waits_in']}" + (f", called from {t['own']}" if t["own"] and t["own"] != t["waits_in"] else "")
+                     for t in holding)
 
 
 GUI_POLL = 0.03   # how often a GUI wait looks again: the probe has no change or map events
@@ -205,13 +221,24 @@ def area(widget: dict) -> int:
     return widget["geometry"][2] * widget["geometry"][3]
 
 
+def reachable(w: dict) -> bool:
+    """Shown, or on another tab a person can click (the tab is enabled)."""
+    tab = w.get("tab")
+    return w["visible"] or bool(tab and not tab["current"] and tab["enabled"])
+
+
 class Widgets:
-    """A free-form layout, read: the chat display, the message input and the send button."""
+    """A free-form layout, read: the chat display, the message input and the send button. What is
+    shown counts first; a widget on another tab (a notebook page not in front) when nothing shown fits."""
 
     SEND = re.compile(r"(?i)\bsend\b|^\s*(ok|post|submit|→|>)\s*$")
 
-    def __init__(self, tree: list):
-        self.all = [w for w in tree if w["visible"]]
+    def __init__(self, tree: list, pool: list | None = None):
+        self.all = pool if pool is not None else [w for w in tree if w["visible"]]
+        if pool is None and (self.display() is None or self.input() is None):
+            behind = Widgets(tree, [w for w in tree if reachable(w)])
+            if behind.display() is not None and behind.input() is not None:
+                self.all = behind.all
 
     def of_kind(self, *kinds: str) -> list:
         return sorted((w for w in self.all if w["kind"] in kinds), key=reading_order)
@@ -297,10 +324,94 @@ class GuiApp:
         return widget
 
     def need(self, what: str) -> dict:
-        """The chat display or the message input."""
+        """The chat display or the message input (its tab brought to the front, as a person clicks it)."""
         pick, expected = {"chat display": (Widgets.display, "a Text or Listbox widget"),
                           "message input": (Widgets.input, "an editable Entry (or a second, editable Text)")}[what]
-        return self.look_for(lambda tree: pick(Widgets(tree)), f"the {what}", expected)
+        widget = self.look_for(lambda tree: pick(Widgets(tree)), f"the {what}", expected)
+        if what == "message input":
+            self.reach(widget)
+        return widget
+
+    def note(self, text: str) -> None:
+        self.probe.transcript.note(f"path: {text}")
+
+    def reach(self, widget: dict) -> bool:
+        """A widget on a tab that is not in front: click the tab's title first, as a person does.
+        True if a tab was clicked."""
+        tab = widget.get("tab")
+        if not tab or tab["current"]:
+            return False
+        self.probe.call("tab", id=tab["tabs"], index=tab["index"])
+        self.note(f"clicked the {tab['title']!r} tab")
+        _, shown = poll(lambda: next((w for w in self.probe.tree() if w["id"] == widget["id"]), None),
+                        lambda w: w is not None and w["visible"], settings.wait(settings.EVENT))
+        if not shown:
+            raise CheckFailure(f"Clicking the {tab['title']!r} tab did not show its widgets.",
+                               expected=f"the {tab['title']!r} tab in front", actual=describe_tree(self.probe.tree()))
+        return True
+
+    def through_login(self, username: str) -> None:
+        """A first window that is no chat window (a login window: a button, perhaps a name field):
+        fill in the username where it is asked and empty, press the button, and wait for the chat
+        window (a new window, or this one changed), as a person does."""
+        def chat_window(tree: list) -> bool:
+            layout = Widgets(tree)
+            return layout.display() is not None and layout.input() is not None
+
+        def buttons_of(tree: list) -> list:
+            return sorted((w for w in tree if w["visible"] and w["kind"] == "button" and w["enabled"]),
+                          key=reading_order)
+        # a window's widgets may be mapped a moment after the window: look until either kind shows
+        tree, _ = poll(self.probe.tree, lambda t: chat_window(t) or buttons_of(t), settings.wait(settings.EVENT))
+        if chat_window(tree) or any(w["kind"] in ("text", "list") for w in tree):
+            return   # a chat window (perhaps still being mapped): never press its buttons here
+        shown = [w for w in tree if w["visible"]]
+        buttons = buttons_of(tree)
+        if not buttons:
+            return   # nothing to press: the tests' own lookups say what is missing
+        self.note(f"the first window {tree[0]['text']!r} is no chat window")
+        for entry in (w for w in shown if w["kind"] == "entry" and w["editable"] and not (w["text"] or "").strip()):
+            self.probe.call("type", id=entry["id"], text=username)
+            self.note(f"typed {username!r} into its empty field")
+        button = next((b for b in buttons if LOGIN.search(b["text"] or "")), buttons[0])
+        self.probe.call("click", id=button["id"])
+        self.note(f"clicked {button['text']!r}")
+
+        def ready():
+            try:
+                found = Widgets(self.probe.tree())
+            except CheckFailure:   # between two windows (the first destroyed, the next not yet made)
+                return False
+            return found.display() is not None and found.input() is not None
+        if not poll(ready, bool, settings.wait(settings.STARTUP))[1]:
+            raise CheckFailure(f"After {button['text']!r} was clicked in the first window, no chat window came.",
+                               expected="a window with a chat display and a message input",
+                               actual=describe_tree(self.probe.tree()) if self.term.alive() else
+                               f"the program exited ({self.term.exit_description()})")
+        self.note("the chat window is shown")
+
+    def no_exceptions(self, when: str) -> None:
+        """The program raised nothing (in any thread or callback) up to now."""
+        found = self.probe.exceptions()
+        if found:
+            raise CheckFailure(f"The program raised {found[0]['type']} in {found[0]['where']} {when}.",
+                               expected="no exception", actual=found[0]["traceback"].rstrip()[-2500:])
+
+    def expect_exit_after_close(self) -> None:
+        """The process must end once its window was closed; if it does not, say what holds it."""
+        try:
+            self.term.expect_exit(why=" after its window was closed")
+        except CheckFailure as exc:
+            exc.what += f" What keeps it running: {self.why_alive()}."
+            raise
+
+    def why_alive(self) -> str:
+        """Why a process whose window was closed still runs: its threads that are not daemons, and
+        where each waits (asked of the probe's own thread, which answers without the GUI)."""
+        try:
+            return holders(Probe.call(self.probe, "threads", timeout=1.0)["threads"])
+        except CheckFailure:
+            return "its threads could not be asked"
 
     def display(self) -> dict:
         return self.need("chat display")

@@ -23,9 +23,10 @@ import traceback
 
 _requests: queue.Queue = queue.Queue()
 _exceptions: list = []
-_thread_touches: list = []    # widgets used off the GUI thread (Qt adapter)
+_thread_touches: list = []    # widgets used off the GUI thread, a GUI created off the main thread
 _deferred: list = []
-_state = {"adapter": None, "last_pump": None, "started": False, "pumping": False, "after_uncaught": None}
+_state = {"adapter": None, "last_pump": None, "started": False, "pumping": False, "after_uncaught": None,
+          "gui_gone": False}   # gui_gone: the GUI's event loop has ended (its root or application is gone)
 
 
 def record_exception(kind, value, tb, where: str) -> None:
@@ -49,6 +50,24 @@ def _hook_exceptions() -> None:
         previous_thread(args)
 
     sys.excepthook, threading.excepthook = sys_hook, thread_hook
+
+
+def threads() -> list:
+    """The candidate's threads: name, daemon or not, and where each waits (the innermost frame, and the
+    innermost frame of the candidate's own code, with its line)."""
+    frames = sys._current_frames()
+    here = os.getcwd()
+    out = []
+    for thread in threading.enumerate():
+        if thread.name.startswith("chatconform-probe"):
+            continue
+        frame = frames.get(thread.ident)
+        stack = traceback.extract_stack(frame) if frame is not None else []
+        own = [f for f in stack if f.filename.startswith(here) and "chatconform_probe" not in f.filename]
+        show = lambda f: f"{os.path.relpath(f.filename, here) if f.filename.startswith(here) else os.path.basename(f.filename)}:{f.lineno} in {f.name}()" + (f": {f.line.strip()}" if f.line else "")  # noqa: E731
+        out.append({"name": thread.name, "daemon": thread.daemon, "main": thread is threading.main_thread(),
+                    "waits_in": show(stack[-1]) if stack else "", "own": show(own[-1]) if own else ""})
+    return out
 
 
 def _send(conn: socket.socket, lock: threading.Lock, answer: dict) -> None:
@@ -86,6 +105,9 @@ def _serve_connection(conn: socket.socket) -> None:
             elif command == "exceptions":
                 _send(conn, lock, {"id": request.get("id"), "ok": True, "exceptions": list(_exceptions),
                                    "thread_touches": list(_thread_touches)})
+            elif command == "threads":   # answered here: it explains a process whose GUI is gone or stuck
+                _send(conn, lock, {"id": request.get("id"), "ok": True, "threads": threads(),
+                                   "gui_gone": _state["gui_gone"]})
             else:
                 _requests.put((request, lambda answer, c=conn, lk=lock: _send(c, lk, answer)))
 

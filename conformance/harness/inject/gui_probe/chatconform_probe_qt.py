@@ -333,7 +333,9 @@ def install(widgets_module) -> None:
             _guard(widgets_module, threading.get_ident())
             _messages(QtCore)
             probe._state["after_uncaught"] = _abort_in_event_loop(QtCore)
+            probe._state["gui_gone"] = False
             probe.attach(adapter)
+            self.aboutToQuit.connect(lambda: probe._state.__setitem__("gui_gone", True))
             self._chatconform_timer = QtCore.QTimer()
             self._chatconform_timer.timeout.connect(lambda: (_run_marshalled(), probe.pump(adapter)))
             self._chatconform_timer.start(PUMP_MS)

@@ -3,13 +3,16 @@ GUI thread from an `after` loop, and maps Tk widgets to the probe's toolkit-neut
 (chatconform_probe_qt.py does the same for PyQt5.)"""
 from __future__ import annotations
 
+import threading
+import traceback
+
 import chatconform_probe as probe
 
 PUMP_MS = 15
 KINDS = {"Tk": "window", "Toplevel": "window", "Dialog": "dialog", "Button": "button", "TButton": "button",
          "Entry": "entry", "TEntry": "entry", "Spinbox": "entry", "TSpinbox": "entry", "TCombobox": "entry",
          "Text": "text", "Listbox": "list", "Label": "label", "TLabel": "label", "Message": "label",
-         "Frame": "frame", "TFrame": "frame", "Labelframe": "frame", "TLabelframe": "frame",
+         "Frame": "frame", "TFrame": "frame", "Labelframe": "group", "TLabelframe": "group", "TNotebook": "tabs",
          "Scrollbar": "scrollbar", "TScrollbar": "scrollbar", "Canvas": "canvas", "Checkbutton": "checkbox",
          "TCheckbutton": "checkbox", "Radiobutton": "radio", "TRadiobutton": "radio", "Menu": "menu"}
 KEYSYMS = {" ": "space", "!": "exclam", '"': "quotedbl", "#": "numbersign", "$": "dollar", "%": "percent",
@@ -46,12 +49,34 @@ class TkAdapter:
             kind = "dialog"
         text = self.contents(w, kind)
         state = self.option(w, "state")
-        return {"id": w._w, "kind": kind, "class": cls, "depth": depth,
-                "text": text if len(text) <= 300 else text[:300] + "…",
-                "enabled": state not in ("disabled",),
-                "editable": kind in ("entry", "text") and state not in ("disabled", "readonly"),
-                "visible": bool(w.winfo_viewable()),
-                "geometry": [w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()]}
+        out = {"id": w._w, "kind": kind, "class": cls, "depth": depth,
+               "text": text if len(text) <= 300 else text[:300] + "…",
+               "enabled": state not in ("disabled",),
+               "editable": kind in ("entry", "text") and state not in ("disabled", "readonly"),
+               "visible": bool(w.winfo_viewable()),
+               "geometry": [w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()]}
+        if kind == "tabs":
+            out["tabs"] = [{"title": str(w.tab(page, "text")), "enabled": str(w.tab(page, "state")) == "normal",
+                            "current": str(page) == str(w.select())} for page in w.tabs()]
+        out.update(self.captions(w))
+        return out
+
+    def captions(self, w) -> dict:
+        """What a person reads around a widget: the LabelFrame it sits in, the Notebook tab it is on."""
+        out, child, up = {}, w, w.master
+        while up is not None:
+            cls = up.winfo_class()
+            if cls in ("Labelframe", "TLabelframe") and "box" not in out and self.option(up, "text"):
+                out["box"] = self.option(up, "text")
+            if cls == "TNotebook" and "tab" not in out:
+                pages = [str(p) for p in up.tabs()]
+                if str(child) in pages:
+                    index = pages.index(str(child))
+                    out["tab"] = {"tabs": up._w, "index": index, "title": str(up.tab(index, "text")),
+                                  "enabled": str(up.tab(index, "state")) == "normal",
+                                  "current": str(up.select()) == str(child)}
+            child, up = up, up.master
+        return out
 
     @staticmethod
     def option(w, name: str) -> str:
@@ -104,6 +129,8 @@ class TkAdapter:
             else:
                 w.event_generate("<ButtonPress-1>", x=2, y=2)
                 w.event_generate("<ButtonRelease-1>", x=2, y=2)
+        elif command == "tab":   # a click on the tab's title: the notebook brings that page to the front
+            w.select(int(request["index"]))
         elif command == "close":
             # As a window manager does: the close runs from the event loop after this answer, so a
             # handler may destroy the window or call sys.exit() (it leaves mainloop like any callback).
@@ -160,16 +187,58 @@ class TkAdapter:
                 w.event_generate("<KeyRelease>", keysym="space")
 
 
+# Widget methods a chat window's network thread is tempted to call: from any thread but the GUI's,
+# each call is recorded with its stack (Tk is not thread-safe: such calls work for a while, then hang
+# or raise "main thread is not in main loop").
+GUARDED = {"Text": ("insert", "delete", "see"), "Listbox": ("insert", "delete", "see"),
+           "Entry": ("insert", "delete"), "Misc": ("update", "update_idletasks", "configure", "config")}
+_gui_thread: dict = {}
+
+
+def _touch(call: str) -> None:
+    stack = "".join(traceback.format_stack(limit=7)[:-2])
+    probe._thread_touches.append({"call": call, "thread": threading.current_thread().name, "stack": stack[-2000:]})
+
+
+def _guard(tkinter) -> None:
+    def wrap(cls_name, name, original):
+        def guarded(self, *args, **kwargs):
+            if _gui_thread.get("ident") not in (None, threading.get_ident()) and len(probe._thread_touches) < 50:
+                _touch(f"{cls_name}.{name}")
+            return original(self, *args, **kwargs)
+        guarded.__name__ = name
+        return guarded
+
+    for cls_name, names in GUARDED.items():
+        cls = getattr(tkinter, cls_name)
+        for name in names:
+            original = cls.__dict__.get(name)
+            if original is not None:
+                setattr(cls, name, wrap(cls_name, name, original))
+
+
 def install(tkinter) -> None:
     original_init = tkinter.Tk.__init__
     original_report = tkinter.Tk.report_callback_exception
+    _guard(tkinter)
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
+        if threading.current_thread() is not threading.main_thread():
+            _touch("tkinter.Tk() created off the main thread")
+        _gui_thread["ident"] = threading.get_ident()
         adapter = TkAdapter(self)
+        probe._state["gui_gone"] = False
         probe.attach(adapter)
 
+        def gone(event):
+            if event.widget is self and probe._state["adapter"] is adapter:
+                probe._state["gui_gone"] = True
+        self.bind("<Destroy>", gone, add="+")
+
         def tick():
+            if probe._state["adapter"] is not adapter:
+                return   # a root destroyed (a login window): the next root's adapter serves
             probe.pump(adapter)
             try:
                 self.after(PUMP_MS, tick)
