@@ -70,3 +70,44 @@ def test_a_dying_network_thread_is_reported(start):
     exceptions = app.probe.exceptions()
     assert exceptions and exceptions[0]["where"] == "thread net"
     assert "ConnectionResetError: the network thread died" in exceptions[0]["traceback"]
+
+
+NOTEBOOK = """
+    import threading, tkinter as tk
+    from tkinter import ttk
+    root = tk.Tk()
+    tabs = ttk.Notebook(root)
+    tabs.pack()
+    first = ttk.Frame(tabs)
+    ttk.Label(first, text="Server:").grid(row=0, column=0)
+    tabs.add(first, text="Connection")
+    chat = ttk.Frame(tabs)
+    box = ttk.LabelFrame(chat, text="Your message")
+    box.pack()
+    shown = tk.Text(chat)
+    shown.pack()
+    entry = ttk.Entry(box)
+    entry.pack()
+    tabs.add(chat, text="Chat")
+    def from_thread():
+        threading.Thread(target=lambda: shown.insert("end", "from a thread"), name="net").start()
+    ttk.Button(first, text="Worker", command=from_thread).grid(row=1, column=0)
+    root.mainloop()
+"""
+
+
+def test_notebook_tabs_labelframes_and_widgets_used_from_a_thread(start):
+    """The entry on the tab not in front is found (with its LabelFrame's title) and reached by clicking
+    its tab; a Text written from another thread is recorded with its stack."""
+    app = start(NOTEBOOK)
+    tree = app.probe.tree()
+    entry = next(w for w in tree if w["kind"] == "entry")
+    assert entry["box"] == "Your message" and entry["tab"]["title"] == "Chat" and not entry["tab"]["current"]
+    assert not entry["visible"] and Widgets(tree).input()["id"] == entry["id"]   # found behind its tab
+    worker = next(w for w in tree if w["kind"] == "button")
+    app.probe.call("click", id=worker["id"])
+    assert app.wait_display(lambda t: "from a thread" in t, "the thread's text")
+    touches = app.probe.call("exceptions")["thread_touches"]
+    assert touches and touches[0]["call"] == "Text.insert" and touches[0]["thread"] == "net"
+    app.need("message input")    # clicks the Chat tab
+    assert next(w for w in app.probe.tree() if w["id"] == entry["id"])["visible"]

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import Widgets
+from conformance.harness.gui import Widgets, describe_tree
 from tests.gui_programs import gui_programs
 
 pytest.importorskip("PyQt5.QtWidgets")
@@ -85,3 +85,61 @@ def test_an_exception_in_a_slot_ends_the_program_as_pyqt_does(start):
     app.term.expect_exit(why=" after an exception in a slot (PyQt5 aborts)")
     child = app.term.child   # killed by SIGABRT (or, in a sandbox, its launcher reports 128 + SIGABRT)
     assert child.signalstatus == signal.SIGABRT or child.exitstatus == 128 + signal.SIGABRT
+
+
+CAPTIONS = """
+    import sys
+    from PyQt5.QtWidgets import (QApplication, QDialogButtonBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
+                                 QListWidget, QTabWidget, QVBoxLayout, QWidget)
+    app = QApplication(sys.argv)
+    tabs = QTabWidget()
+    home = QWidget()
+    column = QVBoxLayout(home)
+    box = QGroupBox("&Name")
+    QVBoxLayout(box).addWidget(QLineEdit(objectName="boxed"))
+    column.addWidget(box)
+    form = QFormLayout()
+    form.addRow("P&ort:", QLineEdit(objectName="formed"))
+    column.addLayout(form)
+    tipped = QLineEdit(objectName="tipped")
+    tipped.setToolTip("Server address")
+    column.addWidget(tipped)
+    column.addWidget(QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel))
+    room = QWidget()
+    inside = QVBoxLayout(room)
+    inside.addWidget(QListWidget())
+    inside.addWidget(QLineEdit(objectName="message"))
+    tabs.addTab(home, "Home")
+    tabs.addTab(room, "Chat Room")
+    tabs.setTabEnabled(1, False)
+    tabs.show()
+    sys.exit(app.exec_())
+"""
+
+
+def test_captions_a_person_reads_and_tabs(start):
+    """Group box titles, form labels (& dropped), tooltips, button-box roles, tabs: which is in front,
+    which enabled, and the tab command."""
+    app = start(CAPTIONS)
+    tree = app.probe.tree()
+    home = [w for w in tree if w["kind"] == "entry" and w["tab"]["title"] == "Home"]
+    assert sorted(str((w.get("box"), w.get("label"), w.get("tooltip"))) for w in home) == \
+        sorted(str(c) for c in [("Name", None, None), (None, "Port:", None), (None, None, "Server address")])
+    assert all(w["tab"]["current"] and w["visible"] for w in home)
+    roles = {w["text"]: w.get("button_role") for w in tree if w["kind"] == "button" and w["text"]}
+    assert roles == {"OK": "AcceptRole", "Cancel": "RejectRole"}
+    tabs = next(w for w in tree if w["kind"] == "tabs")
+    assert tabs["tabs"] == [{"title": "Home", "enabled": True, "current": True},
+                            {"title": "Chat Room", "enabled": False, "current": False}]
+    hidden = [w for w in tree if w.get("tab", {}).get("title") == "Chat Room" and w["kind"] == "list"][0]
+    assert not hidden["visible"] and not hidden["tab"]["enabled"]
+    app.probe.call("tab", id=tabs["id"], index=0)
+    assert "box 'Name'" in describe_tree(tree)
+
+
+def test_the_threads_of_a_process_and_where_they_wait(start):
+    app = start(WINDOW)
+    answer = app.probe.call("threads")
+    main = next(t for t in answer["threads"] if t["main"])
+    assert answer["gui_gone"] is False and not main["daemon"] and "gui.py" in main["own"]
+    assert not any(t["name"].startswith("chatconform-probe") for t in answer["threads"])

@@ -231,16 +231,23 @@ def test_close_sends_leave(gui, wire):
 
 
 @requirement("CC3", "CC5", name="live")
-def test_live(launch_gui, live_server):
+def test_live(launch_gui, live_server, raw):
+    """alice and bob are the candidate's client, carol the suite: alice's message must reach carol in
+    CHAT/1.0 form (else the fault is alice's sending, CC3) before bob's window is judged (CC5)."""
     host, port = live_server
+    carol = raw(live_server).connect()
+    carol.send(join("carol"))
     alice = start(launch_gui, host=host, port=port, username="alice")
     bob = start(launch_gui, host=host, port=port, username="bob")
     bob.wait_display(lambda t: True, "anything")      # bob is up; alice's JOIN may or may not be shown
     with about("CC6"):
         alice.wait_display(lambda t: "bob" in t, "bob's JOIN", timeout=settings.wait(settings.STARTUP))
     alice.send(CZECH)
-    with about("CC3"):   # a crash in alice's send path is hers (CC3), not bob's display (CC5)
+    with about("CC3"):   # a crash in alice's send path, or a malformed TEXT, is hers (CC3), not bob's display's
         alice.no_exceptions("after the message was sent")
+        form = sent_loosely(carol, "alice", [CZECH], "alice's message, as the server relayed it to carol")
+    if form is not None:
+        raise form
     with about("CC5"):
         bob.wait_display(lambda t: any("alice" in ln and CZECH in ln for ln in t.splitlines()),
                          f"alice's message {CZECH!r}", timeout=settings.wait(settings.STARTUP))
