@@ -60,6 +60,18 @@ def test_a_harness_fault_is_exit_2_with_one_line_and_never_a_pass(tmp_path, work
     assert all(t["outcome"] != "passed" for t in document["tests"])
 
 
+def test_a_harness_bug_inside_a_test_is_an_error_not_a_failure(tmp_path):
+    """A NameError in the suite's own code (a harness bug, injected) is charged to nobody: the test is
+    an error with one line, the run exits 2."""
+    code, document, output = check("cnlab", GOOD.parent, tmp_path, *QUICK,
+                                   env={"CHATCONFORM_INJECT_FAULT": "test"})
+    assert code == 2, output
+    test = document["tests"][0]
+    assert test["outcome"] == "error" and test["message"].startswith("the harness failed in this test (no verdict): "
+                                                                     "NameError")
+    assert "Traceback" not in output
+
+
 def test_a_run_with_no_test_is_an_error(tmp_path):
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", str(GOOD.parent), "--json",

@@ -9,7 +9,8 @@ import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import GuiApp, Widgets, describe_tree, poll, reachable, reading_order
+from conformance.harness.gui import (USERNAME, GuiApp, Widgets, captions, describe_tree, poll, reachable,
+                                     reading_order, same_page)
 from conformance.harness.peer import WirePeer
 
 from .spec import CLIENT_ADDRESS, MESSAGE_GAP
@@ -31,44 +32,12 @@ def welcome(name: str) -> bytes:
 
 
 FIELD_WORDS = {"host": r"host|server|address|\bip\b", "port": r"port",
-               "username": r"user|name|nick|login|handle", "message": r"message|\bmsg\b|text|chat|say|type"}
+               "username": USERNAME.pattern.removeprefix("(?i)"), "message": r"message|\bmsg\b|text|chat|say|type"}
 CONNECT = re.compile(r"(?i)^\W*(connect|join|log ?in|sign ?in|start|enter)\b")
 DISCONNECT = re.compile(r"(?i)disconnect|leave|log ?out|sign ?out|quit|exit")
 ACCEPT = re.compile(r"(?i)^\W*(ok|connect|join|log ?in|save|apply|done|start|enter|continue)\b")
 NOT_CONNECTED = re.compile(r"(?i)not connected|disconnected|unconnected|offline|not online|no connection")
 CONNECTED = re.compile(r"(?i)connected|online")
-
-
-def same_page(a: dict, b: dict) -> bool:
-    """On the same tab of the same tab widget (or neither on a tab): only then can one label the other."""
-    ta, tb = a.get("tab"), b.get("tab")
-    return (ta and (ta["tabs"], ta["index"])) == (tb and (tb["tabs"], tb["index"]))
-
-
-def nearest_label(field: dict, labels: list) -> str:
-    """The label a person reads for a field: the nearest on its left in the same row, or just above it."""
-    x, y, w, h = field["geometry"]
-    best, distance = "", None
-    for label in labels:
-        if not same_page(label, field):
-            continue
-        lx, ly, lw, lh = label["geometry"]
-        same_row = abs((ly + lh / 2) - (y + h / 2)) < max(h, lh) / 2 + 2 and lx + lw <= x + 2
-        above = 0 <= y - (ly + lh) <= 40 and lx < x + w and lx + lw > x
-        if same_row or above:
-            d = (x - (lx + lw)) if same_row else (y - (ly + lh)) + 1000
-            if distance is None or d < distance:
-                best, distance = label["text"] or "", d
-    return best
-
-
-def captions(field: dict, labels: list) -> list:
-    """What a person reads as a field's label, the most specific first: its form row's or buddy's
-    label, the nearest label beside or above it, its placeholder, the title of the box it sits in,
-    its tooltip."""
-    found = (field.get("label"), nearest_label(field, labels), field.get("placeholder"), field.get("box"),
-             field.get("tooltip"))
-    return [c for c in found if c]
 
 
 class Window:
@@ -328,12 +297,7 @@ class BraceClient:
         return self.probe.call("read", id=self.display_id)["text"]
 
     def wait_display(self, predicate, what: str, timeout: float | None = None) -> str:
-        timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        text, shown = poll(self.display, predicate, timeout)
-        if not shown:
-            raise CheckFailure(f"The chat display did not show {what} within {timeout:.1f}s.",
-                               expected=what, actual=text[-1500:] or "[the display is empty]")
-        return text
+        return self.app.wait_display(predicate, what, timeout, read=self.display)
 
 
 def send_bare(wire: WirePeer, data: bytes, *more: bytes, policy: str = "whole") -> None:

@@ -172,6 +172,7 @@ class Probe:
             self.sock.close()
 
 
+USERNAME = re.compile(r"(?i)user|name|nick|login|handle")
 LOGIN = re.compile(r"(?i)\b(ok|log ?in|sign ?in|enter|join|connect|start|continue|chat|go)\b")
 def holders(threads: list) -> str:
     """What keeps a process alive: its threads that are not daemons (the main thread only when it is
@@ -225,6 +226,38 @@ def reachable(w: dict) -> bool:
     """Shown, or on another tab a person can click (the tab is enabled)."""
     tab = w.get("tab")
     return w["visible"] or bool(tab and not tab["current"] and tab["enabled"])
+
+
+def same_page(a: dict, b: dict) -> bool:
+    """On the same tab of the same tab widget (or neither on a tab): only then can one label the other."""
+    ta, tb = a.get("tab"), b.get("tab")
+    return (ta and (ta["tabs"], ta["index"])) == (tb and (tb["tabs"], tb["index"]))
+
+
+def nearest_label(field: dict, labels: list) -> str:
+    """The label a person reads for a field: the nearest on its left in the same row, or just above it."""
+    x, y, w, h = field["geometry"]
+    best, distance = "", None
+    for label in labels:
+        if not same_page(label, field):
+            continue
+        lx, ly, lw, lh = label["geometry"]
+        same_row = abs((ly + lh / 2) - (y + h / 2)) < max(h, lh) / 2 + 2 and lx + lw <= x + 2
+        above = 0 <= y - (ly + lh) <= 40 and lx < x + w and lx + lw > x
+        if same_row or above:
+            d = (x - (lx + lw)) if same_row else (y - (ly + lh)) + 1000
+            if distance is None or d < distance:
+                best, distance = label["text"] or "", d
+    return best
+
+
+def captions(field: dict, labels: list) -> list:
+    """What a person reads as a field's label, the most specific first: its form row's or buddy's
+    label, the nearest label beside or above it, its placeholder, the title of the box it sits in,
+    its tooltip."""
+    found = (field.get("label"), nearest_label(field, labels), field.get("placeholder"), field.get("box"),
+             field.get("tooltip"))
+    return [c for c in found if c]
 
 
 class Widgets:
@@ -370,9 +403,13 @@ class GuiApp:
         if not buttons:
             return   # nothing to press: the tests' own lookups say what is missing
         self.note(f"the first window {tree[0]['text']!r} is no chat window")
-        for entry in (w for w in shown if w["kind"] == "entry" and w["editable"] and not (w["text"] or "").strip()):
+        empty = [w for w in shown if w["kind"] == "entry" and w["editable"] and not (w["text"] or "").strip()]
+        labels = [w for w in shown if w["kind"] == "label"]
+        named = [w for w in empty if any(USERNAME.search(c) for c in captions(w, labels))]
+        for entry in named or empty[:1]:   # the name field; else a lone empty field
             self.probe.call("type", id=entry["id"], text=username)
-            self.note(f"typed {username!r} into its empty field")
+            self.note(f"typed {username!r} into its empty field" + (f" {captions(entry, labels)[0]!r}"
+                                                                     if captions(entry, labels) else ""))
         button = next((b for b in buttons if LOGIN.search(b["text"] or "")), buttons[0])
         self.probe.call("click", id=button["id"])
         self.note(f"clicked {button['text']!r}")
@@ -434,10 +471,11 @@ class GuiApp:
     def display_text(self) -> str:
         return self.probe.call("read", id=self.display()["id"])["text"]
 
-    def wait_display(self, predicate, what: str, timeout: float | None = None) -> str:
-        """Wait until the chat display's text satisfies predicate; a CheckFailure naming `what`."""
+    def wait_display(self, predicate, what: str, timeout: float | None = None, read=None) -> str:
+        """Wait until the chat display's text satisfies predicate; a CheckFailure naming `what`.
+        `read`: how the display is read (default: the display GuiApp finds)."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        text, shown = poll(self.display_text, predicate, timeout)
+        text, shown = poll(read or self.display_text, predicate, timeout)
         if not shown:
             raise CheckFailure(f"The chat display did not show {what} within {timeout:.1f}s.",
                                expected=what, actual=text[-1500:] or "[the display is empty]")

@@ -95,7 +95,8 @@ class Results:
             record.message = reason.removeprefix("Skipped: ")
         elif report.failed:
             failure_is_check = info.get("check_failure", False)
-            record.outcome = "failed" if report.when == "call" or failure_is_check else "error"
+            record.outcome = "failed" if (report.when == "call" and not info.get("harness_fault")) \
+                or failure_is_check else "error"
             record.message = info.get("message") or report.longreprtext[-4000:]
             record.failed_requirements = info.get("failed_requirements") or list(record.requirements)
         if info.get("transcript"):

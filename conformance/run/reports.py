@@ -71,10 +71,15 @@ def pytest_runtest_makereport(item, call):
             notes = (exited_notes(item) if report.when == "call" else []) + safely(gui_notes, item)   # teardown killed it
             info["message"] = clip("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE, CUT)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
-        else:
+        elif isinstance(exc, pytest.fail.Exception):   # pytest-timeout's bound: the test ran too long
             info["message"] = f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, HarnessError):   # the harness or the machine, not the candidate: no traceback
-                report.longrepr = f"chatconform could not run this test: {exc}\n\nRerun: {rerun}"
+        else:
+            # anything else is the harness's own fault (a bug, the machine): no verdict on the candidate,
+            # one clear line and the test an error, never a failure charged to the student
+            info["harness_fault"] = True
+            info["message"] = (f"chatconform could not run this test: {exc}" if isinstance(exc, HarnessError) else
+                               f"the harness failed in this test (no verdict): {one_line(call.excinfo)}")
+            report.longrepr = f"{info['message']}\n\nRerun: {rerun}"
     if transcript is not None and (report.when == "call" or report.failed):
         info["transcript"] = clip(transcript.render(), MAX_REPORT_TRANSCRIPT, CUT)
     report.chatconform = info
