@@ -44,12 +44,46 @@ def show(value) -> str:
     return clip(str(value), 600)
 
 
+# The requirements the running test has judged and found met so far (an `about` block that ended
+# without a failure): when the test fails later on another requirement, these stay "passed", and its
+# other requirements, never reached, are "not evaluated" (results.py). Reset before every test.
+EVALUATED: list = []
+
+
 @contextmanager
 def about(*requirements: str):
-    """Failures inside this block are about these requirements (unless they already name one)."""
+    """Failures inside this block are about these requirements (unless they already name one); a
+    block that ends without one has evaluated them, and found them met."""
     try:
         yield
     except CheckFailure as exc:
         if exc.requirement is None:
             exc.requirement = requirements[0] if len(requirements) == 1 else requirements
         raise
+    EVALUATED.extend(r for r in requirements if r not in EVALUATED)
+
+
+class Findings:
+    """Soft assertions: a check's failure is recorded and the conversation goes on, so that a wording
+    check never stops the behaviour check after it, and one bug that breaks two requirements is
+    charged to both. `raise_any()` at the end raises what was found (one failure naming every
+    requirement it found broken)."""
+
+    def __init__(self):
+        self.failures: list = []
+
+    @contextmanager
+    def check(self, *requirements: str):
+        try:
+            with about(*requirements):
+                yield
+        except CheckFailure as exc:
+            self.failures.append(exc)
+
+    def raise_any(self) -> None:
+        if len(self.failures) == 1:
+            raise self.failures[0]
+        if self.failures:
+            blamed = [r for f in self.failures for r in f.blamed([])]
+            raise CheckFailure("\n\n".join(f"[{', '.join(f.blamed([]))}] {f.describe()}" for f in self.failures),
+                               requirement=tuple(dict.fromkeys(blamed)))

@@ -67,6 +67,7 @@ class TestRecord:
     message: str = ""
     transcript: str = ""
     failed_requirements: list = field(default_factory=list)
+    evaluated: list = field(default_factory=list)   # of a failed test: its other IDs judged (and met) first
     rerun: str = ""
     finished: bool = field(default=False, repr=False)   # its call (or a failed/skipped setup) was reported
 
@@ -99,6 +100,7 @@ class Results:
                 or failure_is_check else "error"
             record.message = info.get("message") or report.longreprtext[-4000:]
             record.failed_requirements = info.get("failed_requirements") or list(record.requirements)
+            record.evaluated = [r for r in info.get("evaluated", []) if r not in record.failed_requirements]
         if info.get("transcript"):
             record.transcript = info["transcript"]
 
@@ -118,15 +120,18 @@ class Results:
 
     def by_requirement(self) -> dict[str, str]:
         """Each requirement ID's verdict: failed if any of its tests failed on it, else error if a
-        test of it could not be run, else passed if one passed, else skipped."""
-        rank = {"failed": 3, "error": 2, "passed": 1, "skipped": 0}
+        test of it could not be run, else passed if a test evaluated it and found it met, else not
+        evaluated (its only tests stopped at another requirement's failure first), else skipped.
+        `passed` always means evaluated and passed."""
+        rank = {"failed": 4, "error": 3, "passed": 2, "not evaluated": 1, "skipped": 0}
         verdicts: dict[str, str] = {}
         for record in self.records.values():
             named = record.failed_requirements if record.outcome in ("failed", "error") else []
             for req in dict.fromkeys([*record.requirements, *named]):   # a post-check may name another ID
                 verdict = record.outcome
                 if verdict in ("failed", "error") and req not in record.failed_requirements:
-                    verdict = "passed"   # it failed on another of its IDs
+                    # it failed on another of its IDs: this one passed only if it was judged before that
+                    verdict = "passed" if req in record.evaluated else "not evaluated"
                 if rank[verdict] > rank.get(verdicts.get(req), -1):
                     verdicts[req] = verdict
         return verdicts

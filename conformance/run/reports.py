@@ -10,7 +10,7 @@ import pytest
 
 from ..harness import containment
 from ..harness.candidate import HarnessError
-from ..harness.failure import CheckFailure
+from ..harness.failure import EVALUATED, CheckFailure
 from ..harness.gui import screenshot_dir
 from ..harness.transcript import LEGEND, Transcript, clip
 from .context import config_holder
@@ -62,7 +62,7 @@ def pytest_runtest_makereport(item, call):
     stable, role, ids = identity
     rerun = rerun_command(item.config, stable)
     transcript = getattr(item, "chatconform_transcript", None)
-    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun}
+    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun, "evaluated": list(EVALUATED)}
     if report.failed and call.excinfo is not None:
         exc = call.excinfo.value
         if isinstance(exc, CheckFailure):
@@ -87,6 +87,10 @@ def pytest_runtest_makereport(item, call):
         for name in ("chatconform_terminals", "chatconform_guis", "chatconform_transcript"):
             item.__dict__.pop(name, None)
     return report
+
+
+def pytest_runtest_setup(item):
+    EVALUATED.clear()   # what this test judges, it records anew
 
 
 def pytest_runtest_logreport(report):
