@@ -2,9 +2,6 @@
 order of the text: the window's elements, then the protocol, then what every GUI client owes."""
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from conformance.harness.candidate import Layout
 
 ROLES = ("client",)   # the server is handed out (reference/brace/server.py behaves like it)

@@ -52,6 +52,24 @@ def _hook_exceptions() -> None:
     sys.excepthook, threading.excepthook = sys_hook, thread_hook
 
 
+def record_touch(call: str, drop: int = 2) -> None:
+    """A widget used off the GUI thread (or a GUI made off the main thread): the call and its stack,
+    less the probe's own `drop` innermost frames."""
+    stack = "".join(traceback.format_stack(limit=5 + drop)[:-drop])
+    _thread_touches.append({"call": call, "thread": threading.current_thread().name, "stack": stack[-2000:]})
+
+
+def guard_methods(module, guarded: dict, wrap, own_only: bool = False) -> None:
+    """Replace each listed method of the module's classes with wrap(class name, method name, original);
+    `own_only`: only methods a class defines itself (Tk's are inherited from Misc, wrapped there once)."""
+    for cls_name, names in guarded.items():
+        cls = getattr(module, cls_name)
+        for name in names:
+            original = cls.__dict__.get(name) if own_only else getattr(cls, name, None)
+            if original is not None:
+                setattr(cls, name, wrap(cls_name, name, original))
+
+
 def threads() -> list:
     """The candidate's threads: name, daemon or not, and where each waits (the innermost frame, and the
     innermost frame of the candidate's own code, with its line)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import traceback
 
 import chatconform_probe as probe
 
@@ -292,21 +291,14 @@ def _guard(widgets_module, gui_thread: int) -> None:
     def wrap(cls_name, method_name, original):
         def guarded(self, *args, **kwargs):
             if threading.get_ident() != gui_thread:
-                stack = "".join(traceback.format_stack(limit=6)[:-1])
-                probe._thread_touches.append({"call": f"{cls_name}.{method_name}",
-                                              "thread": threading.current_thread().name, "stack": stack[-2000:]})
+                probe.record_touch(f"{cls_name}.{method_name}", drop=1)
                 _marshalled.append((original, self, args, kwargs))
                 return None
             return original(self, *args, **kwargs)
         guarded.__name__ = method_name
         return guarded
 
-    for cls_name, methods in GUARDED.items():
-        cls = getattr(widgets_module, cls_name)
-        for name in methods:
-            original = getattr(cls, name, None)
-            if original is not None:
-                setattr(cls, name, wrap(cls_name, name, original))
+    probe.guard_methods(widgets_module, GUARDED, wrap)
 
 
 def _messages(QtCore) -> None:

@@ -4,7 +4,6 @@ GUI thread from an `after` loop, and maps Tk widgets to the probe's toolkit-neut
 from __future__ import annotations
 
 import threading
-import traceback
 
 import chatconform_probe as probe
 
@@ -195,26 +194,16 @@ GUARDED = {"Text": ("insert", "delete", "see"), "Listbox": ("insert", "delete", 
 _gui_thread: dict = {}
 
 
-def _touch(call: str) -> None:
-    stack = "".join(traceback.format_stack(limit=7)[:-2])
-    probe._thread_touches.append({"call": call, "thread": threading.current_thread().name, "stack": stack[-2000:]})
-
-
 def _guard(tkinter) -> None:
     def wrap(cls_name, name, original):
         def guarded(self, *args, **kwargs):
             if _gui_thread.get("ident") not in (None, threading.get_ident()) and len(probe._thread_touches) < 50:
-                _touch(f"{cls_name}.{name}")
+                probe.record_touch(f"{cls_name}.{name}")
             return original(self, *args, **kwargs)
         guarded.__name__ = name
         return guarded
 
-    for cls_name, names in GUARDED.items():
-        cls = getattr(tkinter, cls_name)
-        for name in names:
-            original = cls.__dict__.get(name)
-            if original is not None:
-                setattr(cls, name, wrap(cls_name, name, original))
+    probe.guard_methods(tkinter, GUARDED, wrap, own_only=True)
 
 
 def install(tkinter) -> None:
@@ -225,7 +214,7 @@ def install(tkinter) -> None:
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
         if threading.current_thread() is not threading.main_thread():
-            _touch("tkinter.Tk() created off the main thread")
+            probe.record_touch("tkinter.Tk() created off the main thread", drop=1)
         _gui_thread["ident"] = threading.get_ident()
         adapter = TkAdapter(self)
         probe._state["gui_gone"] = False
