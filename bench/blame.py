@@ -31,10 +31,11 @@ def judge(fixture: Path) -> tuple:
     if not document.get("tests"):
         return fixture, planted, ["(no result: " + document.get("error", "?")[:80] + ")"], []
     charged = failed_requirements(document)
-    unreached = sorted({r for t in document["tests"] if t["outcome"] == "failed"
-                        for r in t["requirements"] if r not in t["failed_requirements"]
-                        and r not in t.get("evaluated", []) and document["requirements"].get(r) == "passed"
-                        and not any(r in u["requirements"] and u["outcome"] == "passed" for u in document["tests"])})
+    # a requirement shown passed must have been judged by some test: one that passed, or one that judged it
+    # (evaluated) before failing on another requirement
+    judged = {r for t in document["tests"] for r in (t["requirements"] if t["outcome"] == "passed"
+                                                       else t.get("evaluated", []))}
+    unreached = sorted(r for r, verdict in document["requirements"].items() if verdict == "passed" and r not in judged)
     return fixture, planted, charged, unreached
 
 

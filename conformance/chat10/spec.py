@@ -25,7 +25,7 @@ REQUIREMENTS = {
     "CS8": (SHOULD, "A client that vanishes without LEAVE: the others get a LEAVE for it."),
     "CS9": (MUST, "Bad input (garbage, no CHAT/1.0, an absurd Msg-len, an endless header) never stops the server "
                   "serving the others, and its memory stays bounded."),
-    "CS10": (MUST, "An idle server stays idle: once its clients have left (with LEAVE or by vanishing), it uses at most 20% of one core."),
+    "CS10": (MUST, "An idle server stays idle: with its clients connected and silent, and once they have left (with LEAVE or by vanishing), it uses at most 20% of one core."),
     "CC1": (MUST, "client.py has an argparse command line: --help, --version (e.g. client.py 1.0), --target "
                   "(default localhost), --port (default 8765), --username required (missing: a usage error, "
                   "exit status 2)."),

@@ -226,6 +226,14 @@ def test_idle_after_clients_leave(clients, server_idle, how):
     server_idle(f"after its clients left ({how})")
 
 
+@requirement("CS10", name="idle-with-clients-connected")
+def test_idle_with_clients_connected(clients, server_idle):
+    """Two clients joined and silent: a writer thread per client that polls its queue without blocking
+    burns a core for each (CS10 used to look only after the clients had left)."""
+    room(clients, "ann", "ben")
+    server_idle("while its clients are connected and silent")
+
+
 BAD_INPUT = {
     "garbage": b"\x00\xff hello there \r\n\r\n",
     "no-version": b"TEXT\r\nUsername: x\r\nMsg-len: 2\r\n\r\nhi",

@@ -87,7 +87,7 @@ REQUIREMENTS = {
     "SV11": (MUST, "Every message is one line ending in \\n (\\r\\n from clients is accepted too), whatever "
                    "pieces the bytes arrive in."),
     "SV12": (MUST, "A user who disconnects is logged out, and the name can be used again."),
-    "SV13": (MUST, "An idle server stays idle: once its clients have left (closing or resetting their connections), it uses at most 20% of one core."),
+    "SV13": (MUST, "An idle server stays idle: with its clients logged in and silent, and once they have left (closing or resetting their connections), it uses at most 20% of one core."),
 }
 
 # Every header the server sends (Appendix A) and those a client sends: none may be printed (RI1).

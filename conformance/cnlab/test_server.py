@@ -192,3 +192,9 @@ def test_idle_after_clients_leave(clients, rng, server_idle, how):
     for wire in (steps.raw_log_in(clients, steps.name(rng)), steps.raw_log_in(clients, steps.name(rng))):
         wire.close() if how == "clean" else wire.vanish()
     server_idle(f"after its clients left ({how})")
+
+
+@requirement("SV13", name="idle-with-clients-connected")
+def test_idle_with_clients_connected(clients, rng, server_idle):
+    steps.raw_log_in(clients, steps.name(rng)), steps.raw_log_in(clients, steps.name(rng))   # then silent
+    server_idle("while its clients are logged in and silent")

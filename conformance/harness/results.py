@@ -90,6 +90,8 @@ class Results:
                                                             rerun=info.get("rerun", ""))
         record.duration_s = round(record.duration_s + report.duration, 3)
         record.finished |= report.when == "call" or report.failed or report.skipped
+        if report.when == "call" and report.passed:   # the body ran to its end: every ID of it was judged
+            record.evaluated = list(record.requirements)   # (a post-check failing at teardown leaves them so)
         if report.skipped and record.outcome == "passed":
             record.outcome = "skipped"
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -100,7 +102,8 @@ class Results:
                 or failure_is_check else "error"
             record.message = info.get("message") or report.longreprtext[-4000:]
             record.failed_requirements = info.get("failed_requirements") or list(record.requirements)
-            record.evaluated = [r for r in info.get("evaluated", []) if r not in record.failed_requirements]
+            record.evaluated = [r for r in dict.fromkeys([*record.evaluated, *info.get("evaluated", [])])
+                                if r not in record.failed_requirements]
         if info.get("transcript"):
             record.transcript = info["transcript"]
 

@@ -51,7 +51,7 @@ REQUIREMENTS = {
                    "name, and its name is free again."),
     "JS11": (MUST, "A client that never reads cannot stall the others: they keep receiving, and the server drops "
                    "the stalled client once its backlog passes a bound."),
-    "JS13": (MUST, "An idle server stays idle: once its clients have left (closing or resetting their connections), it uses at most 20% of one core."),
+    "JS13": (MUST, "An idle server stays idle: with its clients connected and silent, and once they have left (closing or resetting their connections), it uses at most 20% of one core."),
     "JS12": (MUST, "(bonus in the spec, required here) --web-port P runs a Flask app in the server process: an "
                    "HTML page of connected users and recent messages that stays current, and /api/state as JSON."),
 }

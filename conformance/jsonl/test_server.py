@@ -194,6 +194,12 @@ def test_idle_after_clients_leave(clients, server_idle, how):
     server_idle(f"after its clients left ({how})")
 
 
+@requirement("JS13", name="idle-with-clients-connected")
+def test_idle_with_clients_connected(clients, server_idle):
+    room(clients, 2)   # connected, announced, then silent
+    server_idle("while its clients are connected and silent")
+
+
 @pytest.mark.parametrize("how", ["clean", "reset", "mid-line"])
 @requirement("JS10", name="disconnect")
 def test_disconnect(clients, rng, how):

@@ -149,7 +149,8 @@ def server_idle(request, transcript, settle_server):
         transcript.note(f"the server used {share:.0%} of a core over {settings.wait(settings.IDLE_WINDOW):.2f}s "
                         f"{why}")
         if share > settings.IDLE_CPU:
-            raise CheckFailure(f"The server keeps working {why}: it should be idle (waiting for a connection).",
+            raise CheckFailure(f"The server keeps working {why}: it should be idle (waiting in select(), recv(), "
+                               "accept() or a queue's blocking get(), not polling).",
                                expected=f"at most {settings.IDLE_CPU:.0%} of a core",
                                actual=f"{share:.0%} of a core over {settings.wait(settings.IDLE_WINDOW):.2f}s")
     return check

@@ -48,7 +48,7 @@ REQUIREMENTS = {
     "SS8": (MUST, "Requests sent one byte at a time, several in one write, or split anywhere are each handled "
                   "once."),
     "SS9": (MUST, "Exactly one reply per request, in request order: LIST for list, RESPONSE for the rest."),
-    "SS11": (MUST, "An idle server stays idle: once its clients have left (after logout or by vanishing), it uses at most 20% of one core."),
+    "SS11": (MUST, "An idle server stays idle: with its clients logged in and silent, and once they have left (after logout or by vanishing), it uses at most 20% of one core."),
     "SS10": (MUST, "A client that never reads cannot stall the others, and the server drops it once its backlog "
                    "passes a bound; the number of connections is bounded (--max-clients)."),
 }

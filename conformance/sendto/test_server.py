@@ -137,6 +137,12 @@ def test_idle_after_clients_leave(clients, server_idle, how):
     server_idle(f"after its clients left ({how})")
 
 
+@requirement("SS11", name="idle-with-clients-connected")
+def test_idle_with_clients_connected(clients, server_idle):
+    log_in(clients, "Bob"), log_in(clients, "John")   # logged in, then silent
+    server_idle("while its clients are logged in and silent")
+
+
 @requirement("SS4", name="destination-only")
 def test_sendto_destination_only(clients):
     """Bob sends to John while Ann is logged in too: once the server has settled, the next packet to
