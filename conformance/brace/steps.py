@@ -9,7 +9,7 @@ import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import (USERNAME, GuiApp, Widgets, captions, describe_tree, poll, reachable,
+from conformance.harness.gui import (USERNAME, GuiApp, Widgets, area, captions, describe_tree, poll, reachable,
                                      reading_order, same_page)
 from conformance.harness.peer import WirePeer
 
@@ -53,7 +53,6 @@ class Window:
         self.labels = [w for w in inside if w["kind"] == "label"]
         self.entries = sorted((w for w in inside if w["kind"] == "entry"), key=reading_order)
         self.buttons = sorted((w for w in inside if w["kind"] == "button" and w["enabled"]), key=reading_order)
-        self.radios = [w for w in inside if w["kind"] == "radio"]
         self.combos = sorted((w for w in inside if w["kind"] == "combo"), key=reading_order)
         self.roles = self.field_roles()
 
@@ -118,7 +117,7 @@ class Window:
     def display(self) -> dict | None:
         texts = [w for w in self.tree if w["kind"] in ("text", "list") and reachable(w)
                  and w is not self.message_input()]
-        return max(texts, key=lambda w: w["geometry"][2] * w["geometry"][3], default=None)
+        return max(texts, key=area, default=None)
 
     def send_button(self) -> dict | None:
         """Captioned Send (or OK, Post, →); else a button captioned Enter or Go in the message field's

@@ -49,33 +49,42 @@ class Received:
         return self.headers.get("username")
 
 
-def read_message(wire: WirePeer, what: str = "a CHAT/1.0 message") -> Received:
-    head = wire.read_until(b"\r\n\r\n", what=what, limit=MAX_HEADER)
+def parse_head(head: bytes, label: str, what: str) -> tuple:
+    """(method, headers) of a message's head (its bytes up to and with the blank line), as the text
+    defines it; a CheckFailure naming what is off (no start line, a header without a colon or twice, a
+    Msg-len that is no byte count or more than the suite ever sent)."""
     lines = head[:-4].decode("utf-8", "replace").split("\r\n")
     start = lines[0].split(" ")
     if len(start) != 2 or start[0] != "CHAT/1.0":
-        raise CheckFailure(f"A message on {wire.label} does not start with 'CHAT/1.0 METHOD'.", expected=what,
+        raise CheckFailure(f"A message on {label} does not start with 'CHAT/1.0 METHOD'.", expected=what,
                            actual=head)
     headers = {}
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if not colon:
-            raise CheckFailure(f"A header line on {wire.label} has no colon.", expected="Name: value",
+            raise CheckFailure(f"A header line on {label} has no colon.", expected="Name: value",
                                actual=line)
         key = name.strip().lower()
         if key in headers:
-            raise CheckFailure(f"A message on {wire.label} has the header {name.strip()} twice.",
+            raise CheckFailure(f"A message on {label} has the header {name.strip()} twice.",
                                expected=what, actual=head[:400])
         headers[key] = value.strip()
     length = headers.get("msg-len", "0")
     if not length.isdigit():
-        raise CheckFailure(f"A Msg-len on {wire.label} is not a byte count.", actual=head[:400])
+        raise CheckFailure(f"A Msg-len on {label} is not a byte count.", actual=head[:400])
     if int(length) > MAX_PAYLOAD:
-        raise CheckFailure(f"A message on {wire.label} announces a payload of {length} bytes, more than any "
+        raise CheckFailure(f"A message on {label} announces a payload of {length} bytes, more than any "
                            f"message the suite sent ({MAX_PAYLOAD} bytes at most).", expected=what,
                            actual=head[:400])
-    payload = wire.read_exact(int(length), what=f"the {length}-byte payload of {start[1]}") if int(length) else b""
-    return Received(start[1], headers, payload, head + payload)
+    return start[1], headers
+
+
+def read_message(wire: WirePeer, what: str = "a CHAT/1.0 message") -> Received:
+    head = wire.read_until(b"\r\n\r\n", what=what, limit=MAX_HEADER)
+    method, headers = parse_head(head, wire.label, what)
+    length = int(headers.get("msg-len", "0"))
+    payload = wire.read_exact(length, what=f"the {length}-byte payload of {method}") if length else b""
+    return Received(method, headers, payload, head + payload)
 
 
 def expect_message(wire: WirePeer, method: str, username: str, payload: bytes | None = None,
@@ -94,23 +103,18 @@ def expect_message(wire: WirePeer, method: str, username: str, payload: bytes | 
     return got
 
 
-def parse_all(data: bytes) -> list:
-    """Every whole CHAT/1.0 message in `data` (Received), as the text defines them; a CheckFailure
-    naming what is off in the first one that is not."""
+def parse_all(data: bytes, label: str) -> list:
+    """Every whole CHAT/1.0 message in `data` (Received), read as read_message reads one from a wire; a
+    CheckFailure naming what is off in the first one that is not."""
     out = []
     while data:
         end = data.find(b"\r\n\r\n")
         if end < 0:
             raise CheckFailure("Bytes that are no whole CHAT/1.0 message (no blank line after the headers).",
                                actual=data[:400])
-        lines = data[:end].decode("utf-8", "replace").split("\r\n")
-        start = lines[0].split(" ")
-        headers = {n.strip().lower(): v.strip() for n, _, v in (line.partition(":") for line in lines[1:])}
-        if len(start) != 2 or start[0] != "CHAT/1.0" or not headers.get("msg-len", "0").isdigit():
-            raise CheckFailure("A message that does not start with 'CHAT/1.0 METHOD' or has no byte count.",
-                               actual=data[:400])
+        method, headers = parse_head(data[:end + 4], label, "a CHAT/1.0 message")
         size = int(headers.get("msg-len", "0"))
-        out.append(Received(start[1], headers, data[end + 4:end + 4 + size], data[:end + 4 + size]))
+        out.append(Received(method, headers, data[end + 4:end + 4 + size], data[:end + 4 + size]))
         data = data[end + 4 + size:]
     return out
 
@@ -125,7 +129,7 @@ def sent_loosely(wire: WirePeer, username: str, bodies: list, what: str) -> Chec
         data += wire.read_until(body.encode("utf-8"), what=f"{what}: {body!r} in any form", limit=MAX_HEADER)
     want = [f"CHAT/1.0 TEXT, Username: {username}, Msg-len: {len(b.encode())}, payload {b!r}" for b in bodies]
     try:
-        got = parse_all(data)
+        got = parse_all(data, wire.label)
     except CheckFailure as exc:
         return CheckFailure(f"The TEXT messages for {what} are not in CHAT/1.0 form: {exc.what}", expected=want,
                             actual=data[:600], requirement="CC3")

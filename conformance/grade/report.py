@@ -126,7 +126,7 @@ def short_status(doc: dict) -> str:
     return "error" if text.startswith("error") else text
 
 
-def write_html(out: Path, table: list, columns: list, notes: tuple = ()) -> None:
+def write_html(out: Path, table: list, notes: tuple = ()) -> None:
     """index.html: first the submissions that could not be graded, with why; then one matrix per
     protocol; a filter box finds a student; the grader's --layout rules say whom they were used for."""
     (out / "students").mkdir(exist_ok=True)
@@ -224,7 +224,7 @@ def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = ()) -> 
     table = rows(documents, rubric)
     columns = requirement_columns(documents)
     write_csv(out / "class.csv", table, columns)
-    write_html(out, table, columns, notes)
+    write_html(out, table, notes)
     (out / "feedback").mkdir(exist_ok=True)
     for row in table:
         (out / "feedback" / f"{row['doc']['slug']}.md").write_text(feedback(row["doc"], row["scored"], rubric),

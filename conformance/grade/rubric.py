@@ -115,7 +115,7 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
             for req in test.get("requirements", []):
                 reasons.setdefault(req, test.get("message") or "skipped")
     ran = [t for t in document.get("tests", []) if t.get("outcome") != "skipped"]
-    if "error" in document and not ran or "tests" not in document:
+    if ("error" in document and not ran) or "tests" not in document:
         why = document.get("error") or "no result"
         out, most = {}, 0.0
         for req in full_maximum(protocol):

@@ -130,8 +130,9 @@ class ClassRun:
                         detected=protocol, detection=how, grading_s=round(time.monotonic() - began, 1))
         if document.get("protocol") is None and protocol:
             document["protocol"] = protocol
-        if self.layout_of(sub) is not None:
-            document["layout_given"] = self.layout_of(sub)
+        given = self.layout_of(sub)
+        if given is not None:
+            document["layout_given"] = given
         if not self.stopping:
             write_atomically(self.result_path(sub), document)
         with progress.lock:

@@ -172,8 +172,10 @@ class Probe:
             self.sock.close()
 
 
-USERNAME = re.compile(r"(?i)user|name|nick|login|handle")
-LOGIN = re.compile(r"(?i)\b(ok|log ?in|sign ?in|enter|join|connect|start|continue|chat|go)\b")
+USERNAME = re.compile(r"(?i)user|name|nick|login|handle")   # a username field's caption
+LOGIN = re.compile(r"(?i)\b(ok|log ?in|sign ?in|enter|join|connect|start|continue|chat|go)\b")   # a login button
+
+
 def holders(threads: list) -> str:
     """What keeps a process alive: its threads that are not daemons (the main thread only when it is
     not just waiting for them at exit), and where each waits."""
@@ -408,8 +410,8 @@ class GuiApp:
         named = [w for w in empty if any(USERNAME.search(c) for c in captions(w, labels))]
         for entry in named or empty[:1]:   # the name field; else a lone empty field
             self.probe.call("type", id=entry["id"], text=username)
-            self.note(f"typed {username!r} into its empty field" + (f" {captions(entry, labels)[0]!r}"
-                                                                     if captions(entry, labels) else ""))
+            caption = captions(entry, labels)
+            self.note(f"typed {username!r} into its empty field" + (f" {caption[0]!r}" if caption else ""))
         button = next((b for b in buttons if LOGIN.search(b["text"] or "")), buttons[0])
         self.probe.call("click", id=button["id"])
         self.note(f"clicked {button['text']!r}")

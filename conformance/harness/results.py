@@ -15,15 +15,15 @@ RECORD_KEY = "chatconform"
 # become paths relative to the submission, the interpreter `python`, the harness's temporary folders
 # their last part. (prefix, replacement) pairs, registered when the run knows its folders.
 SHOWN_PATHS: list = []
-TEMPORARY = re.compile(r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")
+TEMPORARY = [re.compile(r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")]   # removed from every text, in this order
 
 
 def show_paths_relative(*pairs: tuple, copy_name: str | None = None) -> None:
-    """`copy_name`: the submission folder's name in any scratch copy (each xdist worker makes its own)."""
+    """`copy_name`: the submission folder's name in any scratch copy (each xdist worker makes its own):
+    its whole path goes, before the temporary folder alone would."""
     if copy_name:
-        global TEMPORARY
-        TEMPORARY = re.compile(r"/(?:tmp|var/tmp)/chatconform-scratch-\w+/" + re.escape(copy_name) + r"(?:/|(?=\W|$))|"
-                               r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")
+        TEMPORARY.insert(0, re.compile(r"/(?:tmp|var/tmp)/chatconform-scratch-\w+/" + re.escape(copy_name)
+                                       + r"(?:/|(?=\W|$))"))
     for prefix, replacement in pairs:
         if prefix and (prefix, replacement) not in SHOWN_PATHS:
             SHOWN_PATHS.append((prefix, replacement))
@@ -33,7 +33,9 @@ def show_paths_relative(*pairs: tuple, copy_name: str | None = None) -> None:
 def scrub(text: str) -> str:
     for prefix, replacement in SHOWN_PATHS:
         text = text.replace(prefix, replacement)
-    return TEMPORARY.sub("", text)
+    for pattern in TEMPORARY:
+        text = pattern.sub("", text)
+    return text
 
 
 def scrubbed(value):

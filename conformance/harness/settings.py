@@ -45,3 +45,8 @@ def wait_until(cond: threading.Condition, predicate, timeout: float, hopeless=No
         if hopeless is not None and hopeless():
             with cond:
                 return True if predicate() else None
+
+
+# The self-test injects harness faults through this variable ("report": in the report hook, "test":
+# inside a test): they must come out as exit 2 and one line, never as a verdict.
+FAULT_VARIABLE = "CHATCONFORM_INJECT_FAULT"

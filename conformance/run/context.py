@@ -92,17 +92,18 @@ def build_context(config) -> RunContext | None:
         raise pytest.UsageError(str(exc)) from None
     original_folder = submission if submission.is_dir() else submission.parent
     containment.READABLE.append(str(original_folder.parent))   # what the copy's links point to
-    found, ctx.choices = {}, {}
+    found, ctx.choices, surveyed = {}, {}, None
     for role in ROLES:
         override = opt.client_cmd if role == "client" else opt.server_cmd
         if role not in spec.ROLES:
             found[role] = None
         elif override or copy.is_file():
             found[role] = find_program(copy, role, layouts_of(spec, role), override)
-            continue
-        choice = discover.find(copy, role, layouts_of(spec, role), gui=role == "client" and gui_client(spec),
-                               by_behaviour=role in student_roles(spec))
-        found[role], ctx.choices[role] = choice.program, choice.why
+        else:
+            surveyed = discover.survey(copy) if surveyed is None else surveyed   # read once for both roles
+            choice = discover.find(copy, role, layouts_of(spec, role), gui=role == "client" and gui_client(spec),
+                                   by_behaviour=role in student_roles(spec), surveyed=surveyed)
+            found[role], ctx.choices[role] = choice.program, choice.why
     if copy.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server
         role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)

@@ -8,6 +8,7 @@ Evidence comes from reading the code (its syntax tree), never from running it.""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import re
 import shlex
@@ -106,7 +107,6 @@ def facts_of(path: Path) -> Facts:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             facts.test_code |= any(n.split(".")[0] in TEST_MODULES for n in names)
-            facts.window |= any(n in ("tkinter", "Tkinter") for n in names) and "Tk(" in text
         elif isinstance(node, ast.ClassDef) and any(_name_of(b) in ("BaseRequestHandler", "StreamRequestHandler",
                                                                     "QTcpServer", "TCPServer") for b in node.bases):
             facts.listens = True
@@ -121,7 +121,7 @@ class Candidate:
     path: Path          # relative to the submission: a .py file, or a package folder run with -m
     package: bool
     facts: Facts
-    layout: Layout | None   # the course layout it matches, if any
+    layout: Layout | None = None   # the course layout it matches, if any (set per role by find)
 
     @property
     def shown(self) -> str:
@@ -175,7 +175,7 @@ def role_evidence(facts: Facts, role: str, gui: bool) -> list:
         options = sorted(facts.option_strings & CLIENT_OPTIONS)
         if options:
             found.append("parses " + "/".join(options))
-        if facts.connects and not facts.listens:
+        if facts.connects:
             found.append("connects")
     return found
 
@@ -221,25 +221,29 @@ def program_for(candidate: Candidate, folder: Path, role: str, layouts: list) ->
     return Program(role, command(["{python}", where.name, *args]), where.parent)
 
 
-def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool = True) -> Choice:
+def survey(folder: Path) -> list:
+    """Every program the submission could hold, with what its code does: each package, and each .py
+    file outside one (a package's modules are judged as the package). Read once for all roles."""
+    files, packages = _walk(folder)
+    found = [Candidate(package.relative_to(folder), True, _package_facts(package)) for package in packages]
+    package_paths = [c.path for c in found]
+    for path in files:
+        rel = path.relative_to(folder)
+        if not NOT_PROGRAMS.match(path.name) and not any(p in rel.parents for p in package_paths):
+            found.append(Candidate(rel, False, facts_of(path)))
+    return found
+
+
+def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool = True,
+         surveyed: list | None = None) -> Choice:
     """The role's program in the submission folder. `layouts`: the course's layouts (exact names);
     `gui`: the client opens a window; `by_behaviour`: files of any name count (for the roles the
-    students write)."""
-    files, packages = _walk(folder)
+    students write); `surveyed`: the folder's survey(), when the caller has it already."""
     names: dict = {}
     for layout in layouts:
         names.setdefault(Path(layout.path).name, layout)
-    candidates: list = []
-    for package in packages:
-        rel = package.relative_to(folder)
-        candidates.append(Candidate(rel, True, _package_facts(package), names.get(package.name)))
-    package_paths = [c.path for c in candidates]
-    for path in files:
-        rel = path.relative_to(folder)
-        if NOT_PROGRAMS.match(path.name) or any(p in rel.parents for p in package_paths):
-            continue   # a package's modules are judged as the package
-        layout = names.get(path.name) if path.name.endswith(".py") else None
-        candidates.append(Candidate(rel, False, facts_of(path), layout))
+    candidates = [dataclasses.replace(c, layout=names.get((folder / c.path).name))
+                  for c in (survey(folder) if surveyed is None else surveyed)]
     ranked = []
     for c in candidates:
         evidence = role_evidence(c.facts, role, gui)

@@ -74,7 +74,7 @@ def launch(ctx, transcript, request):
     def start(role: str = "client", inject: tuple = (), argv: list | None = None, env: dict | None = None,
               writable: tuple = (), **values) -> Terminal:
         program = ctx.programs[role]
-        if os.environ.get("CHATCONFORM_INJECT_FAULT") == "test":   # the self-test's harness bug in a test
+        if os.environ.get(settings.FAULT_VARIABLE) == "test":   # the self-test's harness bug in a test
             raise NameError("name 'injected_by_the_self_test' is not defined")
         if "gui_probe" in inject:   # a GUI: its toolkit waits on channels /proc does not show (waiting.py)
             waiting.blind()

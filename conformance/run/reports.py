@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ..harness import containment
+from ..harness import containment, settings
 from ..harness.candidate import HarnessError
 from ..harness.failure import EVALUATED, CheckFailure
 from ..harness.gui import screenshot_dir
@@ -54,7 +54,7 @@ CUT = "\n… {} characters more, cut …\n"
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if os.environ.get(FAULT_VARIABLE) == "report":   # the self-test's injected harness fault
+    if os.environ.get(settings.FAULT_VARIABLE) == "report":   # the self-test's injected harness fault
         raise RuntimeError("a harness fault injected by the self-test")
     identity = getattr(item, "chatconform_id", None)
     if identity is None:
@@ -131,12 +131,8 @@ def pytest_sessionfinish(session, exitstatus):
         document.update(error=why, exit_status=2)
         if session.exitstatus in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-    config.chatconform_document = document
     if config.option.chatconform_json:
         write_document(config.option.chatconform_json, document)
-
-
-FAULT_VARIABLE = "CHATCONFORM_INJECT_FAULT"
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -75,6 +75,12 @@ def threads() -> list:
     innermost frame of the candidate's own code, with its line)."""
     frames = sys._current_frames()
     here = os.getcwd()
+
+    def show(frame) -> str:   # file:line in function(): the line (the candidate's files relative to its folder)
+        where = os.path.relpath(frame.filename, here) if frame.filename.startswith(here) else \
+            os.path.basename(frame.filename)
+        return f"{where}:{frame.lineno} in {frame.name}()" + (f": {frame.line.strip()}" if frame.line else "")
+
     out = []
     for thread in threading.enumerate():
         if thread.name.startswith("chatconform-probe"):
@@ -82,7 +88,6 @@ def threads() -> list:
         frame = frames.get(thread.ident)
         stack = traceback.extract_stack(frame) if frame is not None else []
         own = [f for f in stack if f.filename.startswith(here) and "chatconform_probe" not in f.filename]
-        show = lambda f: f"{os.path.relpath(f.filename, here) if f.filename.startswith(here) else os.path.basename(f.filename)}:{f.lineno} in {f.name}()" + (f": {f.line.strip()}" if f.line else "")  # noqa: E731
         out.append({"name": thread.name, "daemon": thread.daemon, "main": thread is threading.main_thread(),
                     "waits_in": show(stack[-1]) if stack else "", "own": show(own[-1]) if own else ""})
     return out

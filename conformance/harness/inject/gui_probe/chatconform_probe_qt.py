@@ -86,7 +86,7 @@ class QtAdapter:
         return out
 
     def describe(self, w, kind: str, depth: int) -> dict:
-        wid = f"q{self.sip.unwrapinstance(w):x}"
+        wid = self.wid(w)
         self.known[wid] = w
         text = self.contents(w, kind)
         top_left = w.mapToGlobal(self.core.QPoint(0, 0))
@@ -104,6 +104,10 @@ class QtAdapter:
                            for i in range(w.count())]
         out.update(self.captions(w, kind))
         return out
+
+    def wid(self, w) -> str:
+        """A widget's id in the tree: its C++ address, stable while it lives."""
+        return f"q{self.sip.unwrapinstance(w):x}"
 
     def captions(self, w, kind: str) -> dict:
         """What a person reads around a widget: its form label or buddy label, the title of the group
@@ -128,7 +132,7 @@ class QtAdapter:
             if isinstance(up, W.QTabWidget) and "tab" not in out:   # the page is an ancestor below it
                 index = next((i for i in range(up.count()) if any(up.widget(i) is a for a in chain)), -1)
                 if index >= 0:
-                    out["tab"] = {"tabs": f"q{self.sip.unwrapinstance(up):x}", "index": index,
+                    out["tab"] = {"tabs": self.wid(up), "index": index,
                                   "title": plain(up.tabText(index)), "enabled": up.isTabEnabled(index),
                                   "current": up.currentIndex() == index}
             if isinstance(up, W.QDialogButtonBox) and kind == "button" and "button_role" not in out:
