@@ -80,6 +80,17 @@ def parse_head(head: bytes, label: str, what: str) -> tuple:
 
 
 def read_message(wire: WirePeer, what: str = "a CHAT/1.0 message") -> Received:
+    """The next message on the wire. A wire of the server suite's room knows its member's name
+    (`own_name`): a message of that member's coming back to it is handed to `on_echo` (which records
+    it against the requirement it breaks) and skipped, so the test goes on to judge its own."""
+    while True:
+        got = read_one(wire, what)
+        if got.username is None or got.username != getattr(wire, "own_name", None):
+            return got
+        wire.on_echo(got)
+
+
+def read_one(wire: WirePeer, what: str) -> Received:
     head = wire.read_until(b"\r\n\r\n", what=what, limit=MAX_HEADER)
     method, headers = parse_head(head, wire.label, what)
     length = int(headers.get("msg-len", "0"))

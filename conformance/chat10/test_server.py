@@ -7,15 +7,18 @@ import pytest
 from conformance.harness import buffers, settings
 from conformance.harness.candidate import group_memory
 from conformance.harness.failure import CheckFailure, about
-from conformance.harness.peer import POLICIES
-from conformance.chat10.steps import CZECH, expect_message, join, leave, message, read_message, text
+from conformance.harness.peer import POLICIES, expect_listening_beyond_localhost
+from conformance.chat10.steps import (CZECH, MAX_HEADER, Received, expect_message, join, leave, message,
+                                     parse_head, read_message, text)
 
 requirement = pytest.mark.requirement
 
 
 @pytest.fixture
-def clients(raw, server_under_test):
-    return raw(server_under_test)
+def clients(raw, server_under_test, findings):
+    wires = raw(server_under_test)
+    wires.findings = findings
+    return wires
 
 
 def room(clients, *names: str) -> list:
@@ -23,27 +26,41 @@ def room(clients, *names: str) -> list:
     JOIN, so after each one the server is given its settle window (`settle_server`: it is idle) before
     the next client connects: a server that registers a client in that client's own thread is in no
     race with the suite. A client may also see the JOINs of those before it (they were forwarded after
-    it connected): those are skipped, nothing else. A failure here is a JOIN forwarded wrongly: CS2,
-    whatever the test."""
-    with about("CS2"):
-        return _room(clients, names)
-
-
-def _room(clients, names) -> list:
+    it connected): those are skipped, nothing else. A JOIN that does not reach the others is CS2, the
+    TEXT that settles the room not reaching them is CS3, whatever the test; a member's own message
+    sent back to it is recorded against the requirement it breaks, and the test goes on."""
     wires = []
     for i, name in enumerate(names):
         wire = clients.connect()
+        wire.own_name, wire.on_echo = name, lambda got, w=wire: record_echo(clients.findings, w, got)
         wire.send(join(name))
-        for j, other in enumerate(wires):
-            expect_skipping(other, names[:j], "JOIN", name, what=f"the JOIN of {name}")
+        with about("CS2"):
+            for j, other in enumerate(wires):
+                expect_skipping(other, names[:j], "JOIN", name, what=f"the JOIN of {name}")
         clients.settle()
         wires.append(wire)
     if len(wires) > 1:
         body = b"settled"
         wires[0].send(text(names[0], body.decode()))
-        for j, other in enumerate(wires[1:], 1):
-            expect_skipping(other, names[:j], "TEXT", names[0], body, what="the TEXT that settles the room")
+        with about("CS3"):
+            for j, other in enumerate(wires[1:], 1):
+                expect_skipping(other, names[:j], "TEXT", names[0], body, what="the TEXT that settles the room")
     return wires
+
+
+# A member's own message sent back to it breaks the requirement of that kind of message.
+ECHO_BREAKS = {"JOIN": "CS2", "TEXT": "CS3", "LEAVE": "CS4"}
+
+
+def record_echo(findings, wire, got) -> None:
+    req = ECHO_BREAKS.get(got.method, "CS2")
+    if any(getattr(f, "echo_of", None) == got.method for f in findings.failures):
+        return   # charged once per test and kind
+    failure = CheckFailure(f"The server sent {wire.own_name}'s own {got.method} back to it (on {wire.label}).",
+                           expected=f"a {got.method} forwarded to every other client, never back to the sender",
+                           actual=got.raw[:400], requirement=req)
+    failure.echo_of = got.method
+    findings.failures.append(failure)
 
 
 def expect_skipping(wire, earlier: tuple, method: str, username: str, payload: bytes | None = None, what=""):
@@ -62,17 +79,21 @@ def must_be(wire, got, method: str, username: str, payload: bytes | None, what: 
                            actual=got.raw[:400])
 
 
-def barrier(clients, members: list, why: str) -> None:
+def barrier(clients, members: list, why: str, served_only: bool = False) -> None:
     """Proves that nothing else came to any member: once the server has finished with what came
     before (its settle window), a TEXT from the first of `members` ((wire, name) pairs) that every
     other must get next, then one from the second that the first must get next (so the first sender,
-    never sent its own TEXT back, is checked too)."""
+    never sent its own TEXT back, is checked too). `served_only` proves only that each still gets
+    it (CS9: what else came, e.g. a relayed invalid message, is CS5's business, not CS9's)."""
     clients.settle()
     for (sender, name), receivers in ((members[0], members[1:]), (members[1], [members[0]])):
         body = f"barrier from {name}".encode()
         sender.send(text(name, body.decode()))
         for wire, _ in receivers:
-            expect_message(wire, "TEXT", name, body, what=f"the next message ({why})")
+            if served_only:
+                wire.read_until(body, what=f"{name}'s TEXT ({why})", limit=MAX_HEADER)
+            else:
+                expect_message(wire, "TEXT", name, body, what=f"the next message ({why})")
 
 
 @requirement("CS1", name="help-version")
@@ -150,6 +171,54 @@ def test_pipelining(clients, policy):
     expect_message(b, "LEAVE", "ann")
 
 
+@requirement("CS6", name="two-senders-interleaved")
+def test_two_senders_interleaved(clients):
+    """ann's and ben's TEXTs each come in two parts, interleaved (ann's first half, ben's, then the
+    rest of each, the server settled after each part): cid must get each whole, in either order, and
+    each of ann and ben the other's. A relay that forwards each part as it comes (cut-through) puts
+    one message inside the other."""
+    a, b, c = room(clients, "ann", "ben", "cid")
+    bodies = {"ann": "from ann " + "a" * 3000, "ben": "from ben " + "b" * 3000}
+    whole = {name: text(name, body) for name, body in bodies.items()}
+    for wire, name, part in ((a, "ann", 0), (b, "ben", 0), (a, "ann", 1), (b, "ben", 1)):
+        half = len(whole[name]) // 2
+        wire.send_raw(whole[name][:half] if part == 0 else whole[name][half:])
+        clients.settle()
+    got = sorted((read_message(c, "one of two interleaved TEXTs") for _ in range(2)), key=lambda m: m.username or "")
+    for message_got, name in zip(got, ("ann", "ben")):
+        must_be(c, message_got, "TEXT", name, bodies[name].encode(), f"{name}'s TEXT, sent in two interleaved parts")
+    expect_message(a, "TEXT", "ben", bodies["ben"].encode(), what="ben's TEXT, sent in two interleaved parts")
+    expect_message(b, "TEXT", "ann", bodies["ann"].encode(), what="ann's TEXT, sent in two interleaved parts")
+
+
+@requirement("CS6", name="once-when-reset")
+def test_once_when_reset(clients):
+    """ann's TEXT is forwarded, then her connection is reset (no LEAVE): nothing of hers may come
+    again (a server that handles the reset by processing its last chunk once more sends it twice).
+    Only a LEAVE for ann may come before the next TEXT."""
+    a, b, c = room(clients, "ann", "ben", "cid")
+    a.send(text("ann", "last words"))
+    for wire in (b, c):
+        expect_message(wire, "TEXT", "ann", b"last words")
+    clients.settle()
+    a.vanish()
+    clients.settle()
+    for sender, name, receiver in ((b, "ben", c), (c, "cid", b)):
+        body = f"{name} after ann's reset"
+        sender.send(text(name, body))
+        expect_past_leave(receiver, "ann", "TEXT", name, body.encode(),
+                          what="the next message: nothing of ann's again after her connection was reset")
+
+
+@requirement("CS7", name="silent-client")
+def test_silent_client(clients):
+    """dan connects first and never sends a byte, not even a JOIN: ann, ben and cid are served all the
+    same (a server that waits for each client's JOIN in turn is caught)."""
+    clients.connect()
+    a, b, c = room(clients, "ann", "ben", "cid")
+    barrier(clients, [(b, "ben"), (a, "ann"), (c, "cid")], "while dan, connected first, has sent nothing")
+
+
 @requirement("CS7", name="slow-sender")
 def test_slow_sender(clients):
     """ann's 1 MiB TEXT trickles in; ben's short TEXT must reach cid before ann's is complete. ben
@@ -161,8 +230,17 @@ def test_slow_sender(clients):
     a.send_raw(f"CHAT/1.0 TEXT\r\nUsername: ann\r\nMsg-len: {size}\r\n\r\n".encode() + b"x" * 1024)
     clients.settle()
     b.send(text("ben", "not delayed"))
-    expect_message(c, "TEXT", "ben", b"not delayed", what="ben's TEXT, while ann's 1 MiB TEXT is unfinished "
-                   "and dan is silent")
+    what = "ben's TEXT, while ann's 1 MiB TEXT is unfinished and dan is silent"
+    head = c.read_until(b"\r\n\r\n", what=what, limit=MAX_HEADER)
+    method, headers = parse_head(head, c.label, what)
+    if headers.get("username") == "ann":
+        raise CheckFailure("The server forwarded the start of ann's TEXT before the whole of it had come: "
+                           "ben's TEXT, sent meanwhile, can only land inside ann's payload.",
+                           expected=f"CHAT/1.0 TEXT from ben ({what}); ann's only once complete",
+                           actual=head, requirement="CS6")
+    length = int(headers.get("msg-len", "0"))
+    got = Received(method, headers, c.read_exact(length, what=what) if length else b"", head)
+    must_be(c, got, "TEXT", "ben", b"not delayed", what)
     a.send_raw(b"x" * (size - 1024))
     expect_message(c, "TEXT", "ann", b"x" * size, what="ann's 1 MiB TEXT, once complete")
 
@@ -173,7 +251,7 @@ def beyond_socket_buffers() -> int:
     return min(buffers.send_limit(), 12 * 1024 * 1024) + 2 * 1024 * 1024
 
 
-@requirement("CS7", name="client-not-reading")
+@requirement("CS11", name="client-not-reading")
 def test_client_not_reading(clients):
     """dan joins with a small receive window and then stops reading. ann sends a TEXT too big for any
     socket buffer on the way to dan: a server that forwards with a blocking send in ann's thread (or
@@ -247,7 +325,8 @@ def test_bad_input(clients, raw, server_under_test, bad):
     a, b = room(clients, "ann", "ben")
     rogue = clients.connect()
     rogue.send_raw(BAD_INPUT[bad])
-    barrier(clients, [(a, "ann"), (b, "ben")], f"the others are still served after {bad} from another client")
+    barrier(clients, [(a, "ann"), (b, "ben")], f"the others are still served after {bad} from another client",
+            served_only=True)
     more = raw(server_under_test)
     late = more.connect()
     late.send(join("eve"))
@@ -268,7 +347,8 @@ def test_endless_header(clients, request, transcript):
                 break
         except CheckFailure:
             break    # it closed the connection: fine
-    barrier(clients, [(a, "ann"), (b, "ben")], "the others are still served after an endless header")
+    barrier(clients, [(a, "ann"), (b, "ben")], "the others are still served after an endless header",
+            served_only=True)
     if before:
         _, peak = group_memory(pgid)
         grown = (peak - before[0]) / 1024
@@ -276,3 +356,13 @@ def test_endless_header(clients, request, transcript):
         if grown >= 16:
             raise CheckFailure("The server's memory grew by the whole endless header: it keeps unbounded headers.",
                                expected="less than 16 MiB of growth", actual=f"+{grown:.1f} MiB")
+
+
+@requirement("CS12", name="listen-address")
+def test_listen_address(ctx, raw, server_under_test):
+    """The server is started without an address: it must accept a connection on an address of the
+    machine other than 127.0.0.1 (127.0.0.2, which a bind to '' or 0.0.0.0 serves and a bind to
+    'localhost' does not)."""
+    if ctx.server:
+        pytest.skip("--server: the server was started by someone else, on an address of its choosing")
+    expect_listening_beyond_localhost(raw, server_under_test)

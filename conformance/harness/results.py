@@ -80,6 +80,7 @@ class Results:
         self.started = time.monotonic()
         self.records: dict[str, TestRecord] = {}
         self.programs: dict = {}   # role -> its command, folder and how it was found
+        self.should: dict = {}     # SHOULD ID -> the sentence of the text it goes beyond ("" if none)
 
     def add(self, report) -> None:
         """Fold one pytest report (setup, call or teardown) into its test's record."""
@@ -152,4 +153,11 @@ class Results:
                       for r in sorted(self.records.values(), key=lambda r: r.id)],
             "summary": self.summary(),
             "requirements": self.by_requirement(),
+            "warnings": self.warnings(),
         })
+
+    def warnings(self) -> dict:
+        """The SHOULD requirements that failed: warnings, never a MUST failure; each with the sentence of
+        the assignment's text it goes beyond, where it does."""
+        return {req: self.should[req] for req, verdict in self.by_requirement().items()
+                if verdict == "failed" and req in self.should}

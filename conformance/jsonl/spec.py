@@ -52,6 +52,12 @@ REQUIREMENTS = {
     "JS11": (MUST, "A client that never reads cannot stall the others: they keep receiving, and the server drops "
                    "the stalled client once its backlog passes a bound."),
     "JS13": (MUST, "An idle server stays idle: with its clients connected and silent, and once they have left (closing or resetting their connections), it uses at most 20% of one core."),
+    "JS14": (SHOULD, "The server listens on every interface (not on localhost only), so that other machines can connect."),
     "JS12": (MUST, "(bonus in the spec, required here) --web-port P runs a Flask app in the server process: an "
                    "HTML page of connected users and recent messages that stays current, and /api/state as JSON."),
+}
+
+# Demands beyond the assignment's text: SHOULD, shown as warnings, each naming the sentence it goes beyond.
+BEYOND_TEXT = {
+    "JS14": "'The server will wait for connections from clients and facilitace communication between them' (no address is named)",
 }

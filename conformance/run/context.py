@@ -185,8 +185,15 @@ def pytest_configure(config):
     config_holder["config"] = config
     if ctx is not None:
         config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
+        config.chatconform_results.should = should_requirements(ctx.spec)
         config.chatconform_results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
                                                 for role, program in ctx.programs.items()}
+
+
+def should_requirements(spec) -> dict:
+    """SHOULD ID -> the sentence of the assignment's text it goes beyond ("" where it does not)."""
+    beyond = getattr(spec, "BEYOND_TEXT", {})
+    return {req: beyond.get(req, "") for req, (level, _) in spec.REQUIREMENTS.items() if level == "SHOULD"}
 
 
 def pytest_unconfigure(config):

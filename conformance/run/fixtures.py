@@ -12,7 +12,7 @@ import pytest
 from .. import fixed_address
 from ..harness import containment, procstate, settings, waiting
 from ..harness.candidate import environment
-from ..harness.failure import CheckFailure
+from ..harness.failure import EVALUATED, CheckFailure, Findings
 from ..harness.gui import GuiApp, Probe, VirtualScreen
 from ..harness.peer import RawClients, ScriptedServer
 from ..harness.terminal import Terminal
@@ -58,11 +58,31 @@ def post_checks(request) -> list:
     checks.clear()   # they hold the test's terminals; the item lives to the end of the session
 
 
+@pytest.fixture
+def findings(request) -> Findings:
+    """The test's soft findings: violations of other requirements met on the way (a message sent back
+    to its sender while a room is set up), recorded and charged once the test ends, with its own
+    verdict, so that the test goes on to judge its own requirement."""
+    request.node.chatconform_findings = Findings()
+    return request.node.chatconform_findings
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem):
-    result = yield
-    for check in getattr(pyfuncitem, "chatconform_post_checks", []):
-        check()
+    found = getattr(pyfuncitem, "chatconform_findings", None) or Findings()
+    try:
+        result = yield
+        # the body ran to its end: its own IDs are judged, whatever a post-check or a finding charges
+        EVALUATED.extend(getattr(pyfuncitem, "chatconform_id", ("", "", []))[2])
+        for check in getattr(pyfuncitem, "chatconform_post_checks", []):
+            check()
+    except CheckFailure as exc:
+        if not found.failures:
+            raise
+        if exc.requirement is None:   # about the test's own IDs, beside what was found on the way
+            exc.requirement = tuple(getattr(pyfuncitem, "chatconform_id", ("", "", []))[2])
+        found.failures.append(exc)
+    found.raise_any()
     return result
 
 

@@ -25,6 +25,9 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
     for req in about:
         level, sentence = spec[req]
         out.append(f"  {req} ({level}): {sentence}")
+        if level == "SHOULD":
+            out.append("    A warning (SHOULD), not a MUST failure" + (f"; it goes beyond the text: {beyond}"
+                                                                     if (beyond := beyond_text(item.config, req)) else "."))
     out += ["", exc.describe(), ""]
     out += notes
     if transcript is not None:
@@ -193,7 +196,8 @@ def pytest_terminal_summary(terminalreporter, config):
     spec = requirement_sentences(config)
     for req in sorted(verdicts, key=spec_order(spec)):
         level, sentence = spec[req]
-        tr.write_line(f"{verdicts[req]:>7}  {req:<6} {level:<6} {sentence[:90]}")
+        verdict = "warning" if verdicts[req] == "failed" and level == "SHOULD" else verdicts[req]
+        tr.write_line(f"{verdict:>13}  {req:<6} {level:<6} {sentence[:90]}")
     counts = results.summary()
     tr.write_line(f"chatconform {results.protocol}: {counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped, {counts['error']} error; seed {results.seed}")
@@ -209,6 +213,10 @@ def pytest_terminal_summary(terminalreporter, config):
 def requirement_sentences(config) -> dict:
     """ID -> (level, sentence): the protocol's requirements and the harness's own (HC1)."""
     return {**config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
+
+
+def beyond_text(config, req: str) -> str:
+    return getattr(config.chatconform.spec, "BEYOND_TEXT", {}).get(req, "")
 
 
 def spec_order(spec: dict):

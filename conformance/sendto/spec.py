@@ -49,6 +49,12 @@ REQUIREMENTS = {
                   "once."),
     "SS9": (MUST, "Exactly one reply per request, in request order: LIST for list, RESPONSE for the rest."),
     "SS11": (MUST, "An idle server stays idle: with its clients logged in and silent, and once they have left (after logout or by vanishing), it uses at most 20% of one core."),
+    "SS12": (SHOULD, "The server listens on every interface (not on localhost only), so that other machines can connect."),
     "SS10": (MUST, "A client that never reads cannot stall the others, and the server drops it once its backlog "
                    "passes a bound; the number of connections is bounded (--max-clients)."),
+}
+
+# Demands beyond the assignment's text: SHOULD, shown as warnings, each naming the sentence it goes beyond.
+BEYOND_TEXT = {
+    "SS12": "'The server has to accept and maintain connections to all the clients' (no address is named)",
 }

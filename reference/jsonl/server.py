@@ -1,7 +1,7 @@
 """Reference jsonl chat server: asyncio, bounded in users, history, line length and backlog, with an
 optional Flask web view of who is connected and what was said.
 
-    python server.py --port 5555 [--host 127.0.0.1] [--max-users 100] [--history 100]
+    python server.py --port 5555 [--host 0.0.0.0] [--max-users 100] [--history 100]
                      [--max-line 1048576] [--web-port 8080]
 """
 from __future__ import annotations
@@ -162,7 +162,7 @@ def argparse_namespace(options: dict) -> argparse.Namespace:
 
 
 @click.command(help="The reference jsonl chat server.")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on (every interface)")
 @click.option("--port", type=int, default=5555, show_default=True, help="0 picks a free port (printed at start)")
 @click.option("--max-users", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--history", type=click.IntRange(1), default=100, show_default=True, help="messages kept")

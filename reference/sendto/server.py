@@ -1,7 +1,7 @@
 """Reference sendto chat server: asyncio, one reply per request in order, bounded connections and
 backlogs. The packet format is in PROTOCOL.md.
 
-    python server.py [--port 6000] [--host 127.0.0.1] [--max-clients 100]
+    python server.py [--port 6000] [--host 0.0.0.0] [--max-clients 100]
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ async def main(args) -> None:
 
 
 @click.command(help="The reference sendto chat server (packet format: PROTOCOL.md).")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on (every interface)")
 @click.option("--port", type=int, default=6000, show_default=True, help="0 picks a free port (printed at start)")
 @click.option("--max-clients", type=click.IntRange(1), default=100, show_default=True,
               help="connections at once; one more is closed at once")
