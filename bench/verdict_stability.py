@@ -1,8 +1,12 @@
-"""Are verdicts on correct programs stable under load? Runs every correct fixture and every reference
-K times, each with a fresh seed, while another process keeps one core busy, and counts the tests
-that did not pass (goal: 0).
+"""Are verdicts stable under load? Runs every correct fixture and every reference K times, each with
+a fresh seed, while another process keeps one core busy, and counts the tests that did not pass
+(goal: 0). `--fixture` adds broken fixtures by name (their planted failures are expected): a *flip*
+is a test whose outcome was not the same in every run (goal: 0); `--test ROLE/ID` narrows each run
+to those tests (e.g. client/RT3-cut-mid-line).
 
     python bench/verdict_stability.py [--runs 10] [--protocol cnlab] [--no-load]
+    python bench/verdict_stability.py --runs 20 --protocol cnlab --fixture reuses_socket_after_reject \
+        --test client/RT3-cut-mid-line --only-named
 """
 from __future__ import annotations
 
@@ -28,13 +32,17 @@ def spin(stop) -> None:
         sum(range(10_000))
 
 
-def correct_submissions(protocols) -> list:
+def submissions(protocols, named=(), only_named=False) -> list:
+    """(protocol, folder, extra arguments, correct?): the references and correct fixtures (unless
+    only_named), and the fixtures named."""
     out = []
     for protocol in protocols:
-        out.append((protocol, ROOT / "reference" / protocol, REFERENCE_SERVER[protocol]))
+        if not only_named:
+            out.append((protocol, ROOT / "reference" / protocol, REFERENCE_SERVER[protocol], True))
         for fixture in fixtures(protocol):
-            if json.loads((fixture / "expected.json").read_text()) == []:   # a correct variant too
-                out.append((protocol, fixture, check_args(fixture) + role_args(fixture)))
+            correct = json.loads((fixture / "expected.json").read_text()) == []   # a correct variant too
+            if fixture.name in named or (correct and not only_named):
+                out.append((protocol, fixture, check_args(fixture) + role_args(fixture), correct))
     return out
 
 
@@ -43,6 +51,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--protocol", action="append", help="only these protocols (repeatable)")
     parser.add_argument("--no-load", action="store_true", help="do not keep a core busy")
+    parser.add_argument("--fixture", action="append", default=[], help="also this (broken) fixture (repeatable)")
+    parser.add_argument("--only-named", action="store_true", help="only the fixtures named, no reference")
+    parser.add_argument("--test", action="append", default=[], help="only this test, as ROLE/ID (repeatable)")
     args = parser.parse_args()
     protocols = args.protocol or sorted(REFERENCE_SERVER)
     stop = multiprocessing.Event()
@@ -50,19 +61,22 @@ def main() -> int:
     if load:
         load.start()
     bad: Counter = Counter()
+    outcomes: dict = {}   # (submission, test id) -> set of outcomes seen
     total = 0
     started = time.monotonic()
     try:
         for run in range(args.runs):
-            for protocol, submission, extra in correct_submissions(protocols):
+            for protocol, submission, extra, correct in submissions(protocols, args.fixture, args.only_named):
                 seed = str(random.SystemRandom().randrange(1, 10 ** 6))
+                narrow = [a for t in args.test for a in ("--test", f"{protocol}/{t}" if "/" not in t else t)]
                 with tempfile.TemporaryDirectory() as tmp:
                     code, document, output = check(protocol, materialize(submission, Path(tmp)), Path(tmp), *extra,
-                                                   *TIMEOUT_SCALE[protocol], "--seed", seed, forked=True)
+                                                   *TIMEOUT_SCALE[protocol], "--seed", seed, *narrow, forked=True)
                 tests = document.get("tests", [])
                 total += len(tests)
                 for test in tests:   # skipped tests (no Xvfb, a bonus) are no verdict: not counted
-                    if test["outcome"] in ("failed", "error"):
+                    outcomes.setdefault((submission.name, test["id"]), set()).add(test["outcome"])
+                    if correct and test["outcome"] in ("failed", "error"):
                         bad[(submission.name, test["id"])] += 1
                         print(f"  run {run + 1}: {protocol} {submission.name} {test['id']} {test['outcome']} "
                               f"(--seed {seed}): {(test['message'] or '').splitlines()[:1]}")
@@ -71,11 +85,14 @@ def main() -> int:
                     print(f"  run {run + 1}: {protocol} {submission.name}: no report (exit {code})")
     finally:
         stop.set()
-    print(f"{args.runs} runs, {total} verdicts on correct programs, {sum(bad.values())} non-passing, "
-          f"{'one core busy' if load else 'no load'}, {time.monotonic() - started:.0f} s")
+    flips = sorted(key for key, seen in outcomes.items() if len(seen - {"skipped"}) > 1)
+    print(f"{args.runs} runs, {total} verdicts, {sum(bad.values())} non-passing on correct programs, "
+          f"{len(flips)} flips, {'one core busy' if load else 'no load'}, {time.monotonic() - started:.0f} s")
     for (name, test), count in bad.most_common():
         print(f"  {count}x {name} {test}")
-    return 1 if bad else 0
+    for name, test in flips:
+        print(f"  flip: {name} {test}: {sorted(outcomes[(name, test)])}")
+    return 1 if bad or flips else 0
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import re
+import socket
 import string
 import time
 
@@ -41,15 +42,42 @@ def long_text(rng: random.Random, size: int) -> str:
     return " ".join(out)[:size].strip().ljust(size, "x")
 
 
+# RT5's experiment (Terminal.stuck_behind): a message line that did not come is tried once more after
+# one more line reached the client; one that comes then waited in the client's buffer for the next read.
+NUDGE = b"one more line, to see what comes after it"
+
+
+def a_delivery(expected) -> bool:
+    return any(str(e).startswith("From ") for e in (expected if isinstance(expected, (list, tuple)) else [expected]))
+
+
 def start(launch, server_address: tuple, inject: tuple = ()) -> Terminal:
     host, port = server_address
-    return launch("client", inject=inject, host=host, port=port)
+    client = launch("client", inject=inject, host=host, port=port)
+    client.server_address = server_address
+    return client
+
+
+def message_through(server_address: tuple, user: str, transcript) -> None:
+    """One more DELIVERY for `user` from a real server: a helper logs in (from its own loopback
+    address, past any per-address limit), sends NUDGE to user and leaves."""
+    host, port = server_address
+    helper = "nudge" + "".join(random.choices(string.ascii_lowercase, k=6))
+    source = ("127.0.0.254", 0) if host.startswith("127.") else None
+    transcript.note(f"experiment: {helper} sends {user} one more message through the server")
+    with socket.create_connection((host, port), timeout=settings.wait(settings.EVENT), source_address=source) as sock:
+        replies = sock.makefile("rb")
+        sock.sendall(f"HELLO-FROM {helper}\n".encode())
+        replies.readline()
+        sock.sendall(f"SEND {user} ".encode() + NUDGE + b"\n")
+        replies.readline()
 
 
 def attempt_login(client: Terminal, scripted: ScriptedServer, user: str) -> WirePeer:
     """Type a name; the client must connect (if it has not yet) and send HELLO-FROM."""
     client.type(user)
     wire = scripted.accept(why=f" after the user typed the name {user!r}")
+    client.nudge = (lambda: wire.send(b"DELIVERY nudge " + NUDGE + b"\n"), "RT5", a_delivery)
     wire.expect_line(f"HELLO-FROM {user}\n".encode())
     return wire
 
@@ -68,6 +96,8 @@ def live_log_in(client: Terminal, user: str) -> None:
     output) before typing on. That the answer is the right text is RI3's business."""
     printed = client.type(user)
     client.wait_reaction(printed)
+    if getattr(client, "server_address", None):
+        client.nudge = (lambda: message_through(client.server_address, user, client.transcript), "RT5", a_delivery)
 
 
 def assert_logged_in(client: Terminal, wire: WirePeer, why: str) -> None:

@@ -499,6 +499,7 @@ def test_no_headers(client, scripted, rng):
         client.type(f"@{steps.name(rng)} hi")
         wire.read_line(what="the client's SEND request")
         wire.send(reply)
+    client.settle()   # the checking DELIVERY only once the client has taken in the reply before it
     sender, message = steps.name(rng), steps.text(rng)
     wire.send(f"DELIVERY {sender} {message}\n".encode())
     findings = Findings()   # a raw DELIVERY printed breaks both: RI10's wording and RI1

@@ -209,8 +209,11 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
         return "\n".join(lines + ["", "Every requirement that was checked and is shown here passed"
                                   + (f"; {len(hidden)} more are shown after the due date" if hidden else "") + ".", ""])
     lines += ["", "## Requirements not met", ""]
+    warnings = doc.get("warnings", {})
     for req, r in missed:
-        lines.append(f"- **{req}** ({r['level']}, {r['verdict']}, 0 of {r['max_points']:g}): {r['sentence']}")
+        verdict = "warning" if req in warnings else r["verdict"]
+        lines.append(f"- **{req}** ({r['level']}, {verdict}, 0 of {r['max_points']:g}): {r['sentence']}"
+                     + (f" *Beyond the assignment's text: {warnings[req]}.*" if warnings.get(req) else ""))
     lines += ["", "## What the tests saw", ""]
     for test in failures(doc):
         if all(rubric.is_hidden(req) for req in test.get("failed_requirements") or test["requirements"]):

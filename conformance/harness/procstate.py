@@ -104,6 +104,7 @@ class TcpSocket:
     unsent: int        # bytes in its send queue (not yet acknowledged)
     peer: str | None   # 'host:port' it is connected to
     send_buffer: int = 0   # its SO_SNDBUF (0 where unknown)
+    readable: bool = False   # a read would not block: bytes, the peer's close (EOF) or an error waits
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -124,14 +125,15 @@ def _look_at(fd: int) -> TcpSocket | None:
             return None
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
             waiting = select.select([fd], [], [], 0)[0]
-            return TcpSocket(True, 1 if waiting else 0, 0, None)
+            return TcpSocket(True, 1 if waiting else 0, 0, None, readable=bool(waiting))
         try:
             host, port = sock.getpeername()[:2]
             peer = f"{host}:{port}"
         except OSError:
             peer = None
         return TcpSocket(False, int_ioctl(fd, termios.FIONREAD), int_ioctl(fd, SIOCOUTQ), peer,
-                         sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+                         sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
+                         bool(select.select([fd], [], [], 0)[0]))
     finally:
         sock.detach()   # the copy is closed by the caller
 
@@ -187,7 +189,9 @@ def _tcp_sockets_from_tables(pid: int, inodes: set[str]) -> list[TcpSocket]:
             if len(fields) > 9 and fields[9] in inodes:
                 unsent, unread = (int(q, 16) for q in fields[4].split(":"))
                 listening = fields[3] == "0A"
-                out.append(TcpSocket(listening, unread, unsent, None if listening else _address(fields[2])))
+                readable = bool(unread) or fields[3] == "08"   # CLOSE_WAIT: the peer closed, EOF waits
+                out.append(TcpSocket(listening, unread, unsent, None if listening else _address(fields[2]),
+                                     readable=readable))
     return out
 
 
@@ -304,6 +308,15 @@ _INPUT_WAITS = {
                 73: ("ptr", 2), 72: ("ptr", 4), 22: ("int", 3), 441: ("ptr", 3),
                 98: ("futex", 3), 260: None, 95: None, 133: None},
 }
+# Calls that wait on sockets, among others: a thread in one of these wakes for a readable socket of
+# its process (bytes, a peer's close, a connection), so while one is readable the thread is not
+# blocked for good, whatever its state says (a woken thread may not have run yet). read(2) counts
+# where its descriptor is a socket.
+_SOCKET_WAITS = {
+    "x86_64": {7, 271, 23, 270, 232, 281, 441, 45, 47, 299, 43, 288},   # poll…epoll_pwait2, recv*, accept*
+    "aarch64": {73, 72, 22, 441, 207, 212, 243, 202, 242},
+}
+_READ = {"x86_64": 0, "aarch64": 63}
 _SLEEPS = {"x86_64": 230, "aarch64": 115}   # clock_nanosleep: blocked for good if its deadline is far
 FUTEX_WAITS = {0, 9, 11}                     # FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI
 TIMER_ABSTIME = 1
@@ -356,8 +369,11 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
     asleep (state S: a thread that input has just woken is R) in a call only input can end, or
     asleep past `until`, with nothing they sent still on its way (their TCP send queues empty).
     Per thread: its state, its system call and its CPU time (ns); two equal snapshots a settle window
-    apart mean nothing ran in between. Unread bytes that no thread waits for do not count: nothing
-    will read them. None otherwise, and where /proc cannot tell."""
+    apart mean nothing ran in between. A socket with something to read (bytes, the peer's close, a
+    connection) while a thread of its process waits in a call that watches sockets (select, poll,
+    epoll, recv, accept, read on a socket) means that thread can still act, whatever its state says;
+    unread bytes that no thread waits for do not count (a program blocked in input() with a message
+    on its socket): nothing will read them. None otherwise, and where /proc cannot tell."""
     machine = os.uname().machine
     if machine not in _INPUT_WAITS or not available():
         return None
@@ -370,6 +386,7 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
+        watching = False
         for tid in tids:
             task = f"/proc/{pid}/task/{tid}/"
             fields = stat_fields(f"{pid}/task/{tid}")
@@ -382,7 +399,22 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
                 return None
             if fields[0] != "S" or not _blocked_for_input(pid, line, machine, until):
                 return None
+            watching |= _waits_on_sockets(pid, line, machine)
             snapshot.append((tid, fields[0], line, runtime))
-        if any(sock.unsent for sock in tcp_sockets(pid)):
+        sockets = tcp_sockets(pid)
+        if any(sock.unsent for sock in sockets):
             return None   # bytes it sent are not yet through
+        if watching and any(sock.readable for sock in sockets):
+            return None   # a thread that waits on sockets has one to read: it can still act
     return tuple(snapshot) or None   # nothing running at all: an exit, which its own checks report
+
+
+def _waits_on_sockets(pid: int, line: str, machine: str) -> bool:
+    fields = line.split()
+    try:
+        number = int(fields[0])
+        if number == _READ[machine]:
+            return os.readlink(PROC / str(pid) / "fd" / str(int(fields[1], 16))).startswith("socket:")
+    except (ValueError, IndexError, KeyError, OSError):
+        return True   # cannot tell: assume it may
+    return number in _SOCKET_WAITS.get(machine, ())

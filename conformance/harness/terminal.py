@@ -63,17 +63,28 @@ def without_prompts(line: str, prompts=()) -> set[str]:
 
 
 def line_matches(line: str, expected, prompts=()) -> bool:
-    """Equal once trimmed and rid of learned prompts; a run of prompt characters may stand before it.
+    """Equal once trimmed and rid of learned prompts; a run of prompt characters may stand before it,
+    and a prompt that was never learned (it never stood alone) after it: print() writes a message and
+    its newline apart, so another thread's `input("> ")` lands at the end of the line now and then.
     Any other text on the line fails. `expected` may be a tuple of accepted texts."""
     if isinstance(expected, tuple):
         return any(line_matches(line, e, prompts) for e in expected)
     if expected not in line:   # every form is a piece of the line: the cheap test first (floods)
         return False
     for form in without_prompts(line, prompts):
-        if form == expected or (form.endswith(expected) and
-                                PROMPT_MARKS.fullmatch(form[: len(form) - len(expected)]) is not None):
-            return True
+        at = form.find(expected)
+        while at >= 0:
+            before, after = form[:at], form[at + len(expected):]
+            if PROMPT_MARKS.fullmatch(before) is not None and (not after or trailing_prompt(after)):
+                return True
+            at = form.find(expected, at + 1)
     return False
+
+
+def trailing_prompt(text: str) -> bool:
+    """Prompt characters alone that end as a prompt does ("> ", ">>>", "$")."""
+    text = text.strip()
+    return PROMPT_MARKS.fullmatch(text) is not None and text[-1:] in tuple(PROMPT_END_CHARS)
 
 
 def set_raw_input(fd: int = 0) -> None:
@@ -114,6 +125,9 @@ class Terminal:
         self.kept_chars = 0            # in self.lines
         self.closed = False
         self.prompts: list[str] = []   # learned: what the program left unfinished when it waited for input
+        # (send, requirement, applies): how to make more data reach the program (e.g. one more line
+        # from its server), tried once when an expected line that `applies(expected)` does not come
+        self.nudge = None
         self._tails: Counter = Counter()   # unfinished text that other output was glued to -> how often
         self._starts: Counter = Counter()  # line beginnings that end in a prompt mark -> how often
         self.last_output = time.monotonic()
@@ -288,12 +302,36 @@ class Terminal:
             if where is None:
                 state = f"the program exited ({self.exit_description()})" if exited else \
                     waiting.explain(time.monotonic() - began) if found is None else f"not within {timeout:.1f}s"
-                raise CheckFailure(f"Expected the candidate to print a line{why}, but {state}.",
-                                   expected=expected, actual=self.unread_text() or "[nothing printed]")
-            if where == -1:   # matched the prompt: what follows on that line is new output
+                missing = CheckFailure(f"Expected the candidate to print a line{why}, but {state}.",
+                                       expected=expected, actual=self.unread_text() or "[nothing printed]")
+            elif where == -1:   # matched the prompt: what follows on that line is new output
                 self.partial_consumed()
             else:
                 self.cursor = where + 1
+        if where is None:
+            raise (None if exited else self.stuck_behind(matches, prompt, expected, why)) or missing
+
+    def stuck_behind(self, matches, prompt: bool, expected, why: str) -> CheckFailure | None:
+        """Blame by evidence, once per program: an expected line that did not come is tried once more
+        after more data was made to reach the program (`nudge`). If it comes then, it was complete in
+        the program's buffer and waited behind the next read: the failure is about printing promptly
+        (the nudge's requirement), whatever the test was about."""
+        if self.nudge is None or not self.nudge[2](expected):
+            return None
+        send, requirement, _ = self.nudge
+        self.nudge = None
+        self.transcript.note("experiment: more data is made to reach the program, to see whether the "
+                             "expected line was waiting behind it")
+        try:
+            send()
+        except Exception:   # noqa: BLE001 - the experiment is evidence only; the original failure stands
+            return None
+        if not self._wait(lambda: self._find(matches, prompt) is not None, settings.wait(settings.EVENT), give_up=True):
+            return None
+        return CheckFailure(f"The line expected{why} came only after more data had reached the program: it was "
+                            "complete in its buffer and waited there for the next read.",
+                            expected=expected, actual="printed only once more data had arrived",
+                            requirement=requirement)
 
     def partial_consumed(self) -> None:
         self._end_partial()
