@@ -68,7 +68,7 @@ def main() -> int:
         for run in range(args.runs):
             for protocol, submission, extra, correct in submissions(protocols, args.fixture, args.only_named):
                 seed = str(random.SystemRandom().randrange(1, 10 ** 6))
-                narrow = [a for t in args.test for a in ("--test", f"{protocol}/{t}" if "/" not in t else t)]
+                narrow = [a for t in args.test for a in ("--test", t if t.startswith(protocol + "/") else f"{protocol}/{t}")]
                 with tempfile.TemporaryDirectory() as tmp:
                     code, document, output = check(protocol, materialize(submission, Path(tmp)), Path(tmp), *extra,
                                                    *TIMEOUT_SCALE[protocol], "--seed", seed, *narrow, forked=True)
