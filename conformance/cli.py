@@ -1,4 +1,4 @@
-"""`python -m conformance check PROTOCOL SUBMISSION [options]`: a thin front over pytest.
+"""`chatconform check PROTOCOL SUBMISSION [options]` (also `python -m conformance …`): a thin front over pytest.
 
 Exit status: 0 every test passed, 1 a test failed, 2 a usage or harness error. With no
 PROTOCOL and SUBMISSION it grades the bundled example submissions (one passes, one fails).
@@ -14,18 +14,17 @@ from pathlib import Path
 from . import PROTOCOLS, fixed_address
 from .harness import buffers, network
 from .harness.results import report_usage_error
+from .resources import FIXTURES, PACKAGE, SUITE_INI, harness_python
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-TEST_TIMEOUT = 60   # seconds a suite test may take at --timeout-scale 1 (as pyproject.toml says)
+TEST_TIMEOUT = 60   # seconds a suite test may take at --timeout-scale 1 (as suite.ini says)
 EXAMPLES = [  # (protocol, submission, expected verdict)
-    ("cnlab", ROOT / "fixtures" / "cnlab" / "select_client", "pass"),
-    ("cnlab", ROOT / "fixtures" / "cnlab" / "thread_not_daemon", "fail"),
+    ("cnlab", FIXTURES / "cnlab" / "select_client", "pass"),
+    ("cnlab", FIXTURES / "cnlab" / "thread_not_daemon", "fail"),
 ]
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m conformance", description="chatconform: black-box conformance "
+    p = argparse.ArgumentParser(prog="chatconform", description="chatconform: black-box conformance "
                                 "checks for classroom chat protocols")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="check a submission (no arguments: grade the bundled examples)")
@@ -64,11 +63,11 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     # suite reports through CheckFailure): a run starts in a second, not three
     # only the protocol's suite (of the role asked for) is collected: importing and collecting the
     # others cost every run a quarter of a second
-    suite = HERE / args.protocol
+    suite = PACKAGE / args.protocol
     if args.role != "all" and (suite / f"test_{args.role}.py").exists():
         suite = suite / f"test_{args.role}.py"
     out = [str(suite), "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
-           "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
+           "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
            "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
            "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
            # every test's own bound (pyproject's 60 s) scales with the waits: a slow machine is slow throughout
@@ -132,10 +131,8 @@ def examples() -> int:
     ok = True
     for protocol, submission, expected in EXAMPLES:
         rel = os.path.relpath(submission)
-        print(f"\n===== example: python -m conformance check {protocol} {rel}   (expected to {expected})",
-              flush=True)
-        code = subprocess.call([sys.executable, "-m", "conformance", "check", protocol, str(submission)],
-                               cwd=ROOT)
+        print(f"\n===== example: chatconform check {protocol} {rel}   (expected to {expected})", flush=True)
+        code = subprocess.call(harness_python("check", protocol, str(submission)))
         verdict = {0: "pass", 1: "fail"}.get(code, "error")
         ok &= verdict == expected
         print(f"===== {rel}: {verdict.upper()} (exit {code}); expected {expected}", flush=True)
@@ -153,4 +150,4 @@ def main(argv: list[str] | None = None) -> int:
         return check(args)
     from .grade import commands
     return {"grade": commands.grade, "gradescope-bundle": commands.gradescope_bundle,
-            "classroom-workflow": commands.classroom_workflow}[args.command](args)
+            "classroom-workflow": commands.classroom_workflow, "kelvin-action": commands.kelvin_action}[args.command](args)

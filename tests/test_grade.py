@@ -3,6 +3,7 @@ each platform's file against its documented shape, and a small class graded in p
 submissions side by side), resumed, and its HTML report opened in a real headless browser."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -94,60 +95,165 @@ def test_scores_follow_the_rubric(tmp_path):
 
 
 CASES = {"all passed": {"RA1": "passed", "RI4": "passed"}, "one failed": {"RA1": "passed", "RI4": "failed"},
-         "error": {"RA1": "error"}}
+         "error": {"RA1": "error"}, "not evaluated": {"RA1": "passed", "RI4": "not evaluated"}}
+UNCHECKABLE = {"protocol": "cnlab", "error": "no cnlab client found in the submission", "exit_status": 2}
+HIDDEN = '[hidden]\nids = ["RI4"]\nuntil = 2999-01-01T00:00:00Z\n'
+
+
+def emitted(fmt: str, doc: dict, rub=None):
+    rub = rub or rubric.Rubric()
+    return FORMATS[fmt][0](doc, rubric.score(doc, rub), rub)
+
+
+def hidden_rubric(tmp_path, until=True):
+    path = tmp_path / "rubric.toml"
+    path.write_text(HIDDEN if until else '[hidden]\nids = ["RI4"]\n')
+    return rubric.load(path)
+
+
+# Gradescope's autograder specifications ("Output format" of results.json): top-level score,
+# execution_time, output, visibility, stdout_visibility, tests; per test score, max_score, status,
+# name, name_format, number, output, output_format, tags, visibility, extra_data; visibility one of
+# hidden, after_due_date, after_published, visible.
+GRADESCOPE_TEST_KEYS = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
+                        "tags", "visibility", "extra_data"}
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_gradescope_results_json(case):
     doc = document(CASES[case])
-    out = FORMATS["gradescope"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+    out = emitted("gradescope", doc)
     json.dumps(out)
     assert isinstance(out["score"], float) and isinstance(out["execution_time"], float)
-    assert out["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+    assert out["visibility"] in VISIBILITY
     for test in out["tests"]:
-        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
-                             "output_format", "tags", "visibility", "extra_data"}
+        assert set(test) <= GRADESCOPE_TEST_KEYS and test["visibility"] in VISIBILITY
         assert test["status"] in ("passed", "failed") and 0 <= test["score"] <= test["max_score"]
         assert isinstance(test["number"], str) and isinstance(test["output"], str)
+        if test["status"] == "failed":
+            assert "went wrong" in test["output"] or "not evaluated" in test["output"]   # the student sees why
     assert out["score"] == sum(t["score"] for t in out["tests"])
 
 
+def test_gradescope_hides_as_documented(tmp_path):
+    doc = document(CASES["one failed"])
+    dated = {t["number"]: t for t in emitted("gradescope", doc, hidden_rubric(tmp_path))["tests"]}
+    assert dated["RI4"]["visibility"] == "after_due_date" and "went wrong" not in dated["RI4"]["output"]
+    always = {t["number"]: t for t in emitted("gradescope", doc, hidden_rubric(tmp_path, until=False))["tests"]}
+    assert always["RI4"]["visibility"] == "hidden"
+
+
+# classroom-resources/autograding-grading-reporter: src/main.js decodes the base64 JSON of
+# <RUNNER>_RESULTS; notify-classroom.js adds up tests[].score and posts only when max_score > 0;
+# the console prints each test's test_code; the runner's status is pass, fail or error.
 @pytest.mark.parametrize("case", CASES)
 def test_classroom_runner_result(case):
     doc = document(CASES[case])
-    out = FORMATS["classroom"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
-    assert out["version"] == 1 and out["status"] in ("pass", "fail", "error")
+    out = emitted("classroom", doc)
+    assert out["version"] == 1 and out["status"] in ("pass", "fail", "error") and out["max_score"] > 0
     assert all(isinstance(t["score"], (int, float)) and t["status"] in ("pass", "fail", "error") and t["name"]
                for t in out["tests"])
     if case == "all passed":
         assert out["status"] == "pass" and sum(t["score"] for t in out["tests"]) == out["max_score"]
+    for test in out["tests"]:
+        if test["status"] != "pass":   # why, and a runnable rerun, where the reporter prints them
+            assert test["test_code"].startswith("python -m conformance check cnlab sub --test")
+            assert "went wrong" in test["test_code"] or "not evaluated" in test["test_code"]
 
 
+def test_classroom_posts_a_score_for_an_uncheckable_submission():
+    out = emitted("classroom", UNCHECKABLE)
+    assert out["status"] == "error" and out["max_score"] > 0 and sum(t["score"] for t in out["tests"]) == 0
+    assert any("no cnlab client found" in t["test_code"] for t in out["tests"])
+
+
+def test_classroom_result_fits_one_environment_variable():
+    doc = document({"RA1": "failed", "RI4": "failed", "RT3": "failed"})
+    for test in doc["tests"]:
+        test["transcript"] = "+ 0.1s term< " + "x" * 200_000
+    out = emitted("classroom", doc)
+    encoded = base64.b64encode(json.dumps(out, ensure_ascii=False).encode())
+    assert len(encoded) <= 100_000
+    assert all("cut to fit the platform's size limit" in t["test_code"] for t in out["tests"])
+    assert all(t["test_code"].startswith("python -m conformance check") for t in out["tests"])
+
+
+@pytest.mark.parametrize("fmt", ["classroom", "prairielearn", "kelvin", "codegrade"])
+def test_hidden_requirements_are_absent_until_their_date(tmp_path, fmt):
+    doc = document(CASES["one failed"])
+    out = emitted(fmt, doc, hidden_rubric(tmp_path))
+    text = out if isinstance(out, str) else json.dumps(out)
+    assert "RI4" not in text and "went wrong" not in text and "HELLO-FROM" not in text
+    assert "shown after 2999-01-01" in text   # their points are there, folded into one anonymous entry
+
+
+# PrairieLearn's docs/externalGrading.md: results.json with gradable, score in [0, 1], message,
+# output, tests [{name, description, points, max_points, message, output}]; at most 1 MB.
 @pytest.mark.parametrize("case", CASES)
 def test_prairielearn_results(case):
     doc = document(CASES[case])
-    out = FORMATS["prairielearn"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+    out = emitted("prairielearn", doc)
     assert out["gradable"] is True and 0.0 <= out["score"] <= 1.0
     for test in out["tests"]:
-        assert {"name", "points", "max_points"} <= set(test) and 0 <= test["points"] <= test["max_points"]
-    missing = FORMATS["prairielearn"][0]({"error": "no client.py"}, rubric.score({}, rubric.Rubric()), rubric.Rubric())
+        assert {"name", "points", "max_points"} <= set(test) <= {"name", "description", "points", "max_points",
+                                                               "message", "output"}
+        assert 0 <= test["points"] <= test["max_points"]
+    missing = emitted("prairielearn", UNCHECKABLE)
     assert missing["gradable"] is False and missing["format_errors"]
 
 
-def test_kelvin_never_fails_when_the_harness_ran():
+def test_prairielearn_results_stay_under_a_megabyte():
+    doc = document({"RA1": "failed", "RI4": "failed"})
+    for test in doc["tests"]:
+        test["transcript"] = "y" * 800_000
+    assert len(json.dumps(emitted("prairielearn", doc)).encode()) < 1_000_000
+
+
+# Kelvin (mrlvsb/kelvin evaluator/pipelines.py): a Docker action's piperesult.json; `failed` true
+# zeroes the evaluation; `tests` is a list of {name, title, success, message}.
+def test_kelvin_tests_list():
     doc = document(CASES["one failed"])
     scored = rubric.score(doc, rubric.Rubric())
-    assert kelvin.emit(doc, scored, rubric.Rubric()) == {"failed": False, "comments": {}}
+    out = kelvin.emit(doc, scored, rubric.Rubric())
+    assert out["failed"] is False
+    assert [(t["name"], t["success"]) for t in out["tests"]] == [("RA1", True), ("RI4", False)]
+    assert all({"name", "title", "success", "message"} <= set(t) for t in out["tests"])
+    assert "went wrong" in out["tests"][1]["message"]
     assert "RI4" in kelvin.page(doc, scored, rubric.Rubric())
+    assert kelvin.emit(UNCHECKABLE, rubric.score(UNCHECKABLE, rubric.Rubric()), rubric.Rubric())["failed"] is True
 
 
-def test_junit_for_codegrade_has_no_colours():
-    doc = document(CASES["one failed"])
-    xml = FORMATS["codegrade"][0](doc, rubric.score(doc, rubric.Rubric()), rubric.Rubric())
+# CodeGrade's JUnit parser (cg_junit) reads testsuites/testsuite/testcase with name, classname and
+# time, and failure/error/skipped children; a skipped testcase leaves its denominator.
+@pytest.mark.parametrize("case", [*CASES, "uncheckable"])
+def test_junit_for_codegrade(case):
+    doc = UNCHECKABLE if case == "uncheckable" else document(CASES[case])
+    xml = emitted("codegrade", doc)
     assert "\x1b" not in xml
     suite = ET.fromstring(xml).find("testsuite")
-    assert suite.get("tests") == "2" and suite.get("failures") == "1"
-    assert [c.find("failure") is not None for c in suite.findall("testcase")] == [False, True]
+    cases = suite.findall("testcase")
+    assert int(suite.get("tests")) == len(cases)
+    assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
+    assert int(suite.get("errors")) == sum(c.find("error") is not None for c in cases)
+    assert all(c.get("time") is not None and c.get("name") for c in cases)
+    assert not any(c.find("skipped") is not None for c in cases)
+    if case == "one failed":
+        assert [c.find("failure") is not None for c in cases] == [False, True]
+    if case == "not evaluated":   # never counted as passed
+        assert cases[1].find("failure") is not None
+
+
+def test_a_missing_required_role_scores_zero(tmp_path):
+    doc = {**document({"JC2": "passed"}, "jsonl"), "missing": {"server": "no server found (looked at client.py)"}}
+    scored = rubric.score(doc, rubric.Rubric())
+    assert scored["requirements"]["JS1"]["verdict"] == "missing" and scored["requirements"]["JS1"]["points"] == 0
+    assert scored["score"] == 1 and scored["max_score"] > 10
+    assert "no server found" in report.feedback(doc, scored, rubric.Rubric())
+    path = tmp_path / "rubric.toml"
+    path.write_text('[roles]\njsonl = ["client"]\n')   # this course's students write only the client
+    only_client = rubric.score(doc, rubric.load(path))
+    assert (only_client["score"], only_client["max_score"]) == (1, 1)
 
 
 # --- a small class, for real -------------------------------------------------------------------
@@ -280,14 +386,18 @@ def test_the_gradescope_bundle_and_the_classroom_workflow(tmp_path):
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(bundle) as z:
         names = set(z.namelist())
-        assert {"setup.sh", "run_autograder", "rubric.toml", "chatconform/pyproject.toml",
-                "chatconform/conformance/cli.py", "chatconform/reference/cnlab/server.py"} <= names
+        wheels = [n for n in names if n.startswith("chatconform-") and n.endswith(".whl")]
+        assert {"setup.sh", "run_autograder", "rubric.toml"} <= names and len(wheels) == 1
         assert z.getinfo("run_autograder").external_attr >> 16 & 0o111
-        run = z.read("run_autograder").decode()
-    assert "grade cnlab /autograder/submission --format gradescope" in run and "rubric.toml" in run
+        run, setup = z.read("run_autograder").decode(), z.read("setup.sh").decode()
+    assert "bin/chatconform grade cnlab /autograder/submission --format gradescope" in run and "rubric.toml" in run
+    assert f"pip install --quiet /autograder/source/{wheels[0]}" in setup
     workflow = subprocess.run([sys.executable, "-m", "conformance", "classroom-workflow", "brace"], cwd=ROOT,
                               capture_output=True, text=True).stdout
-    assert "--format classroom" in workflow and "autograding-grading-reporter" in workflow
+    # what Classroom generates and looks for: the workflow's name, its one job, the triggers
+    assert workflow.count("\nname: Autograding Tests\n") == 1 and "  run-autograding-tests:\n" in workflow
+    assert "- push\n- repository_dispatch\n" in workflow
+    assert "chatconform grade brace . --format classroom" in workflow and "autograding-grading-reporter" in workflow
     assert "CHATCONFORM_RESULTS" in workflow and "runners: chatconform" in workflow
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -14,11 +15,11 @@ from pathlib import Path
 from .. import PROTOCOLS
 from . import layouts, report
 from .collect import CollectError, Submission, collect, identify, slugify
-from .emit import FORMATS, kelvin
+from ..resources import CHECKOUT
+from .emit import FORMATS, MARGIN_S, kelvin
 from .rubric import RubricError, load, score
 from .run import ClassRun, Progress
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def add_parsers(sub) -> None:
@@ -39,11 +40,18 @@ def add_parsers(sub) -> None:
     g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
     g.add_argument("--format", choices=sorted(FORMATS), help="one submission, results in this platform's format")
     g.add_argument("--result", help="with --format: where to write the platform's file (default: its usual place)")
+    g.add_argument("--platform-timeout", type=float, metavar="S", help="with --format: the time limit the platform "
+                   "gives one submission, when the course set another than the platform's default (the budget fits it)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     b = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder.zip")
     b.add_argument("protocol", choices=PROTOCOLS)
     b.add_argument("--rubric")
     b.add_argument("-o", "--output", default="autograder.zip")
+    b.add_argument("--wheel", help="the chatconform wheel to put in it (default: built from this checkout)")
+    k = sub.add_parser("kelvin-action", help="write a Kelvin custom action (Dockerfile, entry.sh, the wheel)")
+    k.add_argument("protocol", choices=PROTOCOLS)
+    k.add_argument("-o", "--output", default="kelvin-chatconform", help="the folder to write (default ./kelvin-chatconform)")
+    k.add_argument("--wheel", help="the chatconform wheel to put in it (default: built from this checkout)")
     w = sub.add_parser("classroom-workflow", help="print a GitHub Classroom workflow (.github/workflows/classroom.yml)")
     w.add_argument("protocol", choices=PROTOCOLS)
     w.add_argument("--source", default="git+https://github.com/YOUR-COURSE/chatconform",
@@ -140,7 +148,12 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric, giv
     """One submission (the platform's folder), graded; the platform's file rewritten as tests finish, so
     a platform timeout still leaves partial results. Exit 0 whenever the harness ran (Kelvin zeroes
     everything on a failed action; the verdicts are in the file)."""
-    emit, default = FORMATS[args.format]
+    emit, default, limit = FORMATS[args.format]
+    limit = args.platform_timeout or limit
+    if args.budget_s is None and limit:
+        args.budget_s = max(30.0, limit - MARGIN_S)
+        print(f"chatconform: {args.format} gives a submission {limit:.0f} s: the budget is {args.budget_s:.0f} s (tests "
+              "that do not finish in it count as failed; --platform-timeout or --budget-s to change it)", file=sys.stderr)
     target = Path(args.result or (os.environ.get("CG_JUNIT_XML_LOCATION") if args.format == "codegrade" else default)
                   or "junit.xml")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -187,80 +200,120 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric, giv
 
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once when it builds the autograder image.
+# Gradescope runs this once when it builds the autograder image (base image: Ubuntu 22.04 or later,
+# whose python3 is 3.10; chatconform needs 3.9 or later).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends python3 python3-pip python3-venv python3-tk xvfb xauth bubblewrap
 python3 -m venv /opt/chatconform-venv
-/opt/chatconform-venv/bin/pip install --quiet /autograder/source/chatconform
+/opt/chatconform-venv/bin/pip install --quiet /autograder/source/{wheel}
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; results.json is rewritten after every test.
-cd /autograder/source/chatconform
-exec /opt/chatconform-venv/bin/python -m conformance grade {protocol} /autograder/submission --format gradescope \\
+exec /opt/chatconform-venv/bin/chatconform grade {protocol} /autograder/submission --format gradescope \\
     --result /autograder/results/results.json {rubric}
 """
 
 
+def the_wheel(given: str | None) -> Path:
+    """The chatconform wheel a platform image installs: the one given, or one built from this checkout."""
+    if given:
+        wheel = Path(given)
+        if not wheel.is_file() or wheel.suffix != ".whl":
+            raise RubricError(f"--wheel {given}: not a wheel file")
+        return wheel
+    if not (CHECKOUT / "pyproject.toml").is_file():
+        raise RubricError("this chatconform is installed, not a checkout: give --wheel (the wheel you installed from, "
+                          "or `pip download --no-deps chatconform`)")
+    built = Path(tempfile.mkdtemp(prefix="chatconform-wheel-"))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(built), str(CHECKOUT)],
+                          capture_output=True, text=True)
+    wheels = list(built.glob("chatconform-*.whl"))
+    if proc.returncode or not wheels:
+        raise RubricError(f"could not build the chatconform wheel: {proc.stderr.strip()[-500:]}")
+    return wheels[0]
+
+
+def executable(z: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.external_attr = 0o755 << 16
+    z.writestr(info, text)
+
+
 def gradescope_bundle(args) -> int:
     output = Path(args.output)
+    try:
+        wheel = the_wheel(args.wheel)
+        if args.rubric:
+            load(Path(args.rubric))
+    except RubricError as exc:
+        return usage(str(exc))
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as z:
-        for folder in ("conformance", "reference"):
-            for path in sorted((ROOT / folder).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    z.write(path, f"chatconform/{path.relative_to(ROOT)}")
-        for name in ("pyproject.toml", "README.md"):
-            z.write(ROOT / name, f"chatconform/{name}")
+        z.write(wheel, wheel.name)
         rubric = ""
         if args.rubric:
-            try:
-                load(Path(args.rubric))
-            except RubricError as exc:
-                return usage(str(exc))
             z.write(args.rubric, "rubric.toml")
             rubric = "--rubric /autograder/source/rubric.toml"
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder",
-                                                    RUN_AUTOGRADER.format(protocol=args.protocol, rubric=rubric))):
-            info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-            info.external_attr = 0o755 << 16
-            z.writestr(info, text)
-    print(f"chatconform: {output} (upload it as the assignment's autograder; it checks {args.protocol})")
+        executable(z, "setup.sh", SETUP_SH.format(wheel=wheel.name))
+        executable(z, "run_autograder", RUN_AUTOGRADER.format(protocol=args.protocol, rubric=rubric))
+    print(f"chatconform: {output} (upload it as the assignment's autograder, base image Ubuntu 22.04; it checks "
+          f"{args.protocol})")
     return 0
 
 
-WORKFLOW = """name: chatconform
-on: [push, workflow_dispatch]
+def kelvin_action(args) -> int:
+    try:
+        wheel = the_wheel(args.wheel)
+    except RubricError as exc:
+        return usage(str(exc))
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(wheel, folder / wheel.name)
+    (folder / "Dockerfile").write_text(kelvin.DOCKERFILE.format(protocol=args.protocol, wheel=wheel.name))
+    (folder / "entry.sh").write_text(kelvin.ENTRY.format(protocol=args.protocol))
+    print(f"chatconform: {folder}/ (docker build -t kelvin/chatconform-{args.protocol} {folder}; then in the task's "
+          f"config.yml: pipeline: [{{type: chatconform-{args.protocol}}}], timeout: 900)")
+    return 0
+
+
+WORKFLOW = """# GitHub Classroom's autograding workflow, as Classroom generates it (the name, the one job and the
+# triggers are what Classroom looks for), with chatconform as its one runner.
+name: Autograding Tests
+'on':
+- push
+- repository_dispatch
 permissions:
   checks: write
   actions: read
   contents: read
 jobs:
-  grade:
+  run-autograding-tests:
     runs-on: ubuntu-latest
     if: github.actor != 'github-classroom[bot]'
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - name: Install chatconform
-        run: |
-          sudo apt-get update -qq
-          sudo apt-get install -y -qq --no-install-recommends xvfb xauth bubblewrap python3-tk
-          pip install "{source}"
-      - name: chatconform
-        id: chatconform
-        run: |
-          python -m conformance grade {protocol} . --format classroom --result chatconform-result.json
-          echo "result=$(base64 -w0 chatconform-result.json)" >> "$GITHUB_OUTPUT"
-      - name: Autograding Reporter
-        uses: classroom-resources/autograding-grading-reporter@v1
-        env:
-          CHATCONFORM_RESULTS: "${{{{ steps.chatconform.outputs.result }}}}"
-        with:
-          runners: chatconform
+    - name: Checkout code
+      uses: actions/checkout@v4
+    - uses: actions/setup-python@v5
+      with:
+        python-version: "3.11"
+    - name: Install chatconform
+      run: |
+        sudo apt-get update -qq
+        sudo apt-get install -y -qq --no-install-recommends xvfb xauth bubblewrap python3-tk
+        python -m pip install --quiet "{source}"
+    - name: chatconform
+      id: chatconform
+      run: |
+        chatconform grade {protocol} . --format classroom --result "$RUNNER_TEMP/chatconform-result.json"
+        echo "result=$(base64 -w0 "$RUNNER_TEMP/chatconform-result.json")" >> "$GITHUB_OUTPUT"
+    - name: Autograding Reporter
+      uses: classroom-resources/autograding-grading-reporter@v1
+      env:
+        CHATCONFORM_RESULTS: "${{{{steps.chatconform.outputs.result}}}}"
+      with:
+        runners: chatconform
 """
 
 

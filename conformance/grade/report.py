@@ -200,6 +200,9 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
               if r["verdict"] != "passed" and not rubric.is_hidden(req)]
     hidden = [req for req in scored["requirements"] if rubric.is_hidden(req)]
     not_checked = scored.get("not_checked", {})
+    if scored.get("missing"):
+        lines += ["", "## Programs not found (their requirements score 0)", ""]
+        lines += [f"- **{role}**: {why}" for role, why in scored["missing"].items()]
     if not_checked:
         lines += ["", "## Not checked (they do not count against you)", ""]
         lines += [f"- **{req}**: {why}" for req, why in not_checked.items()]

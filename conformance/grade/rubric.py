@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import spec_of
+from .. import PROTOCOLS, spec_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,6 +30,7 @@ class Rubric:
     points: dict = field(default_factory=dict)
     hidden: set = field(default_factory=set)
     until: dt.datetime | None = None
+    roles: dict = field(default_factory=dict)   # protocol -> the roles a submission must have (overrides)
 
     def worth(self, req: str, level: str) -> float:
         return float(self.points.get(req, self.defaults.get(level, 0.0)))
@@ -51,6 +52,8 @@ def load(path: Path | None) -> Rubric:
         [hidden]             # not shown to students until the date (ISO 8601; always hidden without one)
         ids = ["RT5"]
         until = 2026-12-24T23:59:00Z
+        [roles]              # the programs a submission must have (default: what the assignment asks)
+        jsonl = ["client"]   # e.g. this course's jsonl students write only the client
     """
     if path is None:
         return Rubric()
@@ -69,7 +72,23 @@ def load(path: Path | None) -> Rubric:
     if isinstance(until, dt.datetime) and until.tzinfo is None:
         until = until.replace(tzinfo=dt.timezone.utc)
     rubric.until = until
+    roles = data.get("roles", {})
+    for protocol, wanted in roles.items():
+        if protocol not in PROTOCOLS or not isinstance(wanted, list) or \
+                any(role not in spec_of(protocol).ROLES for role in wanted):
+            raise RubricError(f"rubric [roles]: {protocol} = {wanted!r}: name a protocol and a list of its roles "
+                              f"({', '.join(PROTOCOLS)})")
+    rubric.roles = roles
     return rubric
+
+
+def required_roles(protocol: str, rubric: "Rubric | None" = None) -> tuple:
+    """The programs a submission must have (one it lacks scores 0 for its requirements): what the
+    assignment asks students to write (cnlab and brace: the client; the others: both), unless the
+    rubric says otherwise."""
+    spec = spec_of(protocol)
+    own = getattr(spec, "STUDENT_ROLES", spec.ROLES)
+    return tuple(rubric.roles.get(protocol, own) if rubric is not None else own)
 
 
 def requirements_of(protocol: str) -> dict:
@@ -88,11 +107,10 @@ def requirements_of_role(protocol: str, role: str) -> tuple:
     return tuple(dict.fromkeys(ids))
 
 
-def full_maximum(protocol: str) -> list:
+def full_maximum(protocol: str, rubric: "Rubric | None" = None) -> list:
     """The requirements a submission is graded on when nothing of it could be run: those of the roles
-    the assignment asks students to write."""
-    spec = spec_of(protocol)
-    wanted = set().union(*(requirements_of_role(protocol, role) for role in getattr(spec, "STUDENT_ROLES", spec.ROLES)))
+    it must have."""
+    wanted = set().union(*(requirements_of_role(protocol, role) for role in required_roles(protocol, rubric)))
     return [req for req in requirements_of(protocol) if req in wanted]
 
 
@@ -118,15 +136,20 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
     if ("error" in document and not ran) or "tests" not in document:
         why = document.get("error") or "no result"
         out, most = {}, 0.0
-        for req in full_maximum(protocol):
+        for req in full_maximum(protocol, rubric):
             level, sentence = requirements_of(protocol)[req]
             worth = rubric.worth(req, level)
             out[req] = {"verdict": "not graded", "points": 0.0, "max_points": worth, "level": level,
                         "sentence": sentence}
             most += worth
         return {**empty, "max_score": round(most, 3), "requirements": out, "ungraded": why}
-    verdicts = document.get("requirements", {})
+    verdicts = dict(document.get("requirements", {}))
     tested = {req for t in document["tests"] for req in t.get("requirements", [])}
+    missing = document.get("missing", {})
+    for role in required_roles(protocol, rubric):   # a required program the submission lacks: 0 for its requirements
+        if role in missing:
+            for req in requirements_of_role(protocol, role):
+                verdicts.setdefault(req, "missing")
     out, not_checked, total, most = {}, {}, 0.0, 0.0
     for req, (level, sentence) in requirements_of(protocol).items():
         if req not in tested and req not in verdicts:
@@ -138,6 +161,9 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
         worth = rubric.worth(req, level)
         got = worth if verdict == "passed" else 0.0
         out[req] = {"verdict": verdict, "points": got, "max_points": worth, "level": level, "sentence": sentence}
+        if verdict == "missing":
+            out[req]["why"] = next(missing[r] for r in missing if req in requirements_of_role(protocol, r))
         total, most = total + got, most + worth
     return {**empty, "score": round(total, 3), "max_score": round(most, 3), "requirements": out,
-            "not_checked": not_checked}
+            "not_checked": not_checked,
+            "missing": {role: why for role, why in missing.items() if role in required_roles(protocol, rubric)}}

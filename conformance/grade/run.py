@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import fixed_address
+from ..resources import harness_python
 from ..harness import network
 from .collect import Submission
 from .detect import detect
@@ -148,13 +148,13 @@ class ClassRun:
         budget = self.budget_s or default_budget(protocol, self.timeout_scale)
         report = self.out / "results" / f"{sub.slug}.check.json"
         report.unlink(missing_ok=True)
-        argv = [sys.executable, "-m", "conformance", "check", protocol, str(sub.folder), "--json", str(report),
-                "--timeout-scale", str(self.timeout_scale), "--shown-as", ".", *self.layout_args(sub), *self.extra]
+        argv = harness_python("check", protocol, str(sub.folder), "--json", str(report),
+                "--timeout-scale", str(self.timeout_scale), "--shown-as", ".", *self.layout_args(sub), *self.extra)
         fixed = not self.private and fixed_address(protocol) is not None
         with (self.serial if fixed else contextlib.nullcontext()):
             with open(self.out / "logs" / f"{sub.slug}.txt", "wb") as log:
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, cwd=Path(__file__).resolve().parents[2])
+                                        start_new_session=True, cwd=self.out)
                 self.procs[sub.slug] = proc
                 reader = threading.Thread(target=_keep_log, args=(proc.stdout, log), daemon=True)
                 reader.start()

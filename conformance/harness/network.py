@@ -95,5 +95,5 @@ def loopback_up() -> None:
 def describe() -> str:
     if inside():
         return "private: a loopback-only network namespace for this run (fixed ports never collide, no way out)"
-    return os.environ.get("CHATCONFORM_NETWORK_WHY", "the machine's (plain pytest: use `python -m conformance "
+    return os.environ.get("CHATCONFORM_NETWORK_WHY", "the machine's (plain pytest: use `chatconform "
                                                      "check` for a private one)")

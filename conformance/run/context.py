@@ -18,8 +18,7 @@ from . import discover
 from ..harness.results import Results, report_usage_error, show_paths_relative
 from .options import ROLES
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-REFERENCE = ROOT / "reference"
+from ..resources import CHECKOUT, PACKAGE, REFERENCE
 config_holder: dict = {}  # pytest_runtest_logreport receives no config
 
 
@@ -144,7 +143,8 @@ def paths_shown(ctx: RunContext) -> list:
             pairs += [(f"{folder}/", ""), (str(folder), ".")]
     if ctx.scratch is not None:
         pairs.append((f"{ctx.scratch}/", ""))
-    pairs += [(sys.executable, "python"), (f"{ROOT}/", ""), (f"{sys.base_prefix}/", ""), (f"{sys.prefix}/", "")]
+    pairs += [(sys.executable, "python"), (f"{PACKAGE}/", "conformance/"), (f"{CHECKOUT}/", ""),
+              (f"{sys.base_prefix}/", ""), (f"{sys.prefix}/", "")]
     home = os.path.expanduser("~")
     if len(home) > 1:
         pairs.append((f"{home}/", "~/"))
@@ -188,6 +188,10 @@ def pytest_configure(config):
         config.chatconform_results.should = should_requirements(ctx.spec)
         config.chatconform_results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
                                                 for role, program in ctx.programs.items()}
+        if config.option.role == "all":   # a role the protocol has but the submission lacks
+            config.chatconform_results.missing = {
+                role: f"no {role} found ({ctx.choices.get(role) or 'nothing looked at'})"
+                for role in ctx.spec.ROLES if role not in ctx.programs}
 
 
 def should_requirements(spec) -> dict:

@@ -34,5 +34,5 @@ def pytest_addoption(parser):
                     help="run only the test with this id (e.g. cnlab/client/RI4-in-use); repeatable")
     group.addoption("--shown-as", metavar="PATH", help="how reports name the submission (grade: '.', so that "
                     "nothing shows the grader's folders); default: the path as given")
-    group.addoption("--rerun-prefix", default="python -m conformance check",
+    group.addoption("--rerun-prefix", default="chatconform check",
                     help="how the rerun hint in a failure report starts")

@@ -1,19 +1,55 @@
-"""GitHub Classroom: the runner result that the autograding grading reporter reads (base64 of this
-JSON in a step output named `result`): version 1, status, max_score and every test with a numeric
-score; the scores add up to max_score when everything passes."""
+"""GitHub Classroom: the runner result that classroom-resources/autograding-grading-reporter reads
+(src/main.js: base64 of this JSON in the env variable CHATCONFORM_RESULTS; notify-classroom.js: the
+points are the sum of the tests' `score` and count only when `max_score` > 0; console-results: a
+test's `test_code` is printed under every test, its `message` only for status `error`). So:
+
+- a test per requirement shown, with its points; failure details and the commands that rerun the
+  failed tests (`chatconform check … --test ID`, runnable in the student's repository) in
+  `test_code`, where the reporter prints them for every status, and in `message`;
+- a submission that could not be checked still posts 0 of the full maximum (one `error` test);
+- the whole result at most 100 KB once base64-encoded (one environment variable of a step may hold
+  128 KiB): the texts are cut to fit, saying so."""
 from __future__ import annotations
 
-from .requirements import per_requirement
+import base64
+import json
+
+from .requirements import entries, fit
+
+MAX_BASE64 = 100_000
 
 
 def emit(document: dict, scored: dict, rubric) -> dict:
+    shown = entries(document, scored, rubric)
     tests = []
-    for req, record, text in per_requirement(document, scored):
-        tests.append({"name": f"{req}: {record['sentence']}"[:200], "status": "pass" if record["verdict"] == "passed"
-                      else "error" if record["verdict"] == "error" else "fail",
-                      "message": text[:4000] or record["verdict"], "line_no": 0, "execution_time": "",
-                      "score": record["points"], "test_code": f"python -m conformance check {document.get('protocol')}"
-                      f" . --test {req}", "filename": ""})
-    failed = any(t["status"] != "pass" for t in tests) or "error" in document
-    return {"version": 1, "status": "error" if "error" in document else "fail" if failed else "pass",
-            "max_score": scored["max_score"], "tests": tests}
+    for entry in shown:
+        status = "pass" if entry.passed else "error" if entry.verdict == "error" else "fail"
+        code = "\n".join(entry.reruns) or f"chatconform check {document.get('protocol', '')} ."
+        tests.append({"name": entry.title[:200], "status": status, "score": entry.points,
+                      "message": entry.text or entry.verdict, "line_no": 0, "execution_time": "",
+                      "test_code": code + (f"\n\n{entry.text}" if entry.text else ""), "filename": ""})
+    if "error" in document:
+        tests.append({"name": "the submission can be checked", "status": "error", "score": 0,
+                      "message": document["error"], "line_no": 0, "execution_time": "",
+                      "test_code": f"chatconform check {document.get('protocol', '')} .\n\n{document['error']}",
+                      "filename": ""})
+    failed = any(t["status"] != "pass" for t in tests)
+    result = {"version": 1, "status": "error" if "error" in document else "fail" if failed else "pass",
+              "max_score": scored["max_score"] or (1 if "error" in document else 0), "tests": tests}
+    return bounded(result)
+
+
+def encoded_size(result: dict) -> int:
+    return len(base64.b64encode(json.dumps(result, ensure_ascii=False).encode("utf-8")))
+
+
+def bounded(result: dict) -> dict:
+    """Cut the tests' texts until the base64 of the result fits MAX_BASE64."""
+    budget = sum(len(t["message"]) + len(t["test_code"]) for t in result["tests"])
+    while encoded_size(result) > MAX_BASE64 and budget > 0:
+        budget = int(budget * 0.8)
+        texts = fit([t["message"] for t in result["tests"]] + [t["test_code"] for t in result["tests"]], budget)
+        n = len(result["tests"])
+        for test, message, code in zip(result["tests"], texts[:n], texts[n:]):
+            test["message"], test["test_code"] = message, code
+    return result

@@ -1,19 +1,32 @@
-"""Gradescope's results.json (the autograder specification): a test per requirement, `number` =
-the requirement ID, score / max_score / status / output / visibility; top-level score and
-execution_time. Hidden requirements are `after_due_date`."""
+"""Gradescope's results.json (the autograder specifications: tests with score, max_score, status,
+name, number, output and visibility; top-level score, execution_time, output, visibility). A
+requirement hidden until a date is `after_due_date`; hidden without a date, `hidden` (instructors
+only). Every failure's text (message, transcript, rerun) is the test's output, cut to keep the file
+small."""
 from __future__ import annotations
 
-from .requirements import per_requirement
+from .requirements import entries, fit
+
+MAX_OUTPUT = 900_000   # characters of test output in all (results.json is uploaded as one file)
 
 
 def emit(document: dict, scored: dict, rubric) -> dict:
+    hidden = [req for req in scored["requirements"] if rubric.is_hidden(req)]
     tests = []
-    for req, record, text in per_requirement(document, scored):
-        tests.append({"name": f"{req} ({record['level']}): {record['sentence']}", "number": req,
-                      "score": record["points"], "max_score": record["max_points"],
-                      "status": "passed" if record["verdict"] == "passed" else "failed",
-                      "output": text or f"{record['verdict']}",
-                      "visibility": "after_due_date" if rubric.is_hidden(req) else "visible"})
+    for req, record in scored["requirements"].items():
+        if req in hidden:   # named for the instructor, shown to the student after the date (or never)
+            tests.append({"name": f"{req} ({record['level']}): {record['sentence']}", "number": req,
+                          "score": record["points"], "max_score": record["max_points"],
+                          "status": "passed" if record["verdict"] == "passed" else "failed",
+                          "output": record["verdict"],
+                          "visibility": "after_due_date" if rubric.until else "hidden"})
+    shown = [e for e in entries(document, scored, rubric) if e.req != "hidden"]
+    outputs = fit([e.text or e.verdict for e in shown], MAX_OUTPUT)
+    for entry, output in zip(shown, outputs):
+        tests.append({"name": entry.title, "number": entry.req, "score": entry.points, "max_score": entry.max_points,
+                      "status": "passed" if entry.passed else "failed", "output": output, "visibility": "visible"})
+    order = list(scored["requirements"])
+    tests.sort(key=lambda t: order.index(t["number"]))
     result = {"score": scored["score"], "execution_time": round(document.get("duration_s", 0.0), 1),
               "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
     if "error" in document:

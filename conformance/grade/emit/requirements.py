@@ -1,15 +1,70 @@
-"""What every platform file is made of: one entry per requirement, with what its failed tests said."""
+"""What every platform file is made of: one entry per requirement shown to students, with what its
+failed tests said and the commands that rerun them; requirements hidden until a date folded into one
+anonymous entry (their points, no names, no transcripts); texts cut to fit a platform's size limit."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def per_requirement(document: dict, scored: dict) -> list:
-    """(ID, its score record, the failure messages and transcripts of its tests) in spec order."""
-    out = []
+CUT_NOTE = "\n… [{} characters cut to fit the platform's size limit] …\n"
+
+
+@dataclass
+class Entry:
+    req: str            # the requirement ID ("hidden" for the folded hidden requirements)
+    title: str          # "ID (LEVEL): sentence"
+    verdict: str        # passed | failed | error | not evaluated | missing | not graded | …
+    points: float
+    max_points: float
+    text: str           # why it is not passed: its failed tests' messages and transcripts
+    reruns: list        # commands that rerun its failed tests
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "passed"
+
+
+def entries(document: dict, scored: dict, rubric) -> list:
+    """The entries in spec order; a requirement hidden until its date is never named: all of them
+    become one entry at the end, "N requirements shown after the due date", with their points."""
+    out, hidden = [], []
     for req, record in scored["requirements"].items():
+        if rubric.is_hidden(req):
+            hidden.append(record)
+            continue
         tests = [t for t in document.get("tests", []) if req in (t.get("failed_requirements") or [])
                  and t["outcome"] in ("failed", "error")]
         text = "\n\n".join(f"{t['id']} ({t['outcome']})\n{t['message'].strip()}\n"
                            + (f"\nTranscript:\n{t['transcript']}" if t.get("transcript") else "")
                            + (f"\nRerun: {t['rerun']}" if t.get("rerun") else "") for t in tests)
-        out.append((req, record, text))
+        if not text and record["verdict"] != "passed":
+            text = record.get("why") or {
+                "not evaluated": "not evaluated: the tests that judge it stopped at another requirement's failure first",
+                "missing": "the program this requirement is about was not found in the submission",
+                "not graded": "the submission could not be checked"}.get(record["verdict"], record["verdict"])
+        judging = tests or [t for t in document.get("tests", []) if req in t.get("requirements", [])]
+        reruns = [t["rerun"] for t in judging if t.get("rerun")] if record["verdict"] != "passed" else []
+        out.append(Entry(req, f"{req} ({record['level']}): {record['sentence']}", record["verdict"], record["points"],
+                         record["max_points"], text, reruns))
+    if hidden:
+        until = rubric.until.strftime("%Y-%m-%d %H:%M UTC") if rubric.until else "the grades are released"
+        got, most = sum(r["points"] for r in hidden), sum(r["max_points"] for r in hidden)
+        out.append(Entry("hidden", f"{len(hidden)} more requirement(s), shown after {until}",
+                         "passed" if got == most else "failed", got, most, "", []))
     return out
+
+
+def fit(texts: list, budget: int) -> list:
+    """The texts, each cut in the middle (with a note saying how much) until together they are at most
+    `budget` characters: the longest are cut first, none below a few hundred characters."""
+    texts = list(texts)
+    while sum(map(len, texts)) > budget:
+        longest = max(range(len(texts)), key=lambda i: len(texts[i]))
+        text = texts[longest]
+        excess = sum(map(len, texts)) - budget
+        keep = max(300, len(text) - excess - len(CUT_NOTE) - 12)
+        if keep >= len(text):
+            break   # nothing left to cut usefully
+        texts[longest] = text[: keep // 2] + CUT_NOTE.format(len(text) - keep) + text[len(text) - keep // 2:]
+        if len(texts[longest]) >= len(text):
+            break
+    return texts
