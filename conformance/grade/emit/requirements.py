@@ -40,7 +40,8 @@ def entries(document: dict, scored: dict, rubric) -> list:
             text = record.get("why") or {
                 "not evaluated": "not evaluated: the tests that judge it stopped at another requirement's failure first",
                 "missing": "the program this requirement is about was not found in the submission",
-                "not graded": "the submission could not be checked"}.get(record["verdict"], record["verdict"])
+                "not graded": f"the submission could not be checked: {document.get('error', 'no result')}",
+            }.get(record["verdict"], record["verdict"])
         judging = tests or [t for t in document.get("tests", []) if req in t.get("requirements", [])]
         reruns = [t["rerun"] for t in judging if t.get("rerun")] if record["verdict"] != "passed" else []
         out.append(Entry(req, f"{req} ({record['level']}): {record['sentence']}", record["verdict"], record["points"],
