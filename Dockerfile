@@ -9,8 +9,8 @@ ENV DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends xvfb xauth bubblewrap python3-tk \
  && rm -rf /var/lib/apt/lists/*
-COPY . /opt/chatconform
-WORKDIR /opt/chatconform
-RUN pip install --no-cache-dir --quiet .
-ENTRYPOINT ["python", "-m", "conformance"]
+COPY . /opt/chatconform-src
+RUN pip install --no-cache-dir --quiet /opt/chatconform-src && rm -rf /opt/chatconform-src
+WORKDIR /work
+ENTRYPOINT ["chatconform"]
 CMD ["--help"]

@@ -1,15 +1,20 @@
 """Hostile candidates against the whole cnlab client suite: per case the wall time, the exit status,
 what is left running afterwards, the harness's peak RSS and the size of the --json report, checked
 against fixtures/hostile/manifest.json. With --sigkill the harness is SIGKILLed a few seconds into
-the run instead, and only the survivors count.
+the run instead, and only the survivors count. With --reading, candidates that try to read what a
+grading machine holds (a classmate's file, the rubric, the grade output, a file in the grader's
+home, chatconform's own source, /proc/1/environ) in a real `grade` run: each must get "no such file"
+or "permission denied", and no byte of any of it may reach the run's reports (marker strings).
 
     python bench/hostile.py [--case NAME ...] [--sigkill] [--test ID ...]
+    python bench/hostile.py --reading
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -125,7 +130,7 @@ def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) ->
             written = Path(os.path.expanduser(path.format(submission=folder)))
             if written.exists():
                 if containment.mode() == "bubblewrap" or "{submission}" in path:   # the fallback does not
-                    problems.append(f"it wrote {written}")                        # keep writes in (README)
+                    problems.append(f"it wrote {written}")                        # keep writes in (docs/containment.md)
                 written.unlink()
         for port, listener in zip(spec.get("nothing_reached", []), listeners):
             if listener is not None and reached(listener) and private_network():
@@ -145,12 +150,94 @@ def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) ->
             "rss_mb": peak[0] / 1024, "report_mb": size / 1e6, "problems": problems}
 
 
+# --- candidates that read ------------------------------------------------------------------------
+
+READER = ROOT / "fixtures" / "cnlab" / "select_client" / "client.py"   # a correct client, made to read first
+PEEK = """
+def _peek(targets):
+    # reads what a grading machine holds, and prints whatever it gets: all of it should be out of reach
+    for label, path in targets:
+        try:
+            with open(path, "rb") as f:
+                print("READ", label, f.read(300).replace(b"\\0", b" ").decode("utf-8", "replace"), flush=True)
+        except OSError as exc:
+            print("DENIED", label, type(exc).__name__, flush=True)
+
+
+_peek({paths!r})
+"""
+
+
+def reading_world(base: Path, marker: str) -> tuple[dict, Path, Path, Path]:
+    """A grading machine in miniature: a class folder (the reader and a classmate), the rubric, an
+    earlier grade output, a file in the grader's home; every one holds the marker. Returns ({what:
+    path the reader tries}, the class folder, the rubric, the output folder)."""
+    klass, out = base / "class", base / "grades"
+    reader = klass / "Mallory Reader_1_assignsubmission_file_"
+    classmate = klass / "Alice Classmate_2_assignsubmission_file_"
+    for folder in (reader, classmate, out / "results"):
+        folder.mkdir(parents=True)
+    (classmate / "client.py").write_text(f"# {marker} classmate\n" + READER.read_text())
+    rubric = base / "rubric.toml"
+    rubric.write_text(f"# {marker} rubric\n[points]\nRI4 = 2\n")
+    (out / "results" / "earlier.json").write_text(json.dumps({"note": f"{marker} grade output"}))
+    home = Path(os.path.expanduser("~")) / f".chatconform-bench-{marker}"
+    home.write_text(f"{marker} home\n")
+    from conformance import resources
+    source = resources.PACKAGE / "cli.py"   # chatconform's own source: its docstring is the marker here
+    paths = {"classmate": str(classmate / "client.py"), "rubric": str(rubric),
+             "grade-output": str(out / "results" / "earlier.json"), "grader-home": str(home),
+             "chatconform-source": str(source), "proc1-environ": "/proc/1/environ"}
+    client = READER.read_text().replace('\ndef main():', PEEK.format(paths=list(paths.items())) + '\n\ndef main():', 1)
+    (reader / "client.py").write_text(client)
+    return paths, klass, rubric, out
+
+
+def run_reading() -> list:
+    """Grade the miniature class; (what, reached?, how it was denied) per target, and problems."""
+    marker = "MARKER" + os.urandom(6).hex()
+    base = Path(tempfile.mkdtemp(prefix="chatconform-reading-"))
+    paths, klass, rubric, out = reading_world(base, marker)
+    source_marker = "thin front over pytest"   # in chatconform's cli.py, nowhere in a report
+    env = {**os.environ, "CHATCONFORM_BENCH_SECRET": marker}   # the harness's own environment
+    try:
+        proc = subprocess.run([sys.executable, "-m", "conformance", "grade", "cnlab", str(klass), "-o", str(out),
+                               "--rubric", str(rubric), "-j", "2", "--no-progress"], cwd=base, env=env,
+                              capture_output=True, text=True, timeout=900)
+        reports = "\n".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
+                            and p.name != "earlier.json")
+        rows, problems = [], []
+        if proc.returncode != 0:
+            problems.append(f"grade exited {proc.returncode}: {proc.stderr[-300:]}")
+        for what, path in paths.items():
+            denied = re.search(rf"DENIED {what} (\w+)", reports)
+            read = f"READ {what}" in reports
+            rows.append((what, read, denied.group(1) if denied else "?"))
+            if read or not denied:
+                problems.append(f"{what}: {'read' if read else 'no denial seen'}")
+        for needle in (marker, source_marker):
+            if needle in reports:
+                problems.append(f"the marker {needle!r} is in a report")
+        return rows, problems
+    finally:
+        Path(paths["grader-home"]).unlink(missing_ok=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", action="append", help="only these cases (repeatable)")
     parser.add_argument("--sigkill", action="store_true", help="SIGKILL the harness 6 s into each run")
     parser.add_argument("--test", action="append", default=[], help="only these test IDs (repeatable)")
+    parser.add_argument("--reading", action="store_true", help="the candidates that try to read (a grade run)")
     args = parser.parse_args()
+    if args.reading:
+        rows, problems = run_reading()
+        for what, read, how in rows:
+            print(f"{what:<22} {'READ' if read else 'not reached':<12} {how}")
+        print(f"{sum(not r for _, r, _ in rows)} of {len(rows)} targets out of reach; "
+              + ("; ".join(problems) if problems else "no marker in any report"))
+        return 1 if problems else 0
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     cases = args.case or list(manifest["cases"])
     print(f"{'case':<18} {'wall s':>7} {'exit':>4} {'left':>4} {'RSS MB':>7} {'report MB':>9}  verdict")

@@ -30,7 +30,7 @@ def test_hostile_case_is_contained(case):
 @pytest.mark.parametrize("case", ["setsid_escapee", "forks_many"])
 @pytest.mark.skipif(containment.mode() != "bubblewrap",
                     reason="the fallback containment cannot end a detached grandchild of a SIGKILLed harness "
-                           "(README: Running untrusted submissions)")
+                           "(docs/containment.md)")
 def test_nothing_survives_a_sigkilled_harness(case):
     row = hostile.run_case(case, MANIFEST["cases"][case], MANIFEST["bounds"], sigkill=True, tests=TESTS)
     assert row["survivors"] == 0, row

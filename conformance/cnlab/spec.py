@@ -66,7 +66,7 @@ REQUIREMENTS = {
                    "previous message header."),
     "RI13": (MUST, "The message displayed when the body is malformed must be: Error: Unknown issue in previous "
                    "message body."),
-    # the server (chatconform's IDs for the course server's observed behaviour, shared/specs/README.md)
+    # the server (chatconform's IDs for the course server's observed behaviour, docs/protocols.md)
     "SV1": (MUST, "HELLO-FROM <name> is answered with HELLO <name>."),
     "SV2": (MUST, "Valid names are letters and digits only, case-sensitive; any other name is answered with "
                   "BAD-RQST-BODY and the server closes the connection."),

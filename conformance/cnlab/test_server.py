@@ -1,4 +1,4 @@
-"""cnlab server suite: the course server's observed behaviour (shared/specs/README.md), its quirks
+"""cnlab server suite: the course server's observed behaviour (docs/protocols.md, "The course's server"), its quirks
 left out. Runs against --server HOST:PORT or the submission's server.py. Every connection comes
 from its own loopback address, so a per-address limit cannot skew the results."""
 from __future__ import annotations

@@ -91,4 +91,4 @@ def explain(waited: float) -> str:
     several = len(_actors) > 1
     return (f"the program{'s' if several else ''} of this test {'were' if several else 'was'} blocked waiting for "
             f"input that the test was not going to give (seen in /proc {waited:.2f}s into the wait), so it could "
-            "not come any more (README: When waiting is pointless)")
+            "not come any more (docs/harness.md: When waiting is pointless)")

@@ -1,4 +1,4 @@
-"""Reference brace server: behaves like the server handed out with the assignment (specs README).
+"""Reference brace server: behaves like the server handed out with the assignment (docs/protocols.md, "The handed-out server").
 
     python server.py [--host 127.0.0.1] [--port 33002] [--as-written]
 
