@@ -34,3 +34,29 @@ def test_hostile_case_is_contained(case):
 def test_nothing_survives_a_sigkilled_harness(case):
     row = hostile.run_case(case, MANIFEST["cases"][case], MANIFEST["bounds"], sigkill=True, tests=TESTS)
     assert row["survivors"] == 0, row
+
+
+@pytest.mark.skipif(containment.mode() != "bubblewrap",
+                    reason="without a sandbox a candidate can read the machine (the report says so: docs/containment.md)")
+def test_a_candidate_sees_only_itself(tmp_path):
+    """A client that reads a classmate's file, the rubric, the grade output, a file in the grader's
+    home, chatconform's source and /proc/1/environ before its welcome: each read is refused (no such
+    file) and no byte of any of it, nor of the harness's environment, reaches the report."""
+    import os
+    import subprocess
+    import sys
+    marker = "MARKER" + os.urandom(6).hex()
+    paths, klass, _, _ = hostile.reading_world(tmp_path, marker)
+    reader = next(klass.glob("Mallory*"))
+    report = tmp_path / "report.json"
+    try:
+        proc = subprocess.run([sys.executable, "-m", "conformance", "check", "cnlab", str(reader), "--json", str(report),
+                               "--test", "cnlab/client/RI2-welcome"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "CHATCONFORM_BENCH_SECRET": marker})
+    finally:
+        Path(paths["grader-home"]).unlink(missing_ok=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = report.read_text()
+    for label in paths:
+        assert f"DENIED {label} FileNotFoundError" in text and f"READ {label}" not in text, label
+    assert marker not in text and "thin front over pytest" not in text and marker not in proc.stdout

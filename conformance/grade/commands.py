@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import PROTOCOLS
 from . import layouts, report
 from .collect import CollectError, Submission, collect, identify, slugify
+from ..harness import containment
 from ..resources import CHECKOUT
 from .emit import FORMATS, MARGIN_S, kelvin
 from .rubric import RubricError, load, score
@@ -106,6 +107,10 @@ def grade(args) -> int:
         notes = () if run.private else (
             "private networks cannot be made on this machine: every check shared the machine's network, and "
             "submissions with a fixed address (brace) were graded one at a time",)
+        if containment.mode() != "bubblewrap":
+            notes += ("no sandbox could be made here (bubblewrap missing or user namespaces forbidden): every "
+                      "student's program could read this machine, the other submissions and this output included; "
+                      "grade inside a container or on a platform's own isolation (docs/containment.md)",)
         summary = report.write_all(out, documents, rubric, notes)
         for note in notes:
             print(f"chatconform: note: {note}")

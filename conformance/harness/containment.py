@@ -23,7 +23,10 @@ import time
 import uuid
 from pathlib import Path
 
-from . import cgroup, procstate
+from . import cgroup, procstate, scratch
+from ..resources import PACKAGE, REFERENCE
+
+INJECT = Path(__file__).resolve().parent / "inject"   # the modules injected into candidates
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 # The harness's own requirement, checked on every test of every protocol.
@@ -78,11 +81,13 @@ def mode() -> str:
 
 def describe() -> str:
     if mode() == "bubblewrap":
-        how = ("bubblewrap: a PID and user namespace per candidate, dies with the harness, hard limits, "
-               "read-only file system but its own scratch copy, private /tmp")
+        how = ("bubblewrap: a PID and user namespace per candidate, dies with the harness, hard limits; it sees "
+               "only its own scratch copy (writable), the system's programs and libraries and its Python (read-only), "
+               "a private /tmp: no other submission, no grader file")
     else:
         how = ("fallback (no bubblewrap or no user namespaces): process groups, the harness as child subreaper, "
-               "PR_SET_PDEATHSIG, hard limits; candidates can still write where the harness can")
+               "PR_SET_PDEATHSIG, hard limits; the candidate COULD READ THE MACHINE (other submissions, the "
+               "grader's files) and write where the harness can: run it in a container (docs/containment.md)")
     return f"{how}; {cgroup.describe()}"
 
 
@@ -91,40 +96,75 @@ def start() -> None:
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-SHARED_DIRS = ("/tmp/.X11-unix",)   # the virtual screen's socket
-READABLE: list = []   # also visible (read-only) where the private /tmp would hide them: the original submission's folder
+# The candidate's view of the file system (docs/containment.md): nothing is visible unless it is named
+# here. The system's programs and libraries (read-only); the few /etc files that the dynamic linker,
+# name resolution, locales and fonts read; the Python it runs on and the libraries it may import
+# (read-only), with chatconform's own package hidden but for the modules injected into candidates; a
+# minimal /dev; a private /tmp; the X socket; its own folder (writable) and the folders a test shares
+# with it (the GUI probe's socket). No home, no /work, /srv, /mnt, /media, /opt beyond the
+# interpreter, no other submission, no grade output, no rubric, no repository of the grader.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC = ("passwd", "group", "hosts", "host.conf", "nsswitch.conf", "resolv.conf", "gai.conf", "localtime",
+       "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "alternatives", "locale.alias", "locale.gen",
+       "mime.types", "X11")
+CACHES = ("/var/cache/fontconfig",)   # without it, every Tk or Qt start scans every font again
+SHARED_DIRS = ("/tmp/.X11-unix",)     # the virtual screen's socket
 
 
-def _readable_under_tmp() -> list[str]:
-    """What the private /tmp would hide but a candidate needs to read: the interpreter (a venv may
-    live in /tmp) and the harness's injected modules."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parent.parent),
-             *os.environ.get("PYTHONPATH", "").split(os.pathsep), *READABLE}
-    return sorted(p for p in paths if _inside_tmp(p) and os.path.isdir(p))
+@functools.lru_cache(maxsize=None)
+def python_paths() -> tuple:
+    """The interpreter candidates run on and the libraries they may import: the installation, the
+    environment, their site-packages and what PYTHONPATH adds."""
+    import site
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
+             *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
+    if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
+        paths.add(site.getusersitepackages())
+    return tuple(sorted(p for p in paths if p and os.path.isdir(p)))
 
 
-def _inside_tmp(path: str) -> bool:
-    """Below /tmp (not /tmp itself: binding that would undo the private /tmp)."""
-    return bool(path) and path.startswith("/tmp/") and path.rstrip("/") != "/tmp"
-
-
-def _sandbox_options(cwd: str, writable: tuple = ()) -> list[str]:
+def _sandbox_options(cwd: str, writable: tuple = (), readable: tuple = ()) -> list[str]:
     options = ["--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-               "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    parent = str(Path(cwd).parent)   # a program may import from beside its folder (../common)
-    for path in (*_readable_under_tmp(), *([parent] if _inside_tmp(parent) else [])):
+               "--dev", "/dev", "--proc", "/proc",
+               "--tmpfs", "/proc/1"]   # the sandbox's init (bwrap): nothing of it to read
+    for path in SYSTEM:
+        if os.path.islink(path):      # a merged /usr: /bin -> usr/bin
+            options += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            options += ["--ro-bind", path, path]
+    for name in ETC:
+        path = f"/etc/{name}"
+        if os.path.exists(path):
+            options += ["--ro-bind", path, path]
+    for path in CACHES:
+        if os.path.isdir(path):
+            options += ["--ro-bind", path, path]
+    options += ["--tmpfs", "/tmp"]
+    for path in (*python_paths(), *readable):
         options += ["--ro-bind", path, path]
-    for path in (*SHARED_DIRS, *writable, cwd):
+    package = str(PACKAGE)
+    if any(package == p or package.startswith(p.rstrip("/") + "/") for p in python_paths()):
+        options += ["--tmpfs", package]   # chatconform itself: hidden where its environment shows it
+    options += ["--ro-bind", str(INJECT), str(INJECT)]   # but for what is injected into candidates
+    references = str(REFERENCE.resolve())
+    if cwd == references or cwd.startswith(references + "/"):
+        options += ["--ro-bind", references, references]   # chatconform's own references: their own files
+        own = ()
+    else:
+        own = (scratch.root_of(cwd) or cwd,)   # its scratch copy (a program file's folder when run in place)
+    for path in (*SHARED_DIRS, *writable, *own):
         if path != "/" and os.path.isdir(path):
             options += ["--bind", path, path]
     return options + ["--chdir", cwd]
 
 
-def command(argv: list[str], cwd: str, writable: tuple = ()) -> list[str]:
-    """argv as it is to be started: inside a sandbox where there is one."""
+def command(argv: list[str], cwd: str, writable: tuple = (), readable: tuple = ()) -> list[str]:
+    """argv as it is to be started: inside a sandbox where there is one. `writable` and `readable`:
+    folders besides its own (cwd) that it may see."""
     if mode() != "bubblewrap":
         return list(argv)
-    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable))), "--", *argv]
+    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable)),
+                                       tuple(map(str, readable))), "--", *argv]
 
 
 def new_token() -> str:

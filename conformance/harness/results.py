@@ -82,6 +82,7 @@ class Results:
         self.programs: dict = {}   # role -> its command, folder and how it was found
         self.should: dict = {}     # SHOULD ID -> the sentence of the text it goes beyond ("" if none)
         self.missing: dict = {}    # role the submission has no program for -> what was looked at
+        self.containment = ""      # how candidates were contained (what they could see)
 
     def add(self, report) -> None:
         """Fold one pytest report (setup, call or teardown) into its test's record."""
@@ -150,6 +151,7 @@ class Results:
             "seed": self.seed,
             "programs": self.programs,
             **({"missing": self.missing} if self.missing else {}),
+            **({"containment": self.containment} if self.containment else {}),
             "duration_s": round(time.monotonic() - self.started, 3),
             "tests": [{k: v for k, v in asdict(r).items() if k != "finished"}
                       for r in sorted(self.records.values(), key=lambda r: r.id)],

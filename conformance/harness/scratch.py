@@ -1,9 +1,10 @@
 """A scratch copy of the submission: candidates run in it, so the original is never written.
 
 The submission's folder is copied into a fresh temporary folder (without .git, caches and virtual
-environments); the folders beside the original appear beside the copy as links, so a program that
-imports from `../common` still finds it (read-only in the sandbox). A folder too big to copy is a
-usage error, not a silent partial copy.
+environments), alone: nothing beside the original (in a class folder: the other students) comes
+along. The one exception is chatconform's own references, which share `reference/common`: checked
+as submissions, that folder is copied beside them. A folder too big to copy is a usage error, not a
+silent partial copy.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 SKIPPED = (".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", "node_modules", ".mypy_cache",
            ".pytest_cache")
 MAX_BYTES = 200 * 1024 ** 2   # a chat assignment is a few files; a home folder is not a submission
-MAX_SIBLINGS = 2000
+PREFIX = "chatconform-scratch-"
 
 
 class TooBig(Exception):
@@ -42,20 +43,23 @@ def make(submission: Path) -> tuple[Path, Path]:
     """(the submission in its copy, the scratch folder to remove afterwards)."""
     folder = submission if submission.is_dir() else submission.parent
     _size(folder)
-    root = Path(tempfile.mkdtemp(prefix="chatconform-scratch-"))
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
     name = folder.name or "submission"
     copy = root / name
     shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    try:
-        siblings = [p for p in folder.parent.iterdir() if p.name != folder.name][:MAX_SIBLINGS]
-    except OSError:
-        siblings = []
-    for sibling in siblings:
-        try:
-            (root / sibling.name).symlink_to(sibling)
-        except OSError:
-            pass
+    from ..resources import REFERENCE
+    if folder.resolve().parent == REFERENCE.resolve() and (REFERENCE / "common").is_dir() and name != "common":
+        shutil.copytree(REFERENCE / "common", root / "common", ignore=shutil.ignore_patterns(*SKIPPED))
     return (copy if submission.is_dir() else copy / submission.name), root
+
+
+def root_of(path: str) -> str | None:
+    """The scratch folder that holds `path`, or None: what a candidate started there may see."""
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if part.startswith(PREFIX):
+            return str(Path(*parts[: i + 1]))
+    return None
 
 
 def remove(root: Path) -> None:

@@ -89,8 +89,6 @@ def build_context(config) -> RunContext | None:
         ctx.copy = copy
     except (scratch.TooBig, OSError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    original_folder = submission if submission.is_dir() else submission.parent
-    containment.READABLE.append(str(original_folder.parent))   # what the copy's links point to
     found, ctx.choices, surveyed = {}, {}, None
     for role in ROLES:
         override = opt.client_cmd if role == "client" else opt.server_cmd
@@ -186,6 +184,7 @@ def pytest_configure(config):
     if ctx is not None:
         config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
         config.chatconform_results.should = should_requirements(ctx.spec)
+        config.chatconform_results.containment = containment.describe()
         config.chatconform_results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
                                                 for role, program in ctx.programs.items()}
         if config.option.role == "all":   # a role the protocol has but the submission lacks
