@@ -38,11 +38,19 @@ EXAMPLES = [
 ]
 
 
+def checkout_copy(base: Path) -> Path:
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".tox", "build", "dist", "*.egg-info",
+                                                                "__pycache__", "docs", "tests", "bench"))
+    return source
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """The bin/ folder of a fresh virtual environment holding the wheel built from this checkout."""
     base = tmp_path_factory.mktemp("install")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"), str(ROOT)],
+    source = checkout_copy(base)   # pip builds in the source tree: never in the checkout other tests read
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"), str(source)],
                    check=True, capture_output=True, timeout=300)
     wheel = next((base / "dist").glob("chatconform-*.whl"))
     env_dir = base / "env"
@@ -191,3 +199,22 @@ def test_classroom_workflow_grading_step_as_a_shell_script(installed, tmp_path):
     failed = [t for t in result["tests"] if t["status"] != "pass"]
     assert len(failed) == 1 and failed[0]["name"].startswith("BC4")
     assert failed[0]["test_code"].startswith("chatconform check brace . --test 'brace/client/BC4-welcome[as-written]'")
+
+
+def test_the_sdist_carries_what_the_wheel_is_built_from(tmp_path):
+    """A wheel built from the sdist (as pip does from a registry) needs the checkout's reference/ and
+    fixtures/ and the suites' pytest configuration: the sdist holds them."""
+    build_meta = pytest.importorskip("setuptools.build_meta")
+    cwd = os.getcwd()
+    os.chdir(checkout_copy(tmp_path))
+    try:
+        name = build_meta.build_sdist(str(tmp_path))
+    finally:
+        os.chdir(cwd)
+    import tarfile
+    with tarfile.open(tmp_path / name) as tar:
+        names = tar.getnames()
+    root = name.removesuffix(".tar.gz")
+    for needed in ("conformance/suite.ini", "reference/common/outbox.py", "reference/cnlab/server.py",
+                   "fixtures/cnlab/select_client/client.py", "fixtures/cnlab/thread_not_daemon/client.py"):
+        assert f"{root}/{needed}" in names, needed

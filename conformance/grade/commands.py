@@ -233,7 +233,10 @@ def the_wheel(given: str | None) -> Path:
         raise RubricError("this chatconform is installed, not a checkout: give --wheel (the wheel you installed from, "
                           "or `pip download --no-deps chatconform`)")
     built = Path(tempfile.mkdtemp(prefix="chatconform-wheel-"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(built), str(CHECKOUT)],
+    source = built / "source"   # a copy: pip builds in the source tree, and the checkout stays untouched
+    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(".git", ".tox", "build", "dist", "*.egg-info",
+                                                                    "__pycache__", "docs", "tests", "bench"))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(built), str(source)],
                           capture_output=True, text=True)
     wheels = list(built.glob("chatconform-*.whl"))
     if proc.returncode or not wheels:

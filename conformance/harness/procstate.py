@@ -17,6 +17,7 @@ import socket
 import struct
 import termios
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,7 @@ class TcpSocket:
     peer: str | None   # 'host:port' it is connected to
     send_buffer: int = 0   # its SO_SNDBUF (0 where unknown)
     readable: bool = False   # a read would not block: bytes, the peer's close (EOF) or an error waits
+    fd: int = -1             # its descriptor in the program (-1 where unknown)
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -164,6 +166,7 @@ def tcp_sockets(pid: int) -> list[TcpSocket]:
             finally:
                 os.close(copy)
             if found is not None:
+                found = dataclasses.replace(found, fd=fd)
                 out.append(found)
     finally:
         os.close(pidfd)
@@ -308,15 +311,21 @@ _INPUT_WAITS = {
                 73: ("ptr", 2), 72: ("ptr", 4), 22: ("int", 3), 441: ("ptr", 3),
                 98: ("futex", 3), 260: None, 95: None, 133: None},
 }
-# Calls that wait on sockets, among others: a thread in one of these wakes for a readable socket of
-# its process (bytes, a peer's close, a connection), so while one is readable the thread is not
-# blocked for good, whatever its state says (a woken thread may not have run yet). read(2) counts
-# where its descriptor is a socket.
-_SOCKET_WAITS = {
-    "x86_64": {7, 271, 23, 270, 232, 281, 441, 45, 47, 299, 43, 288},   # poll…epoll_pwait2, recv*, accept*
-    "aarch64": {73, 72, 22, 441, 207, 212, 243, 202, 242},
+# Calls that may wait on sockets, by how the descriptors they wait on are found: in an epoll instance
+# (its fdinfo lists them), in a pollfd array or an fd_set in the program's memory, or the call's
+# first argument (recv*, accept*, read). A thread in one of them wakes for a readable socket among
+# those (bytes, a peer's close, a connection), so while one is readable the thread is not blocked for
+# good, whatever its state says (a woken thread may not have run yet). Where the descriptors cannot
+# be read, it may: the wait runs its window.
+_WATCHES = {
+    "x86_64": {232: "epoll", 281: "epoll", 441: "epoll", 7: "poll", 271: "poll", 23: "select", 270: "select",
+               45: "fd", 47: "fd", 299: "fd", 43: "fd", 288: "fd", 0: "fd"},
+    "aarch64": {22: "epoll", 441: "epoll", 73: "poll", 72: "select", 207: "fd", 212: "fd", 243: "fd", 202: "fd",
+                242: "fd", 63: "fd"},
 }
-_READ = {"x86_64": 0, "aarch64": 63}
+MAX_WATCHED = 4096   # descriptors read from a program's memory at most (a larger set: cannot tell)
+
+
 _SLEEPS = {"x86_64": 230, "aarch64": 115}   # clock_nanosleep: blocked for good if its deadline is far
 FUTEX_WAITS = {0, 9, 11}                     # FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI
 TIMER_ABSTIME = 1
@@ -370,10 +379,10 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
     asleep past `until`, with nothing they sent still on its way (their TCP send queues empty).
     Per thread: its state, its system call and its CPU time (ns); two equal snapshots a settle window
     apart mean nothing ran in between. A socket with something to read (bytes, the peer's close, a
-    connection) while a thread of its process waits in a call that watches sockets (select, poll,
-    epoll, recv, accept, read on a socket) means that thread can still act, whatever its state says;
-    unread bytes that no thread waits for do not count (a program blocked in input() with a message
-    on its socket): nothing will read them. None otherwise, and where /proc cannot tell."""
+    connection) that a thread waits on (select, poll or epoll naming it, recv, accept or read on it)
+    means that thread can still act, whatever its state says; unread bytes that no thread waits for
+    do not count (a program blocked in input() with a message on its socket): nothing will read them.
+    None otherwise, and where /proc cannot tell."""
     machine = os.uname().machine
     if machine not in _INPUT_WAITS or not available():
         return None
@@ -386,7 +395,7 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
-        watching = False
+        watched: set | None = set()   # descriptors its threads wait on (None: cannot tell)
         for tid in tids:
             task = f"/proc/{pid}/task/{tid}/"
             fields = stat_fields(f"{pid}/task/{tid}")
@@ -399,22 +408,47 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
                 return None
             if fields[0] != "S" or not _blocked_for_input(pid, line, machine, until):
                 return None
-            watching |= _waits_on_sockets(pid, line, machine)
+            fds = _watched_fds(pid, line, machine)
+            watched = None if fds is None or watched is None else watched | fds
             snapshot.append((tid, fields[0], line, runtime))
         sockets = tcp_sockets(pid)
         if any(sock.unsent for sock in sockets):
             return None   # bytes it sent are not yet through
-        if watching and any(sock.readable for sock in sockets):
-            return None   # a thread that waits on sockets has one to read: it can still act
+        if any(sock.readable and (watched is None or sock.fd in watched or sock.fd < 0) for sock in sockets):
+            return None   # a thread waits on a socket that has something to read: it can still act
     return tuple(snapshot) or None   # nothing running at all: an exit, which its own checks report
 
 
-def _waits_on_sockets(pid: int, line: str, machine: str) -> bool:
+def _watched_fds(pid: int, line: str, machine: str) -> set | None:
+    """The descriptors a thread in this call waits on (set() for a call that waits on none); None
+    where they cannot be read."""
     fields = line.split()
     try:
-        number = int(fields[0])
-        if number == _READ[machine]:
-            return os.readlink(PROC / str(pid) / "fd" / str(int(fields[1], 16))).startswith("socket:")
-    except (ValueError, IndexError, KeyError, OSError):
-        return True   # cannot tell: assume it may
-    return number in _SOCKET_WAITS.get(machine, ())
+        number, args = int(fields[0]), [int(a, 16) for a in fields[1:7]]
+    except (ValueError, IndexError):
+        return None
+    how = _WATCHES.get(machine, {}).get(number)
+    if how is None:
+        return set()
+    try:
+        if how == "fd":
+            return {args[0]}
+        if how == "epoll":
+            text = (PROC / str(pid) / "fdinfo" / str(args[0])).read_text()
+            return {int(line.split()[1]) for line in text.splitlines() if line.startswith("tfd:")}
+        with open(PROC / str(pid) / "mem", "rb", buffering=0) as mem:
+            if how == "poll":
+                count = args[1]
+                if count > MAX_WATCHED:
+                    return None
+                mem.seek(args[0])
+                data = mem.read(8 * count)
+                return {struct.unpack_from("i", data, 8 * i)[0] for i in range(count)} - {-1}
+            count = args[0]   # select: nfds, then the read set
+            if count > MAX_WATCHED or not args[1]:
+                return set() if not args[1] else None
+            mem.seek(args[1])
+            bits = int.from_bytes(mem.read((count + 7) // 8), "little")
+            return {fd for fd in range(count) if bits >> fd & 1}
+    except (OSError, ValueError, IndexError, struct.error, OverflowError):
+        return None

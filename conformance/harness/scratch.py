@@ -47,10 +47,17 @@ def make(submission: Path) -> tuple[Path, Path]:
     name = folder.name or "submission"
     copy = root / name
     shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    from ..resources import REFERENCE
-    if folder.resolve().parent == REFERENCE.resolve() and (REFERENCE / "common").is_dir() and name != "common":
-        shutil.copytree(REFERENCE / "common", root / "common", ignore=shutil.ignore_patterns(*SKIPPED))
+    if is_reference(folder):   # chatconform's own references (or a copy of them) share ../common
+        shutil.copytree(folder.parent / "common", root / "common", ignore=shutil.ignore_patterns(*SKIPPED))
     return (copy if submission.is_dir() else copy / submission.name), root
+
+
+def is_reference(folder: Path) -> bool:
+    """A reference of chatconform's (in the package, the checkout, or a copy of the references
+    folder): a protocol's folder with its codec, beside the shared common/outbox.py."""
+    from .. import PROTOCOLS
+    return folder.name in PROTOCOLS and (folder / "codec.py").is_file() and \
+        (folder.parent / "common" / "outbox.py").is_file()
 
 
 def root_of(path: str) -> str | None:
