@@ -27,6 +27,9 @@ import pytest
 
 from tests.selfcheck import ROOT, materialize
 
+# one worker builds the wheel and the environment once, and runs every test of this module
+pytestmark = pytest.mark.xdist_group("install")
+
 # (protocol, correct submission, broken fixture, the one test both run: the correct one passes it,
 # the broken one fails it)
 EXAMPLES = [

@@ -114,10 +114,14 @@ SHARED_DIRS = ("/tmp/.X11-unix",)     # the virtual screen's socket
 @functools.lru_cache(maxsize=None)
 def python_paths() -> tuple:
     """The interpreter candidates run on and the libraries they may import: the installation, the
-    environment, their site-packages and what PYTHONPATH adds."""
+    environment, every site-packages on the harness's own path (a .pth file may add another
+    environment's) and what PYTHONPATH adds; never a checkout or a current folder on that path."""
     import site
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
-             *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    libraries = [p for p in (*site.getsitepackages(), *sys.path)
+                 if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")
+                 or any(p.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)]
+    paths = {*prefixes, *libraries, *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
     if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
         paths.add(site.getusersitepackages())
     return tuple(sorted(p for p in paths if p and os.path.isdir(p)))
