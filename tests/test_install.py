@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.grade.commands import copy_of_checkout
 from tests.selfcheck import ROOT, materialize
 
 # one worker builds the wheel and the environment once, and runs every test of this module
@@ -41,20 +42,12 @@ EXAMPLES = [
 ]
 
 
-def checkout_copy(base: Path) -> Path:
-    source = base / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".tox", "build", "dist", "*.egg-info",
-                                                                "__pycache__", "docs", "tests", "bench"))
-    return source
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """The bin/ folder of a fresh virtual environment holding the wheel built from this checkout."""
     base = tmp_path_factory.mktemp("install")
-    source = checkout_copy(base)   # pip builds in the source tree: never in the checkout other tests read
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"), str(source)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"),
+                    str(copy_of_checkout(base, ROOT))], check=True, capture_output=True, timeout=300)
     wheel = next((base / "dist").glob("chatconform-*.whl"))
     env_dir = base / "env"
     venv.EnvBuilder(with_pip=False).create(env_dir)
@@ -209,7 +202,7 @@ def test_the_sdist_carries_what_the_wheel_is_built_from(tmp_path):
     fixtures/ and the suites' pytest configuration: the sdist holds them."""
     build_meta = pytest.importorskip("setuptools.build_meta")
     cwd = os.getcwd()
-    os.chdir(checkout_copy(tmp_path))
+    os.chdir(copy_of_checkout(tmp_path, ROOT))
     try:
         name = build_meta.build_sdist(str(tmp_path))
     finally:

@@ -7,7 +7,8 @@ import pytest
 from conformance.harness import buffers, settings
 from conformance.harness.candidate import group_memory
 from conformance.harness.failure import CheckFailure, about
-from conformance.harness.peer import POLICIES, expect_listening_beyond_localhost
+from conformance.harness.peer import POLICIES
+from conformance.run.servers import expect_listening_beyond_localhost
 from conformance.chat10.steps import (CZECH, MAX_HEADER, Received, expect_message, join, leave, message,
                                      parse_head, read_message, text)
 
@@ -360,9 +361,4 @@ def test_endless_header(clients, request, transcript):
 
 @requirement("CS12", name="listen-address")
 def test_listen_address(ctx, raw, server_under_test):
-    """The server is started without an address: it must accept a connection on an address of the
-    machine other than 127.0.0.1 (127.0.0.2, which a bind to '' or 0.0.0.0 serves and a bind to
-    'localhost' does not)."""
-    if ctx.server:
-        pytest.skip("--server: the server was started by someone else, on an address of its choosing")
-    expect_listening_beyond_localhost(raw, server_under_test)
+    expect_listening_beyond_localhost(ctx, raw, server_under_test)

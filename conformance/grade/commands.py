@@ -222,25 +222,35 @@ exec /opt/chatconform-venv/bin/chatconform grade {protocol} /autograder/submissi
 """
 
 
+class WheelError(Exception):
+    pass
+
+
+def copy_of_checkout(into: Path, checkout: Path = CHECKOUT) -> Path:
+    """What a wheel or an sdist is built from, copied out of a checkout (pip builds in the source
+    tree: the checkout, which other runs read, stays untouched)."""
+    source = into / "source"
+    shutil.copytree(checkout, source, ignore=shutil.ignore_patterns(".git", ".tox", "build", "dist", "*.egg-info",
+                                                                    "__pycache__", "docs", "tests", "bench"))
+    return source
+
+
 def the_wheel(given: str | None) -> Path:
     """The chatconform wheel a platform image installs: the one given, or one built from this checkout."""
     if given:
         wheel = Path(given)
         if not wheel.is_file() or wheel.suffix != ".whl":
-            raise RubricError(f"--wheel {given}: not a wheel file")
+            raise WheelError(f"--wheel {given}: not a wheel file")
         return wheel
     if not (CHECKOUT / "pyproject.toml").is_file():
-        raise RubricError("this chatconform is installed, not a checkout: give --wheel (the wheel you installed from, "
-                          "or `pip download --no-deps chatconform`)")
+        raise WheelError("this chatconform is installed, not a checkout: give --wheel (the wheel you installed from, "
+                         "or `pip download --no-deps chatconform`)")
     built = Path(tempfile.mkdtemp(prefix="chatconform-wheel-"))
-    source = built / "source"   # a copy: pip builds in the source tree, and the checkout stays untouched
-    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(".git", ".tox", "build", "dist", "*.egg-info",
-                                                                    "__pycache__", "docs", "tests", "bench"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(built), str(source)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(built),
+                           str(copy_of_checkout(built))], capture_output=True, text=True)
     wheels = list(built.glob("chatconform-*.whl"))
     if proc.returncode or not wheels:
-        raise RubricError(f"could not build the chatconform wheel: {proc.stderr.strip()[-500:]}")
+        raise WheelError(f"could not build the chatconform wheel: {proc.stderr.strip()[-500:]}")
     return wheels[0]
 
 
@@ -256,7 +266,7 @@ def gradescope_bundle(args) -> int:
         wheel = the_wheel(args.wheel)
         if args.rubric:
             load(Path(args.rubric))
-    except RubricError as exc:
+    except (WheelError, RubricError) as exc:
         return usage(str(exc))
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(wheel, wheel.name)
@@ -274,7 +284,7 @@ def gradescope_bundle(args) -> int:
 def kelvin_action(args) -> int:
     try:
         wheel = the_wheel(args.wheel)
-    except RubricError as exc:
+    except WheelError as exc:
         return usage(str(exc))
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)

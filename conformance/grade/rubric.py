@@ -146,10 +146,13 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
     verdicts = dict(document.get("requirements", {}))
     tested = {req for t in document["tests"] for req in t.get("requirements", [])}
     missing = document.get("missing", {})
-    for role in required_roles(protocol, rubric):   # a required program the submission lacks: 0 for its requirements
+    missing_why = {}   # requirement of a required program the submission lacks -> what was looked at
+    for role in required_roles(protocol, rubric):   # 0 for its requirements
         if role in missing:
             for req in requirements_of_role(protocol, role):
-                verdicts.setdefault(req, "missing")
+                if req not in verdicts:
+                    verdicts[req] = "missing"
+                    missing_why[req] = missing[role]
     out, not_checked, total, most = {}, {}, 0.0, 0.0
     for req, (level, sentence) in requirements_of(protocol).items():
         if req not in tested and req not in verdicts:
@@ -161,8 +164,8 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
         worth = rubric.worth(req, level)
         got = worth if verdict == "passed" else 0.0
         out[req] = {"verdict": verdict, "points": got, "max_points": worth, "level": level, "sentence": sentence}
-        if verdict == "missing":
-            out[req]["why"] = next(missing[r] for r in missing if req in requirements_of_role(protocol, r))
+        if req in missing_why:
+            out[req]["why"] = missing_why[req]
         total, most = total + got, most + worth
     return {**empty, "score": round(total, 3), "max_score": round(most, 3), "requirements": out,
             "not_checked": not_checked,

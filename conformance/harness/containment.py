@@ -127,7 +127,7 @@ def python_paths() -> tuple:
     return tuple(sorted(p for p in paths if p and os.path.isdir(p)))
 
 
-def _sandbox_options(cwd: str, writable: tuple = (), readable: tuple = ()) -> list[str]:
+def _sandbox_options(cwd: str, writable: tuple = ()) -> list[str]:
     options = ["--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                "--dev", "/dev", "--proc", "/proc",
                "--tmpfs", "/proc/1"]   # the sandbox's init (bwrap): nothing of it to read
@@ -144,7 +144,7 @@ def _sandbox_options(cwd: str, writable: tuple = (), readable: tuple = ()) -> li
         if os.path.isdir(path):
             options += ["--ro-bind", path, path]
     options += ["--tmpfs", "/tmp"]
-    for path in (*python_paths(), *readable):
+    for path in python_paths():
         options += ["--ro-bind", path, path]
     package = str(PACKAGE)
     if any(package == p or package.startswith(p.rstrip("/") + "/") for p in python_paths()):
@@ -162,13 +162,12 @@ def _sandbox_options(cwd: str, writable: tuple = (), readable: tuple = ()) -> li
     return options + ["--chdir", cwd]
 
 
-def command(argv: list[str], cwd: str, writable: tuple = (), readable: tuple = ()) -> list[str]:
-    """argv as it is to be started: inside a sandbox where there is one. `writable` and `readable`:
-    folders besides its own (cwd) that it may see."""
+def command(argv: list[str], cwd: str, writable: tuple = ()) -> list[str]:
+    """argv as it is to be started: inside a sandbox where there is one. `writable`: folders besides
+    its own (cwd) that it may see and write."""
     if mode() != "bubblewrap":
         return list(argv)
-    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable)),
-                                       tuple(map(str, readable))), "--", *argv]
+    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable))), "--", *argv]
 
 
 def new_token() -> str:

@@ -403,17 +403,3 @@ class RawClients:
         for peer in self.peers:
             peer.close()
 
-
-def expect_listening_beyond_localhost(raw, address: tuple) -> None:
-    """A server started without an address must listen on every interface: connect to it at 127.0.0.2,
-    which a bind to '' or 0.0.0.0 serves and a bind to 'localhost' (127.0.0.1) refuses."""
-    host, port = address
-    if host != "127.0.0.1":
-        return   # given another address, the server listens where it was told
-    try:
-        raw(("127.0.0.2", port)).connect()
-    except CheckFailure as exc:
-        raise CheckFailure("The server accepts connections on 127.0.0.1 only: it listens on 'localhost', so "
-                           "no other machine can connect to it.",
-                           expected="a connection accepted at 127.0.0.2 as well (bind to '' or '0.0.0.0')",
-                           actual=exc.what) from None

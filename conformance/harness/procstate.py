@@ -17,7 +17,6 @@ import socket
 import struct
 import termios
 import time
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,15 +118,16 @@ def int_ioctl(fd: int, request: int) -> int:
     return struct.unpack("i", fcntl.ioctl(fd, request, b"\0\0\0\0"))[0]
 
 
-def _look_at(fd: int) -> TcpSocket | None:
-    """A copy of a program's socket descriptor, looked at without touching its data."""
+def _look_at(fd: int, own: int) -> TcpSocket | None:
+    """A copy (`fd`) of a program's socket descriptor (`own`, its number there), looked at without
+    touching its data."""
     sock = socket.socket(fileno=fd)
     try:
         if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
             return None
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
             waiting = select.select([fd], [], [], 0)[0]
-            return TcpSocket(True, 1 if waiting else 0, 0, None, readable=bool(waiting))
+            return TcpSocket(True, 1 if waiting else 0, 0, None, readable=bool(waiting), fd=own)
         try:
             host, port = sock.getpeername()[:2]
             peer = f"{host}:{port}"
@@ -135,7 +135,7 @@ def _look_at(fd: int) -> TcpSocket | None:
             peer = None
         return TcpSocket(False, int_ioctl(fd, termios.FIONREAD), int_ioctl(fd, SIOCOUTQ), peer,
                          sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
-                         bool(select.select([fd], [], [], 0)[0]))
+                         bool(select.select([fd], [], [], 0)[0]), own)
     finally:
         sock.detach()   # the copy is closed by the caller
 
@@ -160,13 +160,12 @@ def tcp_sockets(pid: int) -> list[TcpSocket]:
                     continue   # closed meanwhile
                 return _tcp_sockets_from_tables(pid, set(fds.values()))
             try:
-                found = _look_at(copy)
+                found = _look_at(copy, fd)
             except OSError:
                 found = None
             finally:
                 os.close(copy)
             if found is not None:
-                found = dataclasses.replace(found, fd=fd)
                 out.append(found)
     finally:
         os.close(pidfd)
@@ -395,7 +394,7 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
-        watched: set | None = set()   # descriptors its threads wait on (None: cannot tell)
+        calls = []
         for tid in tids:
             task = f"/proc/{pid}/task/{tid}/"
             fields = stat_fields(f"{pid}/task/{tid}")
@@ -408,15 +407,27 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
                 return None
             if fields[0] != "S" or not _blocked_for_input(pid, line, machine, until):
                 return None
-            fds = _watched_fds(pid, line, machine)
-            watched = None if fds is None or watched is None else watched | fds
+            calls.append(line)
             snapshot.append((tid, fields[0], line, runtime))
         sockets = tcp_sockets(pid)
         if any(sock.unsent for sock in sockets):
             return None   # bytes it sent are not yet through
-        if any(sock.readable and (watched is None or sock.fd in watched or sock.fd < 0) for sock in sockets):
+        readable = {sock.fd for sock in sockets if sock.readable}
+        if readable and _waited_on(pid, calls, machine, readable):
             return None   # a thread waits on a socket that has something to read: it can still act
     return tuple(snapshot) or None   # nothing running at all: an exit, which its own checks report
+
+
+def _waited_on(pid: int, calls: list, machine: str, fds: set) -> bool:
+    """Does a thread in one of these calls wait on one of these descriptors (or may it: where what
+    it waits on cannot be read, or a descriptor is unknown, -1)?"""
+    if -1 in fds:
+        return True
+    for line in calls:
+        watched = _watched_fds(pid, line, machine)
+        if watched is None or watched & fds:
+            return True
+    return False
 
 
 def _watched_fds(pid: int, line: str, machine: str) -> set | None:
@@ -435,7 +446,7 @@ def _watched_fds(pid: int, line: str, machine: str) -> set | None:
             return {args[0]}
         if how == "epoll":
             text = (PROC / str(pid) / "fdinfo" / str(args[0])).read_text()
-            return {int(line.split()[1]) for line in text.splitlines() if line.startswith("tfd:")}
+            return {int(row.split()[1]) for row in text.splitlines() if row.startswith("tfd:")}
         with open(PROC / str(pid) / "mem", "rb", buffering=0) as mem:
             if how == "poll":
                 count = args[1]

@@ -10,10 +10,9 @@ import pytest
 from conformance.harness import settings
 from conformance.harness.candidate import free_port, group_memory, wait_listening
 from conformance.harness.failure import CheckFailure
-from conformance.harness.peer import expect_listening_beyond_localhost
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, encode, expect_json, expect_notice, next_chat, said
-from conformance.run.servers import candidate_server
+from conformance.run.servers import candidate_server, expect_listening_beyond_localhost
 
 requirement = pytest.mark.requirement
 
@@ -401,8 +400,4 @@ def http_get(port: int, path: str, transcript, want_html: bool = False) -> bytes
 
 @requirement("JS14", name="listen-address")
 def test_listen_address(ctx, raw, server_under_test):
-    """The server is started without an address: it must also accept a connection at 127.0.0.2, which a
-    bind to '' or 0.0.0.0 serves and a bind to 'localhost' does not."""
-    if ctx.server:
-        pytest.skip("--server: the server was started by someone else, on an address of its choosing")
-    expect_listening_beyond_localhost(raw, server_under_test)
+    expect_listening_beyond_localhost(ctx, raw, server_under_test)

@@ -70,17 +70,18 @@ def findings(request) -> Findings:
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem):
     found = getattr(pyfuncitem, "chatconform_findings", None) or Findings()
+    own = getattr(pyfuncitem, "chatconform_id", ("", "", []))[2]   # the test's own requirement IDs
     try:
         result = yield
         # the body ran to its end: its own IDs are judged, whatever a post-check or a finding charges
-        EVALUATED.extend(getattr(pyfuncitem, "chatconform_id", ("", "", []))[2])
+        EVALUATED.extend(own)
         for check in getattr(pyfuncitem, "chatconform_post_checks", []):
             check()
     except CheckFailure as exc:
         if not found.failures:
             raise
         if exc.requirement is None:   # about the test's own IDs, beside what was found on the way
-            exc.requirement = tuple(getattr(pyfuncitem, "chatconform_id", ("", "", []))[2])
+            exc.requirement = tuple(own)
         found.failures.append(exc)
     found.raise_any()
     return result

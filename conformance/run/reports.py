@@ -26,8 +26,9 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
         level, sentence = spec[req]
         out.append(f"  {req} ({level}): {sentence}")
         if level == "SHOULD":
+            beyond = item.config.chatconform_results.should.get(req)
             out.append("    A warning (SHOULD), not a MUST failure" + (f"; it goes beyond the text: {beyond}"
-                                                                     if (beyond := beyond_text(item.config, req)) else "."))
+                                                                     if beyond else "."))
     out += ["", exc.describe(), ""]
     out += notes
     if transcript is not None:
@@ -213,10 +214,6 @@ def pytest_terminal_summary(terminalreporter, config):
 def requirement_sentences(config) -> dict:
     """ID -> (level, sentence): the protocol's requirements and the harness's own (HC1)."""
     return {**config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
-
-
-def beyond_text(config, req: str) -> str:
-    return getattr(config.chatconform.spec, "BEYOND_TEXT", {}).get(req, "")
 
 
 def spec_order(spec: dict):

@@ -173,3 +173,21 @@ def live_server(ctx, request, transcript):
         yield server.ensure(transcript)
     finally:
         server.stop()
+
+
+def expect_listening_beyond_localhost(ctx, raw, address: tuple) -> None:
+    """A server started without an address must listen on every interface: connect to it at 127.0.0.2,
+    which a bind to '' or 0.0.0.0 serves and a bind to 'localhost' (127.0.0.1) refuses. Skipped for a
+    --server (started by someone else, on an address of its choosing)."""
+    if ctx.server:
+        pytest.skip("--server: the server was started by someone else, on an address of its choosing")
+    host, port = address
+    if host != "127.0.0.1":
+        return   # given another address, the server listens where it was told
+    try:
+        raw(("127.0.0.2", port)).connect()
+    except CheckFailure as exc:
+        raise CheckFailure("The server accepts connections on 127.0.0.1 only: it listens on 'localhost', so "
+                           "no other machine can connect to it.",
+                           expected="a connection accepted at 127.0.0.2 as well (bind to '' or '0.0.0.0')",
+                           actual=exc.what) from None

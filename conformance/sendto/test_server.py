@@ -11,7 +11,8 @@ import pytest
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.peer import POLICIES, expect_listening_beyond_localhost
+from conformance.harness.peer import POLICIES
+from conformance.run.servers import expect_listening_beyond_localhost
 from conformance.sendto import steps
 from conformance.sendto.steps import (EMPTY_LIST, FAILURE, LIST_REQUEST, LOGOUT, MALFORMED, OK, delivery,
                                       expect_packet, log_in, login, packet, sendto, user_list)
@@ -332,8 +333,4 @@ def test_max_clients(ctx, clients):
 
 @requirement("SS12", name="listen-address")
 def test_listen_address(ctx, raw, server_under_test):
-    """The server is started without an address: it must also accept a connection at 127.0.0.2, which a
-    bind to '' or 0.0.0.0 serves and a bind to 'localhost' does not."""
-    if ctx.server:
-        pytest.skip("--server: the server was started by someone else, on an address of its choosing")
-    expect_listening_beyond_localhost(raw, server_under_test)
+    expect_listening_beyond_localhost(ctx, raw, server_under_test)
