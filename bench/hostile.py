@@ -193,6 +193,13 @@ def reading_world(base: Path, marker: str) -> tuple[dict, Path, Path, Path]:
     return paths, klass, rubric, out
 
 
+def printed(report: dict) -> str:
+    """What the candidates printed in a --json report, each transcript's terminal chunks joined
+    (one print may arrive in two reads, so a line can straddle two transcript rows)."""
+    return "\n".join("".join(re.findall(r"^\+\s*[\d.]+s term< {5}(.*)$", test.get("transcript") or "", re.M))
+                     .replace("\\r\\n", "\n") for test in report.get("tests", []))
+
+
 def run_reading() -> list:
     """Grade the miniature class; (what, reached?, how it was denied) per target, and problems."""
     marker = "MARKER" + os.urandom(6).hex()
@@ -204,14 +211,16 @@ def run_reading() -> list:
         proc = subprocess.run([sys.executable, "-m", "conformance", "grade", "cnlab", str(klass), "-o", str(out),
                                "--rubric", str(rubric), "-j", "2", "--no-progress"], cwd=base, env=env,
                               capture_output=True, text=True, timeout=900)
-        reports = "\n".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
-                            and p.name != "earlier.json")
+        files = [p for p in out.rglob("*") if p.is_file() and p.name != "earlier.json"]
+        reports = "\n".join(p.read_text(errors="replace") for p in files)
+        output = "\n".join(printed(json.loads(p.read_text())) for p in files
+                           if p.suffix == ".json" and '"tests"' in p.read_text(errors="replace"))
         rows, problems = [], []
         if proc.returncode != 0:
             problems.append(f"grade exited {proc.returncode}: {proc.stderr[-300:]}")
         for what, path in paths.items():
-            denied = re.search(rf"DENIED {what} (\w+)", reports)
-            read = f"READ {what}" in reports
+            denied = re.search(rf"DENIED {what} (\w+)", output)
+            read = f"READ {what}" in reports or f"READ {what}" in output
             rows.append((what, read, denied.group(1) if denied else "?"))
             if read or not denied:
                 problems.append(f"{what}: {'read' if read else 'no denial seen'}")
