@@ -44,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--test", action="append", default=[], metavar="ID", help="only this test id; repeatable")
     c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
     c.add_argument("--seed", type=int)
+    c.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
+    from .diagnose.experiment import VARIABLES
+    c.add_argument("--experiment", choices=sorted(VARIABLES), metavar="VAR=VALUE",
+                   help="run with one variable changed, as a diagnosis's replay does (" + ", ".join(sorted(VARIABLES)) + ")")
     c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
                    "'auto' for one per core; default 0 (in-process)")
     c.add_argument("--shown-as", metavar="PATH", help="how reports name the submission (default: as given)")
@@ -71,7 +75,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
            "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
            "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
            # every test's own bound (pyproject's 60 s) scales with the waits: a slow machine is slow throughout
-           "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale))),
+           "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * (3 if args.experiment == "time=x3" else 1))),
            "-v" if args.verbose else "-q"]
     for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),
                         ("--server-max-users", args.server_max_users),
@@ -85,6 +89,10 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         out += ["--test", test]
     if args.bonus:
         out.append("--bonus")
+    if args.no_diagnose:
+        out.append("--no-diagnose")
+    if args.experiment:
+        out += ["--experiment", args.experiment]
     if args.json_every_test:
         out.append("--json-every-test")
     if args.workers not in ("0", 0):

@@ -13,8 +13,10 @@ class CheckFailure(AssertionError):
     carries several only when one behaviour serves them all; a post-check like RI1 names its own).
     """
 
-    def __init__(self, what: str, expected=None, actual=None, requirement: str | tuple | None = None):
+    def __init__(self, what: str, expected=None, actual=None, requirement: str | tuple | None = None,
+                 cause: str | None = None):
         self.what = what
+        self.cause = cause   # a diagnosis's cause (diagnose/causes.py) where the check itself sees it
         self.expected = expected
         self.actual = actual
         self.requirement = requirement

@@ -13,6 +13,7 @@ import termios
 import threading
 import time
 
+from ..diagnose import experiment
 from . import procstate, settings, waiting
 from .candidate import HarnessError
 from .failure import CheckFailure
@@ -209,6 +210,11 @@ class WirePeer:
 
     def send(self, *messages: bytes, policy: str = "whole") -> None:
         pieces = plan(list(messages), policy, self.rng)
+        experiment.note_plan(list(messages), pieces)
+        if experiment.active("delivery") == "separate":   # a diagnosis's replay: each message on its own
+            pieces = list(messages)
+        elif experiment.active("delivery") == "char-safe":
+            pieces = experiment.char_safe(pieces)
         for i, piece in enumerate(pieces):
             if i:
                 time.sleep(PIECE_GAP)  # shaping the delivery, not synchronising with anything
@@ -221,6 +227,9 @@ class WirePeer:
         except OSError as exc:
             raise CheckFailure(f"Could not send to the candidate on {self.label}: {exc}. "
                                "Did it close the connection or stop reading?") from None
+        if experiment.active("delivery") == "separate":
+            # a diagnosis's replay: the program reads this write before the next one comes
+            time.sleep(settings.wait(experiment.SEPARATE_GAP))
 
     def send_within(self, data: bytes, timeout: float) -> bool:
         """Send data unless the candidate stops taking it for `timeout` seconds: True if all went."""

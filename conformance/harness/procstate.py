@@ -463,3 +463,53 @@ def _watched_fds(pid: int, line: str, machine: str) -> set | None:
             return {fd for fd in range(count) if bits >> fd & 1}
     except (OSError, ValueError, IndexError, struct.error, OverflowError):
         return None
+
+
+# --- what each thread waits in, for a diagnosis (conformance/diagnose/observe.py) ----------------
+_CALL_NAMES = {
+    "x86_64": {0: "read", 45: "recvfrom", 47: "recvmsg", 43: "accept", 288: "accept4", 7: "poll", 271: "ppoll",
+               23: "select", 270: "pselect6", 232: "epoll_wait", 281: "epoll_pwait", 441: "epoll_pwait2",
+               202: "futex", 230: "clock_nanosleep", 61: "wait4", 44: "sendto", 1: "write", 20: "writev"},
+    "aarch64": {63: "read", 207: "recvfrom", 212: "recvmsg", 202: "accept", 242: "accept4", 73: "ppoll",
+                72: "pselect6", 22: "epoll_pwait", 441: "epoll_pwait2", 98: "futex", 115: "clock_nanosleep",
+                260: "wait4", 206: "sendto", 64: "write", 66: "writev"},
+}
+
+
+def fd_kind(pid: int, fd: int) -> str:
+    """'keyboard' (a terminal), 'socket', 'pipe' or 'file'."""
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return "?"
+    if target.startswith("/dev/pts") or target.startswith("/dev/tty"):
+        return "keyboard"
+    return target.split(":")[0] if ":[" in target else "file"
+
+
+def thread_waits(pid: int) -> list[dict]:
+    """Each thread of the process: its name, state, the call it is in (by name where known) and the
+    descriptors that call waits on (None where they cannot be read)."""
+    machine = os.uname().machine
+    out = []
+    try:
+        tids = sorted(os.listdir(f"/proc/{pid}/task"), key=int)
+    except OSError:
+        return out
+    for tid in tids:
+        task = f"/proc/{pid}/task/{tid}/"
+        fields = stat_fields(f"{pid}/task/{tid}")
+        try:
+            line = read(task + "syscall").strip()
+            name = read(task + "comm").strip()
+        except OSError:
+            continue
+        if fields is None:
+            continue
+        number = line.split()[0] if line else "running"
+        call = _CALL_NAMES.get(machine, {}).get(int(number), f"syscall {number}") if number.lstrip("-").isdigit() \
+            else "running"
+        fds = _watched_fds(pid, line, machine) if call != "running" else set()
+        out.append({"tid": int(tid), "name": name, "state": fields[0], "call": call, "fds": fds,
+                    "cpu_ticks": int(fields[11]) + int(fields[12])})
+    return out

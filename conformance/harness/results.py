@@ -71,6 +71,8 @@ class TestRecord:
     failed_requirements: list = field(default_factory=list)
     evaluated: list = field(default_factory=list)   # of a failed test: its other IDs judged (and met) first
     rerun: str = ""
+    diagnoses: list = field(default_factory=list)   # of a failed test: its likely causes (diagnose/)
+    experiments: dict = field(default_factory=dict)  # of a failed test: its replays, variable -> passed/failed
     finished: bool = field(default=False, repr=False)   # its call (or a failed/skipped setup) was reported
 
 
@@ -111,6 +113,8 @@ class Results:
                                 if r not in record.failed_requirements]
         if info.get("transcript"):
             record.transcript = info["transcript"]
+        if info.get("diagnoses") is not None:
+            record.diagnoses, record.experiments = info["diagnoses"], info.get("experiments", {})
 
     def interrupted(self) -> None:
         """The run was stopped (Ctrl-C, SIGTERM): a test that had not finished is an error, never passed."""

@@ -165,7 +165,8 @@ def pytest_configure(config):
         if network.enter_worker():   # each worker its own network: fixed ports never collide
             buffers.lower_limits()
     config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
-    settings.timeout_scale = config.option.timeout_scale
+    # a diagnosis's experiment run with three times the time (--experiment time=x3)
+    settings.timeout_scale = config.option.timeout_scale * (3 if config.option.chatconform_experiment == "time=x3" else 1)
     if config.option.chatconform_junit:
         config.option.xmlpath = config.option.chatconform_junit
     try:

@@ -1,0 +1,135 @@
+"""The diagnosis of one failed test: its causes ranked, each with its evidence, where in the code
+(when known) and a confidence. A cause with no evidence is never shown."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import code, observe
+from .causes import CAUSES
+from .experiment import VARIABLES
+
+SHOWN_AT = 0.5      # a cause below this confidence is not shown
+MAX_SHOWN = 3
+MECHANISM_WINS = 0.8   # a mechanism this sure hides behaviours (it explains them)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Per protocol: a failed check that names a cause. `requirements`: the IDs it applies to (empty:
+    any); `pattern`: a regular expression the failure's message must match; `fact`: a code fact
+    that must be found too (the check alone cannot tell this cause from another)."""
+    cause: str
+    requirements: frozenset = frozenset()
+    pattern: str = ""
+    fact: bool = False
+    confidence: float = 0.7
+    evidence: str = ""   # what the evidence says; default: the failure's first line
+
+    def applies(self, failed: list, message: str) -> bool:
+        if self.requirements and not self.requirements & set(failed):
+            return False
+        return not self.pattern or re.search(self.pattern, message, re.S | re.I) is not None
+
+
+def rules(*specs) -> list:
+    """Rule(cause, "ID ID", pattern, ...) written short: rules(("sendall", "RT2", ""), ...)."""
+    out = []
+    for spec in specs:
+        cause, ids, pattern, *rest = spec
+        options = rest[0] if rest else {}
+        out.append(Rule(cause, frozenset(ids.split()), pattern, **options))
+    return out
+
+
+class Found:
+    def __init__(self):
+        self.causes: dict = {}
+
+    def add(self, cause: str, confidence: float, evidence: str, where: str | None = None) -> None:
+        if cause not in CAUSES:
+            return
+        entry = self.causes.setdefault(cause, {"cause": cause, "confidence": 0.0, "evidence": [], "where": None})
+        entry["confidence"] = max(entry["confidence"], confidence)
+        if evidence and evidence not in entry["evidence"]:
+            entry["evidence"].append(evidence)
+        if where and not entry["where"]:
+            entry["where"] = where
+
+
+def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple, protocol_rules: list,
+             rerun: str = "") -> list:
+    """Ranked causes of one failed test. `seen`: observe.capture's dict; `replays`: variable ->
+    passed?; `facts`: the submission's code facts."""
+    found = Found()
+    first_line = message.strip().splitlines()[0] if message.strip() else ""
+    for program in seen.get("printed", []):
+        for tb in observe.tracebacks(program["lines"]):
+            if tb.exception.split(":")[0].split(".")[-1] in ("KeyboardInterrupt", "SystemExit"):
+                continue
+            found.add("uncaught-exception", 0.9, f"{tb.thread} raised {tb.exception}" +
+                      (f" at {tb.file}:{tb.line}: `{tb.text}`" if tb.file else ""),
+                      f"{tb.file}:{tb.line}" if tb.file else None)
+    for thread, unread, threads in observe.keyboard_waits(seen):
+        found.add("blocking-input", 0.9, f"when the test gave up, the program's {'only thread' if threads == 1 else 'thread ' + repr(thread)} "
+                  f"was blocked reading the keyboard (input()) with {unread} bytes unread on its socket, which "
+                  "no thread was waiting to read")
+    wording = observe.similar_line(seen.get("expected") or "", seen.get("actual") or "")
+    if wording and "Wrong bytes" not in first_line:
+        found.add("own-wording", 0.7, f"the text says {seen['expected'].strip()!r}; it printed {wording!r}")
+    if seen.get("hint"):
+        found.add(seen["hint"], 0.8, first_line)
+    for variable, passed in replays.items():
+        if passed:
+            _, cause, how = VARIABLES[variable]
+            found.add(cause, 0.85 if variable.startswith("delivery") else 0.75,
+                      f"the same test {how} (rerun: {rerun} --experiment {variable})" if rerun else f"the same test {how}")
+    for rule in protocol_rules:
+        if rule.applies(failed, message):
+            located = code.locating(facts, rule.cause)
+            if rule.fact and not located:
+                continue
+            found.add(rule.cause, rule.confidence, rule.evidence or first_line)
+    for entry in found.causes.values():   # code facts locate, and make a cause more likely
+        located = code.locating(facts, entry["cause"])
+        if located:
+            fact = located[0]
+            entry["confidence"] = min(0.95, entry["confidence"] + 0.1)
+            entry["where"] = entry["where"] or fact.where
+            entry["evidence"].append(f"{fact.where}: `{fact.text}`")
+    ranked = sorted(found.causes.values(), key=lambda e: -e["confidence"])
+    if any(CAUSES[e["cause"]].level == "mechanism" and e["confidence"] >= MECHANISM_WINS for e in ranked):
+        ranked = [e for e in ranked if CAUSES[e["cause"]].level == "mechanism"]
+    shown = [e for e in ranked if e["confidence"] >= SHOWN_AT][:MAX_SHOWN]
+    return [{"cause": e["cause"], "title": CAUSES[e["cause"]].title, "evidence": "; ".join(e["evidence"]),
+             "where": e["where"], "confidence": round(e["confidence"], 2), "fix": CAUSES[e["cause"]].fix}
+            for e in shown]
+
+
+def confidence_word(value: float) -> str:
+    return "very likely" if value >= 0.85 else "likely" if value >= 0.7 else "possibly"
+
+
+def render(diagnoses: list) -> list:
+    """The lines under a failure report."""
+    if not diagnoses:
+        return []
+    out = ["Likely cause (found by chatconform's diagnosis; docs/diagnoses.md):"]
+    for d in diagnoses:
+        out.append(f"  [{confidence_word(d['confidence'])}] {d['cause']}: {d['title']}"
+                   + (f"  (at {d['where']})" if d.get("where") else ""))
+        out.append(f"    evidence: {d['evidence']}")
+        out.append(f"    usual fix: {d['fix']}")
+    return out + [""]
+
+
+def top_cause(tests: list) -> str | None:
+    """A submission's leading cause: the one most sure, then the one most failed tests name."""
+    score: dict = {}
+    for test in tests:
+        for rank, d in enumerate(test.get("diagnoses") or []):
+            best, count = score.get(d["cause"], (0.0, 0))
+            score[d["cause"]] = (max(best, d["confidence"] - 0.01 * rank), count + 1)
+    if not score:
+        return None
+    return max(score, key=lambda c: score[c])

@@ -1,0 +1,147 @@
+"""Observations: what the harness saw when a test failed, kept while the programs still run (the
+failure's own check, what each program printed, where each thread waited and what was left unread on
+its sockets), and read back as evidence: tracebacks, a thread blocked on the keyboard with a message
+unread, a process still running."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from ..harness import procstate, waiting
+from ..harness.failure import show
+
+MAX_LINES = 400   # of each program's output kept for reading tracebacks
+
+
+def capture(item, exc) -> dict:
+    """At the failure, before teardown ends the programs: a plain dict (it travels from an xdist
+    worker to the controller)."""
+    seen = {"what": exc.what, "expected": _text(exc.expected), "actual": _text(exc.actual),
+            "expected_shown": show(exc.expected) if exc.expected is not None else None,
+            "actual_shown": show(exc.actual) if exc.actual is not None else None,
+            "hint": getattr(exc, "cause", None), "printed": [], "programs": []}
+    for term in getattr(item, "chatconform_terminals", []):
+        try:
+            seen["printed"].append({"label": getattr(term, "label", "program"), "alive": term.alive(),
+                                    "lines": term.all_lines()[-MAX_LINES:],
+                                    "exit": None if term.alive() else term.exit_description()})
+        except Exception:   # noqa: BLE001 - a half-started program: nothing to read
+            continue
+    for pid_of in list(waiting._actors):
+        try:
+            pid = pid_of()
+        except Exception:   # noqa: BLE001
+            pid = None
+        if pid is None:
+            continue
+        for p in procstate.descendants(pid):
+            threads = procstate.thread_waits(p)
+            sockets = [s for s in procstate.tcp_sockets(p) if not s.listening]
+            if threads:
+                seen["programs"].append({"pid": p, "threads": [{**t, "fds": sorted(t["fds"]) if t["fds"] is not None
+                                                                  else None} for t in threads],
+                                         "sockets": [{"fd": s.fd, "unread": s.unread, "unsent": s.unsent}
+                                                     for s in sockets],
+                                         "kinds": {str(t_fd): procstate.fd_kind(p, t_fd) for t in threads
+                                                   for t_fd in (t["fds"] or ())}})
+    return seen
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, bytes)) for v in value):
+        return "\n".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value)
+    return None
+
+
+# --- tracebacks ---------------------------------------------------------------------------------
+@dataclass
+class Traceback:
+    exception: str      # 'KeyError: 'FOO''
+    file: str           # the student's file of the innermost frame in it ('' if none)
+    line: int
+    text: str           # that line's source, as the traceback shows it
+    thread: str         # 'Thread-1 (listen)', 'the main thread', 'a Tk callback'
+
+
+FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (.+)$')
+
+
+def tracebacks(lines: list) -> list:
+    """The tracebacks in a program's output, innermost student frame first."""
+    out, i = [], 0
+    while i < len(lines):
+        if lines[i].strip().startswith("Traceback (most recent call last)"):
+            header = lines[i - 1].strip() if i else ""
+            thread = (header.split("Exception in thread ", 1)[1].rstrip(":") if "Exception in thread" in header
+                      else "a Tk callback" if "Exception in Tkinter callback" in header else "the main thread")
+            frames, j = [], i + 1
+            while j < len(lines) and (lines[j].startswith(" ") or FRAME.match(lines[j])):
+                match = FRAME.match(lines[j])
+                if match:
+                    source = lines[j + 1].strip() if j + 1 < len(lines) and not FRAME.match(lines[j + 1]) else ""
+                    frames.append((match.group(1), int(match.group(2)), source))
+                j += 1
+            exception = lines[j].strip() if j < len(lines) else ""
+            own = [f for f in frames if not _library(f[0])]
+            file, line, text = own[-1] if own else (frames[-1] if frames else ("", 0, ""))
+            if exception and re.match(r"^[\w.]+(Error|Exception|Exit|Interrupt|Warning)?\b", exception):
+                out.append(Traceback(exception[:200], _short(file), line, text[:160], thread))
+            i = j
+        i += 1
+    return out
+
+
+def _library(path: str) -> bool:
+    return bool(re.search(r"/(lib|lib64)/python3|site-packages|/usr/lib/|<frozen|conformance/harness", path))
+
+
+def _short(path: str) -> str:
+    """The student's path as reports show it: relative to the submission's copy."""
+    match = re.search(r"chatconform-scratch-\w+/[^/]+/(.+)$", path)
+    return match.group(1) if match else path.rsplit("/", 1)[-1]
+
+
+# --- blocked on the keyboard --------------------------------------------------------------------
+def keyboard_waits(seen: dict) -> list:
+    """(thread name, bytes unread on sockets no thread waits on) for each program with a thread in
+    read() on the keyboard while a socket holds bytes that no thread is waiting for."""
+    out = []
+    for program in seen.get("programs", []):
+        kinds = program["kinds"]
+        on_keyboard = [t for t in program["threads"] if t["call"] == "read" and t["fds"] and
+                       all(kinds.get(str(fd)) == "keyboard" for fd in t["fds"]) and t["state"] == "S"]
+        if not on_keyboard:
+            continue
+        watched = set()
+        for t in program["threads"]:
+            if t["fds"] is None:
+                watched = None
+                break
+            watched |= set(t["fds"])
+        if watched is None:
+            continue
+        unread = sum(s["unread"] for s in program["sockets"] if s["fd"] not in watched and s["fd"] >= 0)
+        if unread:
+            out.append((on_keyboard[0]["name"], unread, len(program["threads"])))
+    return out
+
+
+# --- wording ------------------------------------------------------------------------------------
+def similar_line(expected: str, actual: str) -> str | None:
+    """A printed line close to the expected one but not it (its own wording of a fixed text)."""
+    if not expected or not actual or "\n" in expected.strip():
+        return None
+    best, score = None, 0.0
+    for line in actual.splitlines():
+        line = line.strip()
+        if not line or line == expected.strip():
+            continue
+        ratio = difflib.SequenceMatcher(None, expected.strip().lower(), line.lower()).ratio()
+        if ratio > score:
+            best, score = line, ratio
+    return best if score >= 0.5 else None

@@ -1,0 +1,128 @@
+"""The suite's side of diagnoses: a failed test is replayed (same seed, one variable changed) before
+its reports are logged, and its diagnosis rides on its failed report: under the failure in the
+terminal, in `--json` (`diagnoses`, `experiments`), in feedback pages and platform files.
+
+The verdict is the first run's, always: replays only feed the diagnosis, and a fault while
+diagnosing costs the diagnosis, never the verdict."""
+from __future__ import annotations
+
+import importlib
+import time
+
+import pytest
+from _pytest.runner import runtestprotocol
+
+from ..harness import settings
+from ..harness.failure import CheckFailure
+from . import code, engine, experiment, observe
+
+REPLAY_BUDGET = 0.75   # of the test's timeout: the first run and its replays must end well inside it
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("chatconform")
+    group.addoption("--no-diagnose", dest="chatconform_no_diagnose", action="store_true",
+                    help="no diagnoses (no replays of failed tests): only verdicts")
+    group.addoption("--experiment", dest="chatconform_experiment", metavar="VAR=VALUE",
+                    choices=sorted(experiment.VARIABLES),
+                    help="run with one variable changed, as a diagnosis's replay does: "
+                         + ", ".join(sorted(experiment.VARIABLES)))
+
+
+def pytest_configure(config):
+    experiment.set_active(config.getoption("chatconform_experiment", None))
+    if experiment.active("time"):
+        config.chatconform_experiment_scaled = True
+
+
+def enabled(config) -> bool:
+    return (getattr(config, "chatconform", None) is not None and not config.getoption("chatconform_no_diagnose")
+            and not experiment.ACTIVE)
+
+
+def protocol_knowledge(protocol: str):
+    """conformance/<protocol>/diagnose.py: HEADERS (for code facts) and RULES; None if it has none."""
+    try:
+        return importlib.import_module(f"conformance.{protocol}.diagnose")
+    except ModuleNotFoundError:
+        return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, CheckFailure) and not hasattr(item, "chatconform_seen") and enabled(item.config):
+        try:
+            item.chatconform_seen = observe.capture(item, exc)   # now, while the programs still run
+        except Exception:   # noqa: BLE001 - an observation lost costs a diagnosis, never the verdict
+            item.chatconform_seen = {}
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not enabled(item.config) or getattr(item, "chatconform_id", None) is None:
+        experiment.begin_test()
+        return None   # pytest's own protocol
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    experiment.begin_test()
+    item.__dict__.pop("chatconform_seen", None)
+    began = time.monotonic()
+    reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    failed = [r for r in reports if r.failed and (getattr(r, "chatconform", None) or {}).get("check_failure")]
+    if failed:
+        try:
+            attach(item, nextitem, failed[-1], time.monotonic() - began)
+        except Exception as exc:   # noqa: BLE001 - see the module's docstring
+            failed[-1].chatconform["diagnosis_error"] = f"{type(exc).__name__}: {exc}"
+    item.__dict__.pop("chatconform_seen", None)
+    for report in reports:
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def attach(item, nextitem, report, first_run: float) -> None:
+    info = report.chatconform
+    seen = getattr(item, "chatconform_seen", None) or {}
+    did = dict(experiment.SEEN)
+    limit = float(item.config.getini("timeout") or 60) * REPLAY_BUDGET
+    replays: dict = {}
+    began = time.monotonic()
+    if first_run <= experiment.MAX_TEST_SECONDS:
+        for variable in experiment.replays_for(did, seen):
+            cost = first_run * (3 if variable.startswith("time") else 1) + 1
+            if first_run + (time.monotonic() - began) + cost > limit:
+                break
+            replays[variable] = replay(item, nextitem, variable)
+    ctx = item.config.chatconform
+    knowledge = protocol_knowledge(ctx.protocol)
+    folder = ctx.copy or ctx.submission
+    facts = code.facts(str(folder), tuple(getattr(knowledge, "HEADERS", ()))) if folder else ()
+    diagnoses = engine.diagnose(info.get("failed_requirements", []), info.get("message", ""), seen, replays, facts,
+                                getattr(knowledge, "RULES", []), rerun=info.get("rerun", ""))
+    info["diagnoses"] = diagnoses
+    info["experiments"] = {variable: "passed" if ok else "failed" for variable, ok in replays.items()}
+    if diagnoses and isinstance(report.longrepr, str):
+        lines = engine.render(diagnoses)
+        text = report.longrepr
+        at = text.find("Transcript (seconds")
+        report.longrepr = (text[:at] + "\n".join(lines) + "\n" + text[at:]) if at >= 0 else \
+            text + "\n\n" + "\n".join(lines)
+
+
+def replay(item, nextitem, variable: str) -> bool:
+    """The test once more, the same seed, with `variable` changed: did it pass?"""
+    scale = settings.timeout_scale
+    experiment.set_active(variable)
+    experiment.begin_test()
+    if variable == "time=x3":
+        settings.timeout_scale = scale * 3
+    try:
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    finally:
+        settings.timeout_scale = scale
+        experiment.set_active(None)
+    return any(r.when == "call" and r.passed for r in reports) and not any(r.failed for r in reports)
