@@ -54,7 +54,7 @@ def role_args(fixture: Path) -> list:
     spec_path = fixture / "mutation.json"
     if not spec_path.exists():
         return []
-    roles = {ROLE_OF_FILE.get(name) for name in json.loads(spec_path.read_text())["edits"]}
+    roles = {ROLE_OF_FILE.get(name) for name in json.loads(spec_path.read_text()).get("edits", {"?": 0})}
     return ["--role", roles.pop()] if len(roles) == 1 and None not in roles else []
 
 
@@ -80,6 +80,8 @@ def materialize(fixture: Path, into: Path) -> Path:
     if not spec_path.exists():
         return fixture
     spec = json.loads(spec_path.read_text())
+    if "base" not in spec:   # a broken program written whole: mutation.json only names its bug and cause
+        return fixture
     target = into / fixture.name
     base = fixture.parent / spec["base"]
     if (base / "mutation.json").exists():   # a variant's bug: the variant written out first

@@ -144,7 +144,7 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _name(node.value.func) == "send":
             add("send-result-unused", node)
         if isinstance(node, ast.Compare) and any(isinstance(op, ast.In) for op in node.ops) and \
-                isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes)) and \
+                isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes, int)) and \
                 _is_header(node.left.value, headers):
             add("substring-header", node)
         if isinstance(node, ast.Call) and _name(node.func) in ("find", "index", "search") and node.args and \
@@ -196,6 +196,8 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
 
 
 def _is_header(value, headers: tuple) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value in headers
     if isinstance(value, bytes):
         return any(value == h if isinstance(h, bytes) else False for h in headers)
     return any(isinstance(h, str) and value.strip() == h for h in headers)

@@ -42,6 +42,26 @@ def rules(*specs) -> list:
     return out
 
 
+# Failed checks whose own words name a cause, in every protocol (the checks are the harness's own)
+GENERIC_RULES = rules(
+    ("escapes-process-group", "", r"left \d+ process\(es\) running after it was stopped", {"confidence": 0.9}),
+    ("busy-loop", "", r"it should be idle|% of a core", {"confidence": 0.85}),
+    ("os-exit", "", r"os\._exit\(\)", {"confidence": 0.9}),
+    ("sendall", "", r"uses sendall\(\)", {"confidence": 0.9}),
+    ("localhost-only", "", r"listens on 'localhost'", {"confidence": 0.9}),
+    ("one-client-stalls-all", "", r"stalled client must not delay|a client that stops reading|slow sender|while \w+ does "
+     r"not read|is unfinished and \w+ is silent", {"confidence": 0.75}),
+    ("gui-from-thread", "", r"not the GUI's main thread|not the GUI thread|created off the main thread", {"confidence": 0.9}),
+    ("io-in-gui-thread", "", r"the GUI thread is blocked", {"confidence": 0.85}),
+    ("uncaught-exception", "", r"The program raised \w+", {"confidence": 0.85}),
+    ("no-limit", "", r"memory grew|is not limited|kept what it refused", {"confidence": 0.75}),
+    ("keeps-running", "", r"did not exit after|was still running [\d.]+s.*should have exited|keeps running after", {"confidence": 0.65}),
+    ("connection-handling", "", r"kept wire#\d+ open after|should have closed it", {"confidence": 0.75}),
+    ("one-recv-one-message", "", r"came only after more data had reached the program", {"confidence": 0.7}),
+    ("shows-protocol-text", "", r"printed the protocol header", {"confidence": 0.8}),
+)
+
+
 class Found:
     def __init__(self):
         self.causes: dict = {}
@@ -84,7 +104,7 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             _, cause, how = VARIABLES[variable]
             found.add(cause, 0.85 if variable.startswith("delivery") else 0.75,
                       f"the same test {how} (rerun: {rerun} --experiment {variable})" if rerun else f"the same test {how}")
-    for rule in protocol_rules:
+    for rule in [*GENERIC_RULES, *protocol_rules]:
         if rule.applies(failed, message):
             located = code.locating(facts, rule.cause)
             if rule.fact and not located:

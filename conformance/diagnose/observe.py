@@ -133,15 +133,17 @@ def keyboard_waits(seen: dict) -> list:
 
 # --- wording ------------------------------------------------------------------------------------
 def similar_line(expected: str, actual: str) -> str | None:
-    """A printed line close to the expected one but not it (its own wording of a fixed text)."""
-    if not expected or not actual or "\n" in expected.strip():
+    """A printed line close to the expected one (or to one of its accepted forms, one per line) but
+    not it: its own wording of a fixed text."""
+    forms = [f.strip() for f in (expected or "").splitlines() if f.strip()]
+    if not forms or not actual or len(forms) > 3:
         return None
     best, score = None, 0.0
     for line in actual.splitlines():
         line = line.strip()
-        if not line or line == expected.strip():
+        if not line or line in forms:
             continue
-        ratio = difflib.SequenceMatcher(None, expected.strip().lower(), line.lower()).ratio()
+        ratio = max(difflib.SequenceMatcher(None, form.lower(), line.lower()).ratio() for form in forms)
         if ratio > score:
             best, score = line, ratio
     return best if score >= 0.5 else None
