@@ -143,6 +143,11 @@ def render(diagnoses: list) -> list:
     return out + [""]
 
 
+def diagnosis_text(diagnoses: list | None) -> str:
+    """The diagnosis as feedback pages and platform files show it ('' if none)."""
+    return "\n".join(render(diagnoses or [])) if diagnoses else ""
+
+
 def top_cause(tests: list) -> str | None:
     """A submission's leading cause: the one most sure, then the one most failed tests name."""
     score: dict = {}

@@ -7,6 +7,7 @@ import csv
 import html
 from pathlib import Path
 
+from ..diagnose.engine import diagnosis_text
 from .rubric import Rubric, requirements_of, score
 from .run import status
 
@@ -175,6 +176,8 @@ def write_student_page(path: Path, doc: dict, scored: dict) -> None:
         parts.append(f"<p>Not checked: {E(req)}: {E(why)}</p>")
     for test in failures(doc):
         parts.append(f"<h2>{E(test['id'])} — {E(test['outcome'])}</h2><pre>{E(test['message'])}</pre>")
+        if test.get("diagnoses"):
+            parts.append(f"<pre>{E(diagnosis_text(test['diagnoses']))}</pre>")
         if test.get("transcript"):
             parts.append(f"<details><summary>transcript</summary><pre>{E(test['transcript'])}</pre></details>")
         parts.append(f"<p>Rerun: <code>{E(test.get('rerun', ''))}</code></p>")
@@ -222,6 +225,7 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
         if all(rubric.is_hidden(req) for req in test.get("failed_requirements") or test["requirements"]):
             continue
         lines += [f"### {test['id']}", "", "```", test["message"].strip(), "```", "",
+                  *([diagnosis_text(test["diagnoses"]), ""] if test.get("diagnoses") else []),
                   f"Rerun just this test (in your submission's folder): `{test.get('rerun', '')}`", ""]
     return "\n".join(lines)
 

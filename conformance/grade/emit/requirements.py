@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...diagnose.engine import diagnosis_text
+
 CUT_NOTE = "\n… [{} characters cut to fit the platform's size limit] …\n"
 
 
@@ -34,6 +36,7 @@ def entries(document: dict, scored: dict, rubric) -> list:
         tests = [t for t in document.get("tests", []) if req in (t.get("failed_requirements") or [])
                  and t["outcome"] in ("failed", "error")]
         text = "\n\n".join(f"{t['id']} ({t['outcome']})\n{t['message'].strip()}\n"
+                           + diagnosis_text(t.get("diagnoses"))
                            + (f"\nTranscript:\n{t['transcript']}" if t.get("transcript") else "")
                            + (f"\nRerun: {t['rerun']}" if t.get("rerun") else "") for t in tests)
         if not text and record["verdict"] != "passed":
