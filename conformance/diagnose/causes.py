@@ -173,7 +173,7 @@ CAUSES = {
     "missing-option": Cause(
         "a command-line option missing",
         "The assignment requires an option (--version, --help) that the program does not handle.",
-        "Parse the command line with argparse, with the options the assignment lists.", "behaviour"),
+        "Parse the command line with argparse, with the options the assignment lists."),
     "connection-handling": Cause(
         "a connection closed or kept at the wrong time",
         "The program closes a connection the protocol keeps open (after a logout, after a bad request), "

@@ -141,8 +141,13 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
                                                                     "\n".join(lines)):
         found = [f for f in found if f.name != "non-daemon-thread"]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _name(node.value.func) == "send":
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _name(node.value.func) == "send" \
+                and isinstance(node.value.func, ast.Attribute):
             add("send-result-unused", node)
+        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops) and \
+                any(isinstance(c, ast.Constant) and c.value in ("{", "}", b"{", b"}", 123, 125)
+                    for c in [node.left, *node.comparators]):
+            add("brace-count", node)
         if isinstance(node, ast.Compare) and any(isinstance(op, ast.In) for op in node.ops) and \
                 isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes, int)) and \
                 _is_header(node.left.value, headers):
@@ -219,7 +224,12 @@ def facts(folder: str, headers: tuple = ()) -> tuple:
     return tuple(found)
 
 
-def locating(all_facts, cause: str, prefer: str | None = None) -> list:
-    """The facts that can locate `cause`; those in the file `prefer` (the program that failed) first."""
+def locating(all_facts, cause: str, role: str | None = None) -> list:
+    """The facts that can locate `cause`; where the submission has both programs, only those in the
+    failed role's files (a name with 'client' or 'server' in it) when there are any."""
     out = [f for f in all_facts if cause in FACT_CAUSES.get(f.name, ())]
-    return sorted(out, key=lambda f: (prefer is not None and f.file != prefer, f.file, f.line))
+    other = {"client": "server", "server": "client"}.get(role or "")
+    if other:
+        own = [f for f in out if other not in f.file.lower()]
+        out = own
+    return sorted(out, key=lambda f: (role is not None and role not in f.file.lower(), f.file, f.line))

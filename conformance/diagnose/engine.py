@@ -78,7 +78,7 @@ class Found:
 
 
 def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple, protocol_rules: list,
-             rerun: str = "") -> list:
+             rerun: str = "", role: str | None = None) -> list:
     """Ranked causes of one failed test. `seen`: observe.capture's dict; `replays`: variable ->
     passed?; `facts`: the submission's code facts."""
     found = Found()
@@ -95,7 +95,7 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
                   f"was blocked reading the keyboard (input()) with {unread} bytes unread on its socket, which "
                   "no thread was waiting to read")
     wording = observe.similar_line(seen.get("expected") or "", seen.get("actual") or "")
-    if wording and "Wrong bytes" not in first_line:
+    if wording and not re.search(r"Wrong (bytes|message|packet)|wire#\d", first_line):   # printed text only
         found.add("own-wording", 0.7, f"the text says {seen['expected'].strip()!r}; it printed {wording!r}")
     if seen.get("hint"):
         found.add(seen["hint"], 0.8, first_line)
@@ -106,12 +106,12 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
                       f"the same test {how} (rerun: {rerun} --experiment {variable})" if rerun else f"the same test {how}")
     for rule in [*GENERIC_RULES, *protocol_rules]:
         if rule.applies(failed, message):
-            located = code.locating(facts, rule.cause)
+            located = code.locating(facts, rule.cause, role)
             if rule.fact and not located:
                 continue
             found.add(rule.cause, rule.confidence, rule.evidence or first_line)
     for entry in found.causes.values():   # code facts locate, and make a cause more likely
-        located = code.locating(facts, entry["cause"])
+        located = code.locating(facts, entry["cause"], role)
         if located:
             fact = located[0]
             entry["confidence"] = min(0.95, entry["confidence"] + 0.1)

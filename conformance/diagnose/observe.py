@@ -12,6 +12,21 @@ from ..harness import procstate, waiting
 from ..harness.failure import show
 
 MAX_LINES = 400   # of each program's output kept for reading tracebacks
+_logs: list = []  # (label, size(), read(start)) of the running test's background programs (servers)
+
+
+def begin_test() -> None:
+    _logs.clear()
+
+
+def watch_log(label: str, size, read) -> None:
+    """A background program's output (a server's log): what it writes from now on is read at a failure
+    (a session's server has written other tests' output before)."""
+    try:
+        start = size()
+    except Exception:   # noqa: BLE001
+        return
+    _logs.append((label, start, read))
 
 
 def capture(item, exc) -> dict:
@@ -28,6 +43,12 @@ def capture(item, exc) -> dict:
                                     "exit": None if term.alive() else term.exit_description()})
         except Exception:   # noqa: BLE001 - a half-started program: nothing to read
             continue
+    for label, start, read in list(_logs):
+        try:
+            text = read(start)
+        except Exception:   # noqa: BLE001 - the program is gone with its log
+            continue
+        seen["printed"].append({"label": label, "alive": True, "lines": text.splitlines()[-MAX_LINES:], "exit": None})
     for pid_of in list(waiting._actors):
         try:
             pid = pid_of()

@@ -64,10 +64,12 @@ def pytest_runtest_makereport(item, call):
 def pytest_runtest_protocol(item, nextitem):
     if not enabled(item.config) or getattr(item, "chatconform_id", None) is None:
         experiment.begin_test()
+        observe.begin_test()
         return None   # pytest's own protocol
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     experiment.begin_test()
+    observe.begin_test()
     item.__dict__.pop("chatconform_seen", None)
     began = time.monotonic()
     reports = runtestprotocol(item, nextitem=nextitem, log=False)
@@ -102,8 +104,9 @@ def attach(item, nextitem, report, first_run: float) -> None:
     folder = ctx.copy or ctx.submission
     facts = code.facts(str(folder), tuple(getattr(knowledge, "HEADERS", ()))) if folder else ()
     diagnoses = engine.diagnose(info.get("failed_requirements", []), info.get("message", ""), seen, replays, facts,
-                                getattr(knowledge, "RULES", []), rerun=info.get("rerun", ""))
+                                getattr(knowledge, "RULES", []), rerun=info.get("rerun", ""), role=info.get("role"))
     info["diagnoses"] = diagnoses
+    info["diagnosis_s"] = round(time.monotonic() - began, 3)
     info["experiments"] = {variable: "passed" if ok else "failed" for variable, ok in replays.items()}
     if diagnoses and isinstance(report.longrepr, str):
         lines = engine.render(diagnoses)
@@ -118,6 +121,7 @@ def replay(item, nextitem, variable: str) -> bool:
     scale = settings.timeout_scale
     experiment.set_active(variable)
     experiment.begin_test()
+    observe.begin_test()
     if variable == "time=x3":
         settings.timeout_scale = scale * 3
     try:

@@ -207,6 +207,17 @@ class Background:
         if transcript is not None:
             transcript.note("start: " + " ".join(argv))
 
+    def log_size(self) -> int:
+        return len(self.final_output.encode()) if self.log.closed else self.log.seek(0, os.SEEK_END)
+
+    def output_since(self, start: int, limit: int = 64000) -> str:
+        """What it wrote after `start` bytes (at most the last `limit`)."""
+        if self.log.closed:
+            return self.final_output.encode()[start:][-limit:].decode("utf-8", "replace")
+        size = self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(start, size - limit))
+        return self.log.read(limit).decode("utf-8", "replace")
+
     def output(self, limit: int = 4000) -> str:
         if self.log.closed:
             return self.final_output[-limit:]

@@ -73,6 +73,7 @@ class TestRecord:
     rerun: str = ""
     diagnoses: list = field(default_factory=list)   # of a failed test: its likely causes (diagnose/)
     experiments: dict = field(default_factory=dict)  # of a failed test: its replays, variable -> passed/failed
+    diagnosis_s: float = 0.0                         # of a failed test: the time its replays and diagnosis took
     finished: bool = field(default=False, repr=False)   # its call (or a failed/skipped setup) was reported
 
 
@@ -115,6 +116,7 @@ class Results:
             record.transcript = info["transcript"]
         if info.get("diagnoses") is not None:
             record.diagnoses, record.experiments = info["diagnoses"], info.get("experiments", {})
+            record.diagnosis_s = info.get("diagnosis_s", 0.0)
 
     def interrupted(self) -> None:
         """The run was stopped (Ctrl-C, SIGTERM): a test that had not finished is an error, never passed."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .. import fixed_address
+from ..diagnose import observe
 from ..harness import procstate, settings, waiting
 from ..harness.candidate import Background, HarnessError, free_port, listening
 from ..harness.failure import CheckFailure
@@ -27,6 +28,7 @@ class ServerProcess:
     def ensure(self, transcript: Transcript | None = None) -> tuple:
         waiting.involve(lambda: self.process.proc.pid if self.process is not None else None)
         if self.process is not None and self.process.alive():
+            self._watch()
             return self.address
         if self.process is not None:
             output = self.process.output()
@@ -40,7 +42,13 @@ class ServerProcess:
         self.process = Background(self.argv_for_port(host, port), self.cwd, transcript)
         self.process.wait_listening(host, port, self.what)
         self.address = (host, port)
+        self._watch()
         return self.address
+
+    def _watch(self) -> None:
+        """What it prints from now on is read if the test fails (a diagnosis's tracebacks)."""
+        process = self.process
+        observe.watch_log(self.what, process.log_size, process.output_since)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -1,0 +1,182 @@
+"""Diagnoses (conformance/diagnose/): each source of evidence on a fixture that has the cause and on a
+correct one that must not get it; replays keep the seed and change only their variable; a diagnosis
+never changes a verdict; docs/diagnoses.md lists every cause."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance.diagnose import causes, code, engine, experiment, observe
+from tests.selfcheck import ROOT, check, materialize
+
+FIXTURES = ROOT / "fixtures"
+CNLAB_HEADERS = tuple(__import__("conformance.cnlab.diagnose", fromlist=["HEADERS"]).HEADERS)
+
+
+def facts_of(fixture: Path, tmp_path: Path, headers=CNLAB_HEADERS) -> set:
+    return {f.name for f in code.facts(str(materialize(fixture, tmp_path)), headers)}
+
+
+# --- code facts: on the broken fixture, never on its correct base ------------------------------
+@pytest.mark.parametrize("fixture, fact", [
+    ("cnlab/uses_sendall", "sendall"), ("cnlab/ignores_send_count", "send-result-unused"),
+    ("cnlab/header_by_substring", "substring-header"), ("cnlab/quits_with_os_exit", "os-exit"),
+    ("cnlab/escapes_with_setsid", "setsid"), ("cnlab/waits_for_rest", "sleep-after-recv"),
+    ("cnlab/server_one_line_per_read", "recv-no-buffer"),
+])
+def test_a_code_fact_is_found_where_the_bug_is_and_not_in_the_base(fixture, fact, tmp_path):
+    broken = FIXTURES / fixture
+    base = broken.parent / json.loads((broken / "mutation.json").read_text())["base"]
+    found = code.facts(str(materialize(broken, tmp_path / "b")), CNLAB_HEADERS)
+    assert fact in {f.name for f in found}
+    assert fact not in facts_of(base, tmp_path / "a")
+    line = next(f for f in found if f.name == fact)
+    assert line.line > 0 and line.text   # it points at a line, with its text
+
+
+def test_code_facts_never_run_the_program(tmp_path):
+    (tmp_path / "client.py").write_text("raise SystemExit('imported!')\nsock.sendall(b'x')\n")
+    (tmp_path / "broken.py").write_text("def (:\n")   # a syntax error is skipped, not fatal
+    assert [f.name for f in code.facts(str(tmp_path), ())] == ["sendall"]
+
+
+# --- observations -------------------------------------------------------------------------------
+def test_a_traceback_is_read_with_its_thread_file_and_line():
+    lines = ["Exception in thread Thread-1 (listen):", "Traceback (most recent call last):",
+             '  File "/usr/lib/python3.11/threading.py", line 1045, in _bootstrap_inner',
+             "    self.run()", '  File "/tmp/chatconform-scratch-ab12/hw/client.py", line 42, in listen',
+             "    kind = HANDLERS[header]", "KeyError: 'WHAT-IS-THIS'"]
+    [tb] = observe.tracebacks(lines)
+    assert (tb.thread, tb.file, tb.line, tb.text) == ("Thread-1 (listen)", "client.py", 42, "kind = HANDLERS[header]")
+    assert tb.exception == "KeyError: 'WHAT-IS-THIS'"
+    assert observe.tracebacks(["Welcome to Chat Client. Enter your login:", "From bob: Traceback is a word"]) == []
+
+
+def test_blocked_on_the_keyboard_needs_bytes_no_thread_waits_for():
+    program = {"threads": [{"name": "python", "state": "S", "call": "read", "fds": [0]}],
+               "sockets": [{"fd": 3, "unread": 41, "unsent": 0}], "kinds": {"0": "keyboard"}}
+    assert observe.keyboard_waits({"programs": [program]}) == [("python", 41, 1)]
+    reader = {"name": "listen", "state": "S", "call": "recvfrom", "fds": [3]}   # a thread reads the socket
+    assert observe.keyboard_waits({"programs": [{**program, "threads": program["threads"] + [reader]}]}) == []
+    assert observe.keyboard_waits({"programs": [{**program, "sockets": [{"fd": 3, "unread": 0, "unsent": 0}]}]}) == []
+
+
+def test_own_wording_is_a_close_line_not_any_line():
+    expected = "The message was sent succesfully\nThe message was sent successfully"
+    assert observe.similar_line(expected, "Welcome!\nMessage sent!") == "Message sent!"
+    assert observe.similar_line(expected, "Welcome!\nThe message was sent successfully") is None
+    assert observe.similar_line("Success", "Welcome\nFrom bob: hi") is None
+
+
+# --- experiments --------------------------------------------------------------------------------
+def test_char_safe_moves_every_cut_out_of_a_character():
+    data = "ahoj Žluťoučký kůň\n".encode()
+    pieces = [data[i:i + 3] for i in range(0, len(data), 3)]
+    safe = experiment.char_safe(pieces)
+    assert b"".join(safe) == data
+    assert all(p.decode("utf-8") for p in safe)   # every piece decodes on its own
+
+
+def test_a_plan_notes_cuts_joins_and_split_characters():
+    experiment.begin_test()
+    experiment.note_plan([b"a\n", b"b\n"], [b"a\nb\n"])
+    assert experiment.SEEN.get("joined") and not experiment.SEEN.get("cut")
+    experiment.begin_test()
+    experiment.note_plan(["ž\n".encode()], ["ž\n".encode()[:1], "ž\n".encode()[1:]])
+    assert experiment.SEEN.get("cut") and experiment.SEEN.get("utf8")
+    experiment.begin_test()
+
+
+# --- the engine ---------------------------------------------------------------------------------
+def test_no_evidence_no_diagnosis():
+    assert engine.diagnose(["RI4"], "Expected a line, but nothing within 2.0s.", {}, {}, (), []) == []
+
+
+def test_a_proved_mechanism_hides_behaviours_and_facts_locate_it():
+    fact = code.Fact("recv-no-buffer", "client.py", 34, "data = sock.recv(1024)")
+    rules = engine.rules(("message-not-shown", "RT3", r"print a line"))
+    found = engine.diagnose(["RT3"], "Expected the candidate to print a line", {}, {"delivery=separate": True},
+                            (fact,), rules, rerun="chatconform check cnlab hw --test X --seed 1")
+    assert [d["cause"] for d in found] == ["one-recv-one-message"]
+    assert found[0]["where"] == "client.py:34" and "--experiment delivery=separate" in found[0]["evidence"]
+    # without the replay's evidence the behaviour is all there is to say
+    assert [d["cause"] for d in engine.diagnose(["RT3"], "Expected the candidate to print a line", {}, {}, (fact,),
+                                                rules)] == ["message-not-shown"]
+
+
+def test_a_rule_that_needs_a_fact_says_nothing_without_it():
+    rules = engine.rules(("ignores-send-count", "RT4", "", {"fact": True}))
+    assert engine.diagnose(["RT4"], "Wrong bytes", {}, {}, (), rules) == []
+    fact = code.Fact("send-result-unused", "client.py", 9, "sock.send(data)")
+    assert engine.diagnose(["RT4"], "Wrong bytes", {}, {}, (fact,), rules)[0]["cause"] == "ignores-send-count"
+
+
+def test_every_cause_is_documented_and_every_planted_cause_exists():
+    text = (ROOT / "docs" / "diagnoses.md").read_text()
+    assert causes.markdown().strip() in text   # docs/diagnoses.md is written from causes.py
+    for path in FIXTURES.glob("*/*/mutation.json"):
+        spec = json.loads(path.read_text())
+        if "bug" in spec:
+            assert spec.get("cause") in causes.CAUSES, path
+
+
+# --- whole runs ---------------------------------------------------------------------------------
+CASES = [   # fixture, one failing test, the cause its diagnosis must lead with, what its evidence says
+    ("cnlab/splits_each_recv", "cnlab/client/RT3-framing[chops]", "one-recv-one-message", "--experiment delivery=separate"),
+    ("cnlab/blocks_on_input", "cnlab/client/RT6-receive-while-idle", "blocking-input", "unread on its socket"),
+    ("cnlab/crashes_on_unknown_header", "cnlab/client/RT7-unexpected-header[unknown-header]", "uncaught-exception",
+     "client.py:"),
+    ("jsonl/client_decodes_each_chunk", "jsonl/client/JC7-framing[bytewise]", "decode-per-chunk", "delivery=char-safe"),
+]
+
+
+@pytest.mark.parametrize("fixture, test, cause, evidence", CASES, ids=[c[0] for c in CASES])
+def test_a_failure_is_diagnosed_and_its_verdict_is_unchanged(fixture, test, cause, evidence, tmp_path):
+    folder = materialize(FIXTURES / fixture, tmp_path)
+    protocol = fixture.split("/")[0]
+    _, diagnosed, output = check(protocol, folder, tmp_path, "--test", test, "--seed", "77")
+    [record] = diagnosed["tests"]
+    assert record["outcome"] == "failed", output
+    assert record["diagnoses"] and record["diagnoses"][0]["cause"] == cause, record["diagnoses"]
+    assert evidence in record["diagnoses"][0]["evidence"] + (record["diagnoses"][0]["where"] or "")
+    assert "Likely cause" in output   # under the failure in the terminal report
+    _, plain, _ = check(protocol, folder, tmp_path, "--test", test, "--seed", "77", "--no-diagnose")
+    [alone] = plain["tests"]
+    assert (alone["outcome"], alone["failed_requirements"]) == (record["outcome"], record["failed_requirements"])
+    assert plain["requirements"] == diagnosed["requirements"] and alone["diagnoses"] == []
+
+
+def wire_and_screen(transcript: str) -> tuple:
+    """What was sent to the program, what it sent and printed: the bytes, in order, with no timing and
+    no cuts."""
+    rows = re.findall(r"^\+\s*[\d.]+s (\S+)\s+(.*)$", transcript, re.M)
+    joined = {}
+    for channel, text in rows:
+        if channel.startswith(("wire", "term")):
+            joined[channel] = joined.get(channel, "") + text
+    return joined, sum(1 for channel, _ in rows if channel == "wire#1>")
+
+
+def test_a_replay_keeps_the_seed_and_changes_only_its_variable(tmp_path):
+    """The correct select() client under the chops test: the same conversation, byte for byte, with
+    and without `--experiment delivery=separate`; only how the bytes were cut into writes differs."""
+    folder = FIXTURES / "cnlab" / "select_client"
+    test = "cnlab/client/RT3-framing[chops]"
+    _, plain, _ = check("cnlab", folder, tmp_path, "--test", test, "--seed", "5")
+    _, replayed, _ = check("cnlab", folder, tmp_path, "--test", test, "--seed", "5", "--experiment", "delivery=separate")
+    # the transcript is kept for a failed test only: rerun each as a failure is not possible, so compare
+    # what --json keeps for a passed test: its outcome, and the transcript where present
+    assert plain["tests"][0]["outcome"] == replayed["tests"][0]["outcome"] == "passed"
+    first, pieces_first = wire_and_screen(plain["tests"][0]["transcript"])
+    second, pieces_second = wire_and_screen(replayed["tests"][0]["transcript"])
+    assert first == second   # the same names, messages and replies
+    assert pieces_first > pieces_second   # chops cut the messages; separate sends each whole
+
+
+def test_correct_programs_get_no_diagnosis(tmp_path):
+    _, document, _ = check("cnlab", FIXTURES / "cnlab" / "select_client", tmp_path, "--test", "cnlab/client/RI10-delivery",
+                           "--test", "cnlab/client/RT3-framing[chops]")
+    assert document["tests"] and all(t["outcome"] == "passed" and t["diagnoses"] == [] for t in document["tests"])
