@@ -64,6 +64,16 @@ def test_blocked_on_the_keyboard_needs_bytes_no_thread_waits_for():
     assert observe.keyboard_waits({"programs": [{**program, "sockets": [{"fd": 3, "unread": 0, "unsent": 0}]}]}) == []
 
 
+def test_a_send_blocked_on_a_peer_that_does_not_read():
+    program = {"threads": [{"name": "Thread-3 (serve)", "state": "S", "call": "sendto", "fds": [5]}],
+               "sockets": [{"fd": 5, "unread": 0, "unsent": 2_000_000}], "kinds": {}}
+    assert observe.blocked_sends({"programs": [program]}) == [("Thread-3 (serve)", 2_000_000)]
+    found = engine.diagnose(["CS11"], "Expected a TEXT", {"programs": [program]}, {}, (), [], role="server")
+    assert found[0]["cause"] == "one-client-stalls-all"
+    idle = {**program, "sockets": [{"fd": 5, "unread": 0, "unsent": 0}]}
+    assert observe.blocked_sends({"programs": [idle]}) == []
+
+
 def test_own_wording_is_a_close_line_not_any_line():
     expected = "The message was sent succesfully\nThe message was sent successfully"
     assert observe.similar_line(expected, "Welcome!\nMessage sent!") == "Message sent!"

@@ -94,6 +94,10 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
         found.add("blocking-input", 0.9, f"when the test gave up, the program's {'only thread' if threads == 1 else 'thread ' + repr(thread)} "
                   f"was blocked reading the keyboard (input()) with {unread} bytes unread on its socket, which "
                   "no thread was waiting to read")
+    for thread, queued in observe.blocked_sends(seen):
+        found.add("one-client-stalls-all" if role == "server" else "io-in-gui-thread", 0.8,
+                  f"when the test gave up, thread {thread!r} was blocked in send() with {queued} bytes queued that "
+                  "the peer had not taken")
     wording = observe.similar_line(seen.get("expected") or "", seen.get("actual") or "")
     if wording and not re.search(r"Wrong (bytes|message|packet)|wire#\d", first_line):   # printed text only
         found.add("own-wording", 0.7, f"the text says {seen['expected'].strip()!r}; it printed {wording!r}")
@@ -124,6 +128,11 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
     return [{"cause": e["cause"], "title": CAUSES[e["cause"]].title, "evidence": "; ".join(e["evidence"]),
              "where": e["where"], "confidence": round(e["confidence"], 2), "fix": CAUSES[e["cause"]].fix}
             for e in shown]
+
+
+def proved(diagnoses: list) -> bool:
+    """Does the first cause already rest on proof (a mechanism, very likely)? Then no replay is needed."""
+    return bool(diagnoses) and CAUSES[diagnoses[0]["cause"]].level == "mechanism" and diagnoses[0]["confidence"] >= 0.85
 
 
 def confidence_word(value: float) -> str:

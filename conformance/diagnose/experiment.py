@@ -11,6 +11,7 @@ from __future__ import annotations
 
 ACTIVE: dict = {}
 SEEN: dict = {}
+REPLAYING = False   # a diagnosis's replay is running (its failure report is never shown)
 
 # variable -> (what it changes, the cause a pass under it points at, how the evidence reads)
 VARIABLES = {
@@ -58,9 +59,10 @@ def replays_for(seen: dict, failure: dict) -> list:
     if seen.get("cut") or seen.get("joined"):
         order.append("delivery=separate")
     text = failure.get("what") or ""
-    if "within" in text or "came only after" in text or "blocked waiting" in text:
+    # more time can help only where the wait ran out, never where the programs were blocked for good
+    if ("within" in text or "came only after" in text) and "blocked waiting" not in text:
         order.append("time=x3")
-    if seen.get("typed", 0) >= 2 and "typed" not in order:
+    if seen.get("typed", 0) >= 2 and "from the candidate on wire" in text:   # a typed line never sent
         order.append("typing=slow")
     return order[:MAX_REPLAYS]
 

@@ -152,6 +152,21 @@ def keyboard_waits(seen: dict) -> list:
     return out
 
 
+# --- a send that never drained ------------------------------------------------------------------
+def blocked_sends(seen: dict) -> list:
+    """(thread name, bytes queued) for each thread asleep in a send while a socket's send queue holds
+    bytes the peer has not taken: the program waits on a peer that does not read."""
+    out = []
+    for program in seen.get("programs", []):
+        queued = max((s["unsent"] for s in program["sockets"]), default=0)
+        if not queued:
+            continue
+        for t in program["threads"]:
+            if t["state"] == "S" and t["call"] in ("sendto", "write", "writev"):
+                out.append((t["name"], queued))
+    return out
+
+
 # --- wording ------------------------------------------------------------------------------------
 def similar_line(expected: str, actual: str) -> str | None:
     """A printed line close to the expected one (or to one of its accepted forms, one per line) but

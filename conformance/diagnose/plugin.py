@@ -17,6 +17,9 @@ from ..harness.failure import CheckFailure
 from . import code, engine, experiment, observe
 
 REPLAY_BUDGET = 0.75   # of the test's timeout: the first run and its replays must end well inside it
+RUN_SHARE = 0.3        # replays may add at most this share to the run's own time so far (plus RUN_GRACE s,
+RUN_GRACE = 2.5        # so that a rerun of one failed test is diagnosed too)
+_clock = {"started": time.monotonic(), "replays": 0.0}
 
 
 def pytest_addoption(parser):
@@ -30,6 +33,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    _clock.update(started=time.monotonic(), replays=0.0)
     experiment.set_active(config.getoption("chatconform_experiment", None))
     if experiment.active("time"):
         config.chatconform_experiment_scaled = True
@@ -93,18 +97,29 @@ def attach(item, nextitem, report, first_run: float) -> None:
     limit = float(item.config.getini("timeout") or 60) * REPLAY_BUDGET
     replays: dict = {}
     began = time.monotonic()
-    if first_run <= experiment.MAX_TEST_SECONDS:
-        for variable in experiment.replays_for(did, seen):
-            cost = first_run * (3 if variable.startswith("time") else 1) + 1
-            if first_run + (time.monotonic() - began) + cost > limit:
-                break
-            replays[variable] = replay(item, nextitem, variable)
     ctx = item.config.chatconform
     knowledge = protocol_knowledge(ctx.protocol)
     folder = ctx.copy or ctx.submission
     facts = code.facts(str(folder), tuple(getattr(knowledge, "HEADERS", ()))) if folder else ()
-    diagnoses = engine.diagnose(info.get("failed_requirements", []), info.get("message", ""), seen, replays, facts,
-                                getattr(knowledge, "RULES", []), rerun=info.get("rerun", ""), role=info.get("role"))
+
+    def diagnosis() -> list:
+        return engine.diagnose(info.get("failed_requirements", []), info.get("message", ""), seen, replays, facts,
+                               getattr(knowledge, "RULES", []), rerun=info.get("rerun", ""), role=info.get("role"))
+
+    diagnoses = diagnosis()
+    # replays only where what was seen does not already prove a mechanism, within the test's bound and
+    # within the run's share (a failing run costs at most 1.3 times its own time, plus 2.5 s)
+    if first_run <= experiment.MAX_TEST_SECONDS and not engine.proved(diagnoses):
+        for variable in experiment.replays_for(did, seen):
+            cost = first_run * (3 if variable.startswith("time") else 1) + 0.5
+            now = time.monotonic()
+            own = now - _clock["started"] - _clock["replays"]
+            if first_run + (now - began) + cost > limit or _clock["replays"] + cost > RUN_SHARE * own + RUN_GRACE:
+                break
+            replays[variable] = replay(item, nextitem, variable)
+            _clock["replays"] += time.monotonic() - now
+        if replays:
+            diagnoses = diagnosis()
     info["diagnoses"] = diagnoses
     info["diagnosis_s"] = round(time.monotonic() - began, 3)
     info["experiments"] = {variable: "passed" if ok else "failed" for variable, ok in replays.items()}
@@ -124,9 +139,11 @@ def replay(item, nextitem, variable: str) -> bool:
     observe.begin_test()
     if variable == "time=x3":
         settings.timeout_scale = scale * 3
+    experiment.REPLAYING = True
     try:
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
     finally:
         settings.timeout_scale = scale
         experiment.set_active(None)
+        experiment.REPLAYING = False
     return any(r.when == "call" and r.passed for r in reports) and not any(r.failed for r in reports)

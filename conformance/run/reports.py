@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from ..diagnose import experiment
 from ..harness import containment, settings
 from ..harness.candidate import HarnessError
 from ..harness.failure import EVALUATED, CheckFailure
@@ -72,7 +73,8 @@ def pytest_runtest_makereport(item, call):
         if isinstance(exc, CheckFailure):
             info["check_failure"] = True
             info["failed_requirements"] = exc.blamed(ids)
-            notes = (exited_notes(item) if report.when == "call" else []) + safely(gui_notes, item)   # teardown killed it
+            notes = (exited_notes(item) if report.when == "call" else []) + \
+                (safely(gui_notes, item) if not experiment.REPLAYING else [])   # a replay keeps the first run's screenshot
             info["message"] = clip("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE, CUT)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         elif isinstance(exc, pytest.fail.Exception):   # pytest-timeout's bound: the test ran too long
