@@ -1,8 +1,9 @@
 """Diagnoses, measured: every broken fixture checked with its diagnosis, against the cause its
 mutation.json plants. Per protocol: the share whose top diagnosis names the planted cause (goal
 >= 90 %), the share of shown diagnoses that are right (precision, goal >= 95 %: a failed test's first
-cause is the planted one), and the extra wall time over the same check with --no-diagnose (goal
-<= 50 %).
+cause is the planted one), the extra wall time over the same check with --no-diagnose (goal
+<= 50 %), and that every verdict is still exactly what the fixture's manifest says (a diagnosis never
+changes a verdict).
 
     python bench/diagnoses.py [--protocol P] [--fixture NAME] [--jobs 2] [--no-baseline] [--save DIR]
 """
@@ -48,10 +49,13 @@ def measure(fixture: Path, baseline: bool, save: Path | None) -> dict:
     planted = planted_cause(fixture)
     shown = [t["diagnoses"][0]["cause"] for t in failed if t.get("diagnoses")]
     spent = sum(t.get("diagnosis_s", 0.0) for t in failed)
+    charged = sorted({r for t in failed for r in t["failed_requirements"]})
+    manifest = sorted(json.loads((fixture / "expected.json").read_text()))
     return {"fixture": fixture.name, "planted": planted, "top": top_cause(failed), "shown": shown,
             "right": sum(c == planted for c in shown), "time": with_diagnosis,
             # without a --no-diagnose run: the run's wall time less the time its replays and diagnoses took
-            "baseline": without if without is not None else with_diagnosis - spent, "failed": len(failed)}
+            "baseline": without if without is not None else with_diagnosis - spent, "failed": len(failed),
+            "verdict_kept": charged == manifest}
 
 
 def main() -> int:
@@ -71,20 +75,22 @@ def main() -> int:
         with ThreadPoolExecutor(args.jobs) as pool:
             rows = list(pool.map(lambda f: measure(f, not args.no_baseline, args.save), broken))
         top = sum(r["top"] == r["planted"] for r in rows)
+        kept = sum(r["verdict_kept"] for r in rows)
         shown = sum(len(r["shown"]) for r in rows)
         right = sum(r["right"] for r in rows)
         line = (f"{protocol}: top diagnosis names the planted cause in {top} of {len(rows)} broken fixtures "
                 f"({100 * top / len(rows):.0f} %); shown diagnoses right: {right} of {shown} "
-                f"({100 * right / max(1, shown):.0f} %)")
+                f"({100 * right / max(1, shown):.0f} %); verdicts as the manifest says: {kept} of {len(rows)}")
         spent, base = sum(r["time"] for r in rows), sum(r["baseline"] for r in rows)
         line += (f"; wall time {spent:.0f} s with diagnoses, {base:.0f} s without (+{100 * (spent - base) / base:.0f} %"
                  + (", measured with --no-diagnose runs)" if not args.no_baseline else ", the replays' own time taken off)"))
         print(line, flush=True)
         for r in rows:
-            if r["top"] != r["planted"] or r["right"] < len(r["shown"]):
+            if r["top"] != r["planted"] or r["right"] < len(r["shown"]) or not r["verdict_kept"]:
                 wrong = sorted({c for c in r["shown"] if c != r["planted"]})
                 print(f"  {r['fixture']}: planted {r['planted']}, top {r['top']}"
-                      + (f", also shown first: {', '.join(wrong)}" if wrong else ""), flush=True)
+                      + (f", also shown first: {', '.join(wrong)}" if wrong else "")
+                      + ("" if r["verdict_kept"] else ", VERDICT DIFFERS FROM THE MANIFEST"), flush=True)
         totals["top"] += top
         totals["n"] += len(rows)
         totals["right"] += right

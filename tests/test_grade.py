@@ -423,3 +423,16 @@ def test_gradescope_results_are_rewritten_while_the_tests_run(tmp_path):
     final = json.loads(results.read_text())
     assert final["score"] == sum(t["max_score"] for t in final["tests"]) > 0
     assert len(seen) >= 3, f"only {sorted(seen)} passed-test counts were seen while the tests ran"
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_platform_file_and_the_feedback_carry_the_diagnosis(fmt):
+    doc = document({"RA1": "passed", "RT3": "failed"})
+    doc["tests"][1]["diagnoses"] = [{"cause": "one-recv-one-message", "title": "one recv() taken as one message",
+                                     "evidence": "passes when every message arrives in its own read",
+                                     "where": "client.py:34", "confidence": 0.95, "fix": "Keep a buffer."}]
+    output = emitted(fmt, doc)
+    text = output if isinstance(output, str) else json.dumps(output)
+    assert "one-recv-one-message" in text and "client.py:34" in text, fmt
+    scored = rubric.score(doc, rubric.Rubric())
+    assert "one-recv-one-message" in report.feedback(doc, scored, rubric.Rubric())
