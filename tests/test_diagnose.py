@@ -68,7 +68,8 @@ def test_a_send_blocked_on_a_peer_that_does_not_read():
     program = {"threads": [{"name": "Thread-3 (serve)", "state": "S", "call": "sendto", "fds": [5]}],
                "sockets": [{"fd": 5, "unread": 0, "unsent": 2_000_000}], "kinds": {}}
     assert observe.blocked_sends({"programs": [program]}) == [("Thread-3 (serve)", 2_000_000)]
-    found = engine.diagnose(["CS11"], "Expected a TEXT", {"programs": [program]}, {}, (), [], role="server")
+    found = engine.diagnose(["CS11"], "Expected a TEXT, but nothing complete within 2.0s.", {"programs": [program]}, {}, (),
+                            [], role="server")
     assert found[0]["cause"] == "one-client-stalls-all"
     idle = {**program, "sockets": [{"fd": 5, "unread": 0, "unsent": 0}]}
     assert observe.blocked_sends({"programs": [idle]}) == []

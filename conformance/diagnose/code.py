@@ -187,17 +187,18 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
                     add("widget-from-thread", call)
                 elif name == "append" and owner and TEXTY.search(owner) and re.search(r"self\.\w*(view|edit|browser|display|log)", owner, re.I):
                     add("widget-from-thread", call)
+        source = ast.unparse(func)
         for node in ast.walk(func):
+            # len() of a str that the same function encodes: its characters, where a length counts bytes
             if isinstance(node, ast.Call) and _name(node.func) == "len" and node.args and isinstance(node.args[0], ast.Name):
                 arg = node.args[0].id
-                encoded = any(isinstance(a, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg for t in a.targets)
-                              and ".encode(" in ast.unparse(a.value) for a in ast.walk(func))
-                lengthy = re.search(r"len(gth)?", ast.unparse(func), re.I) and any(
-                    isinstance(c, ast.Constant) and isinstance(c.value, str) and re.search(r"len", c.value, re.I)
-                    for c in ast.walk(func))
-                if not encoded and lengthy and not arg.lower().startswith(("data", "payload_bytes", "raw", "b")):
+                if re.search(rf"\b{re.escape(arg)}\.encode\(", source):
                     add("len-of-text", node)
     return found
+
+
+def _unique(found: list) -> list:
+    return list(dict.fromkeys(found))   # a nested function is walked with its parent too
 
 
 def _is_header(value, headers: tuple) -> bool:
@@ -221,7 +222,7 @@ def facts(folder: str, headers: tuple = ()) -> tuple:
         except (OSError, SyntaxError, ValueError, RecursionError):
             continue
         found += facts_of_tree(tree, str(path.relative_to(root)), source.splitlines(), headers)
-    return tuple(found)
+    return tuple(_unique(found))
 
 
 def locating(all_facts, cause: str, role: str | None = None) -> list:

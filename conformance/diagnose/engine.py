@@ -92,14 +92,14 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
                       f"{tb.file}:{tb.line}" if tb.file else None)
     for thread, unread, threads in observe.keyboard_waits(seen):
         found.add("blocking-input", 0.9, f"when the test gave up, the program's {'only thread' if threads == 1 else 'thread ' + repr(thread)} "
-                  f"was blocked reading the keyboard (input()) with {unread} bytes unread on its socket, which "
+                  f"was waiting for the keyboard alone (input(), or a select() on it) with {unread} bytes unread on its socket, which "
                   "no thread was waiting to read")
-    for thread, queued in observe.blocked_sends(seen):
+    for thread, queued in observe.blocked_sends(seen) if "nothing" in first_line else ():   # something never came
         found.add("one-client-stalls-all" if role == "server" else "io-in-gui-thread", 0.8,
                   f"when the test gave up, thread {thread!r} was blocked in send() with {queued} bytes queued that "
                   "the peer had not taken")
     wording = observe.similar_line(seen.get("expected") or "", seen.get("actual") or "")
-    if wording and not re.search(r"Wrong (bytes|message|packet)|wire#\d", first_line):   # printed text only
+    if wording and "to print" in first_line and not re.search(r"wire#\d", first_line):   # a terminal's text only
         found.add("own-wording", 0.7, f"the text says {seen['expected'].strip()!r}; it printed {wording!r}")
     if seen.get("hint"):
         found.add(seen["hint"], 0.8, first_line)

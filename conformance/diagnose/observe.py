@@ -129,13 +129,14 @@ def _short(path: str) -> str:
 
 # --- blocked on the keyboard --------------------------------------------------------------------
 def keyboard_waits(seen: dict) -> list:
-    """(thread name, bytes unread on sockets no thread waits on) for each program with a thread in
-    read() on the keyboard while a socket holds bytes that no thread is waiting for."""
+    """(thread name, bytes unread on sockets no thread waits on, threads) for each program with a thread
+    waiting for the keyboard alone while a socket holds bytes that no thread is waiting for."""
     out = []
     for program in seen.get("programs", []):
         kinds = program["kinds"]
-        on_keyboard = [t for t in program["threads"] if t["call"] == "read" and t["fds"] and
-                       all(kinds.get(str(fd)) == "keyboard" for fd in t["fds"]) and t["state"] == "S"]
+        # asleep waiting for the keyboard alone: read() on it, or select/poll/epoll naming only it
+        on_keyboard = [t for t in program["threads"] if t["fds"] and t["state"] == "S" and
+                       all(kinds.get(str(fd)) == "keyboard" for fd in t["fds"])]
         if not on_keyboard:
             continue
         watched = set()

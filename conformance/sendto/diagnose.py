@@ -16,6 +16,6 @@ RULES = rules(
     ("connection-handling", "SS2 SS5 SS7 SS9", r"but the connection was closed", {"confidence": 0.75}),
     ("stale-state", "SS6", r"not free again", {"confidence": 0.75}),
     ("input-validation", "SS2", r"second name|logged in again|login twice|already logged", {"confidence": 0.65}),
-    ("no-limit", "SS10", r"max-clients|limit|past the maximum", {"confidence": 0.65}),
-    ("wrong-recipients", "SS4", r"only its destination|to every|not the destination|wire#\d+ .*nothing else", {"confidence": 0.65}),
+    ("no-limit", "SS10", r"connection \d+ of at most \d+", {"confidence": 0.8}),
+    ("wrong-recipients", "SS4", r"nobody else may get it", {"confidence": 0.75}),
 )
