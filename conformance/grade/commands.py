@@ -44,6 +44,7 @@ def add_parsers(sub) -> None:
     g.add_argument("--platform-timeout", type=float, metavar="S", help="with --format: the time limit the platform "
                    "gives one submission, when the course set another than the platform's default (the budget fits it)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
     b = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder.zip")
     b.add_argument("protocol", choices=PROTOCOLS)
     b.add_argument("--rubric")
@@ -93,7 +94,8 @@ def grade(args) -> int:
         except CollectError as exc:
             return usage(str(exc))
         bar = ProgressBar(len(submissions), enabled=not args.no_progress)
-        workers = ["-n", str(args.check_workers)] if args.check_workers > 1 else []
+        workers = (["-n", str(args.check_workers)] if args.check_workers > 1 else []) + \
+            (["--no-diagnose"] if args.no_diagnose else [])
         run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update,
                        layouts=given)
         try:
@@ -165,7 +167,8 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric, giv
     student, naming = identify(source.resolve().name)
     sub = Submission(student, slugify(student), source.resolve(), naming)
     out = Path(tempfile.mkdtemp(prefix="chatconform-one-"))
-    run = ClassRun(out, protocol, 1, args.budget_s, True, ["--json-every-test"], args.timeout_scale, layouts=given)
+    extra = ["--json-every-test", *(["--no-diagnose"] if args.no_diagnose else [])]
+    run = ClassRun(out, protocol, 1, args.budget_s, True, extra, args.timeout_scale, layouts=given)
     partial = out / "results" / f"{sub.slug}.check.json"
     stop = threading.Event()
 
