@@ -69,13 +69,16 @@ def capture(item, exc) -> dict:
     return seen
 
 
+MAX_TEXT = 20_000   # of a failure's expected or actual value kept (a flood is not compared line by line)
+
+
 def _text(value):
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return value[-MAX_TEXT:].decode("utf-8", "replace")
     if isinstance(value, str):
-        return value
+        return value[-MAX_TEXT:]
     if isinstance(value, (list, tuple)) and all(isinstance(v, (str, bytes)) for v in value):
-        return "\n".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value)
+        return "\n".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value)[-MAX_TEXT:]
     return None
 
 
@@ -176,8 +179,8 @@ def similar_line(expected: str, actual: str) -> str | None:
     if not forms or not actual or len(forms) > 3:
         return None
     best, score = None, 0.0
-    for line in actual.splitlines():
-        line = line.strip()
+    for line in actual.splitlines()[-200:]:
+        line = line.strip()[:300]
         if not line or line in forms:
             continue
         ratio = max(difflib.SequenceMatcher(None, form.lower(), line.lower()).ratio() for form in forms)
