@@ -141,6 +141,9 @@ CASES = [   # fixture, one failing test, the cause its diagnosis must lead with,
     ("cnlab/crashes_on_unknown_header", "cnlab/client/RT7-unexpected-header[unknown-header]", "uncaught-exception",
      "client.py:"),
     ("jsonl/client_decodes_each_chunk", "jsonl/client/JC7-framing[bytewise]", "decode-per-chunk", "delivery=char-safe"),
+    ("sendto/server_crashes_on_unknown_type", "sendto/server/SS7-malformed[list-with-body]", "uncaught-exception",
+     "server.py:"),   # a server's own output, read from the test's start
+    ("chat10/server_echoes_text", "chat10/server/CS3-text", "wrong-recipients", "own TEXT back"),
 ]
 
 
