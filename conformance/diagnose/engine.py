@@ -100,7 +100,7 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
                   "the peer had not taken")
     wording = observe.similar_line(seen.get("expected") or "", seen.get("actual") or "")
     if wording and "to print" in first_line and not re.search(r"wire#\d", first_line):   # a terminal's text only
-        found.add("own-wording", 0.7, f"the text says {seen['expected'].strip()!r}; it printed {wording!r}")
+        found.add("own-wording", 0.7, f"the text says {seen['expected'].strip().splitlines()[0]!r}; it printed {wording!r}")
     if seen.get("hint"):
         found.add(seen["hint"], 0.8, first_line)
     for variable, passed in replays.items():
