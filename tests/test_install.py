@@ -94,6 +94,19 @@ def copy_of(submission: Path, into: Path) -> Path:
     return target
 
 
+def test_pyproject_lists_every_package_of_conformance():
+    """setuptools is given the packages by name (two are folders of the checkout mapped in): a new
+    sub-package left out of the list would be missing from the wheel, and every installed run would fail."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:   # Python < 3.11
+        import tomli as tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "conformance").rglob("__init__.py")
+             if "inject" not in p.parts}
+    assert found <= listed, sorted(found - listed)
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("protocol, correct, broken, test", EXAMPLES, ids=[e[0] for e in EXAMPLES])
 def test_check_from_an_unrelated_folder(installed, tmp_path, protocol, correct, broken, test):
