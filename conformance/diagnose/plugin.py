@@ -118,6 +118,8 @@ def attach(item, nextitem, report, first_run: float) -> None:
                 break
             replays[variable] = replay(item, nextitem, variable)
             _clock["replays"] += time.monotonic() - now
+            if variable == "delivery=char-safe" and replays[variable]:
+                break   # the smaller change already makes it pass: whole messages would prove nothing more
         if replays:
             diagnoses = diagnosis()
     info["diagnoses"] = diagnoses
