@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import PROTOCOLS, fixed_address
+from .diagnose.experiment import VARIABLES, time_factor
 from .harness import buffers, network
 from .harness.results import report_usage_error
 from .resources import FIXTURES, PACKAGE, SUITE_INI, harness_python
@@ -45,7 +46,6 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
     c.add_argument("--seed", type=int)
     c.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
-    from .diagnose.experiment import VARIABLES
     c.add_argument("--experiment", choices=sorted(VARIABLES), metavar="VAR=VALUE",
                    help="run with one variable changed, as a diagnosis's replay does (" + ", ".join(sorted(VARIABLES)) + ")")
     c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
@@ -75,7 +75,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
            "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
            "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
            # every test's own bound (pyproject's 60 s) scales with the waits: a slow machine is slow throughout
-           "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * (3 if args.experiment == "time=x3" else 1))),
+           "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * time_factor(args.experiment))),
            "-v" if args.verbose else "-q"]
     for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),
                         ("--server-max-users", args.server_max_users),

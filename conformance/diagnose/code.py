@@ -152,9 +152,9 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
                 isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes, int)) and \
                 _is_header(node.left.value, headers):
             add("substring-header", node)
+        # line.find(HEADER), line.index(HEADER), re.search(HEADER, line): the header first in each
         if isinstance(node, ast.Call) and _name(node.func) in ("find", "index", "search") and node.args and \
-                isinstance(node.args[-1 if _name(node.func) == "search" else 0], ast.Constant) and \
-                _is_header(node.args[-1 if _name(node.func) == "search" else 0].value, headers):
+                isinstance(node.args[0], ast.Constant) and _is_header(node.args[0].value, headers):
             add("substring-header", node)
         if isinstance(node, ast.With) and any("lock" in ast.unparse(item.context_expr).lower() for item in node.items):
             if _called(node, "sendall", "recv"):

@@ -35,8 +35,6 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     _clock.update(started=time.monotonic(), replays=0.0)
     experiment.set_active(config.getoption("chatconform_experiment", None))
-    if experiment.active("time"):
-        config.chatconform_experiment_scaled = True
 
 
 def enabled(config) -> bool:
@@ -66,14 +64,11 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
+    begin_test()
     if not enabled(item.config) or getattr(item, "chatconform_id", None) is None:
-        experiment.begin_test()
-        observe.begin_test()
         return None   # pytest's own protocol
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    experiment.begin_test()
-    observe.begin_test()
     item.__dict__.pop("chatconform_seen", None)
     began = time.monotonic()
     reports = runtestprotocol(item, nextitem=nextitem, log=False)
@@ -88,6 +83,12 @@ def pytest_runtest_protocol(item, nextitem):
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def begin_test() -> None:
+    """What a run of a test records for its diagnosis starts empty (the first run and each replay)."""
+    experiment.begin_test()
+    observe.begin_test()
 
 
 def attach(item, nextitem, report, first_run: float) -> None:
@@ -111,7 +112,7 @@ def attach(item, nextitem, report, first_run: float) -> None:
     # within the run's share (a failing run costs at most 1.3 times its own time, plus 2.5 s)
     if first_run <= experiment.MAX_TEST_SECONDS and not engine.proved(diagnoses):
         for variable in experiment.replays_for(did, seen):
-            cost = first_run * (3 if variable.startswith("time") else 1) + 0.5
+            cost = first_run * experiment.time_factor(variable) + 0.5
             now = time.monotonic()
             own = now - _clock["started"] - _clock["replays"]
             if first_run + (now - began) + cost > limit or _clock["replays"] + cost > RUN_SHARE * own + RUN_GRACE:
@@ -137,10 +138,8 @@ def replay(item, nextitem, variable: str) -> bool:
     """The test once more, the same seed, with `variable` changed: did it pass?"""
     scale = settings.timeout_scale
     experiment.set_active(variable)
-    experiment.begin_test()
-    observe.begin_test()
-    if variable == "time=x3":
-        settings.timeout_scale = scale * 3
+    begin_test()
+    settings.timeout_scale = scale * experiment.time_factor(variable)
     experiment.REPLAYING = True
     try:
         reports = runtestprotocol(item, nextitem=nextitem, log=False)

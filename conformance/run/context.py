@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .. import fixed_address, spec_of
+from ..diagnose import experiment
 from ..harness import buffers, containment, network, scratch, settings
 from ..harness.candidate import Program, find_program
 from . import discover
@@ -166,7 +167,7 @@ def pytest_configure(config):
             buffers.lower_limits()
     config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
     # a diagnosis's experiment run with three times the time (--experiment time=x3)
-    settings.timeout_scale = config.option.timeout_scale * (3 if config.option.chatconform_experiment == "time=x3" else 1)
+    settings.timeout_scale = config.option.timeout_scale * experiment.time_factor(config.option.chatconform_experiment)
     if config.option.chatconform_junit:
         config.option.xmlpath = config.option.chatconform_junit
     try:
