@@ -19,14 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import containment, procstate, settings
-from .failure import CheckFailure
+from .failure import CheckFailure, HarnessError  # noqa: F401 (HarnessError: imported from here too)
 from .transcript import Transcript
 
 INJECT_DIR = Path(__file__).parent / "inject"
-
-class HarnessError(Exception):
-    """Not the candidate's fault: a usage or set-up problem (exit status 2)."""
-
 
 @dataclass(frozen=True)
 class Program:

@@ -1,9 +1,15 @@
-"""The one exception a check raises: it carries what a student needs to fix the program."""
+"""The two exceptions a check raises: CheckFailure carries what a student needs to fix the program;
+HarnessError says the harness could not judge (the test is an error, no requirement is charged)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 
 from .transcript import clip, shown
+
+
+class HarnessError(Exception):
+    """Not the candidate's fault: a usage or set-up problem, or a fault of the harness's own (a probe
+    command that raised): the test is an `error` with this one line, never a failure (exit status 2)."""
 
 
 class CheckFailure(AssertionError):

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import settings
-from .failure import CheckFailure
+from .failure import CheckFailure, HarnessError
 from .transcript import Transcript
 
 
@@ -80,11 +80,13 @@ class Probe:
         self.sock: socket.socket | None = None
         self.buffer = b""
         self.ids = itertools.count(1)
+        self.unreadable: set = set()   # ids of widgets the probe could not read, said once
 
     def connect(self, timeout: float) -> None:
         began = time.monotonic()
         deadline = began + timeout
         while not os.path.exists(self.path):
+            self.raise_fault()
             if not self.alive():
                 raise CheckFailure(f"The GUI program exited after {time.monotonic() - began:.1f}s without opening a "
                                    "window (is this the file a person runs? its output is below).",
@@ -114,8 +116,24 @@ class Probe:
             raise CheckFailure(f"The GUI did not carry out '{cmd}' within {timeout:.1f}s: {self.state()}.",
                                expected="the GUI thread free to handle events")
         if not answer.get("ok"):
-            raise CheckFailure(f"The GUI probe could not carry out '{cmd}': {answer.get('error')}")
+            if answer.get("fault") == "program":
+                raise CheckFailure(f"The GUI could not '{cmd}': {answer.get('error')}")
+            raise HarnessError(f"the GUI probe failed on '{cmd}' (a fault of chatconform's, not of the program): "
+                               f"{answer.get('error')}")
+        for widget in answer.get("unreadable", []):   # the widget is lost, never the tree: said once
+            if widget["id"] not in self.unreadable:
+                self.unreadable.add(widget["id"])
+                self.transcript.add("gui!", f"the probe could not read a {widget['class']} ({widget['error']}); "
+                                            "it is left out of the window's widgets")
         return answer
+
+    def raise_fault(self) -> None:
+        """The probe could not attach to the toolkit (it says so beside its socket): a harness fault."""
+        try:
+            why = Path(self.path + ".fault").read_text(encoding="utf-8").strip()
+        except OSError:
+            return
+        raise HarnessError(f"the GUI probe failed (a fault of chatconform's, not of the program): {why}")
 
     def _read(self, wanted: int, timeout: float) -> dict | None:
         deadline = time.monotonic() + timeout
@@ -145,7 +163,7 @@ class Probe:
         try:
             ping = Probe.call(self, "ping", timeout=1.0)
             threads = Probe.call(self, "threads", timeout=1.0)
-        except CheckFailure:
+        except (CheckFailure, HarnessError):
             return "the program is running but its probe does not answer"
         if threads.get("gui_gone"):
             return f"its window is gone (the event loop ended) but the process runs on: {holders(threads['threads'])}"
@@ -164,7 +182,7 @@ class Probe:
         try:
             answer = self.call("exceptions", timeout=1.0)
             return {"exceptions": answer["exceptions"], "thread_touches": answer.get("thread_touches", [])}
-        except (CheckFailure, OSError, ValueError):
+        except (CheckFailure, HarnessError, OSError, ValueError):
             return {"exceptions": [], "thread_touches": []}
 
     def close(self) -> None:

@@ -29,6 +29,16 @@ _state = {"adapter": None, "last_pump": None, "started": False, "pumping": False
           "gui_gone": False}   # gui_gone: the GUI's event loop has ended (its root or application is gone)
 
 
+class NotThere(Exception):
+    """A command asked for something the program's window does not have (a combo box item): the
+    program's doing, answered with `fault: "program"`. Any other exception in a command is the
+    probe's own fault (`fault: "probe"`): the harness makes the test an error, never a failure."""
+
+
+class WidgetGone(NotThere):
+    """The program deleted the widget a command names (its window closed)."""
+
+
 def record_exception(kind, value, tb, where: str) -> None:
     text = "".join(traceback.format_exception(kind, value, tb))
     _exceptions.append({"where": where, "type": getattr(kind, "__name__", str(kind)), "traceback": text[-6000:]})
@@ -182,8 +192,11 @@ def _pump(adapter) -> None:
         try:
             result = adapter.run(request)
             answer = {"id": request.get("id"), "ok": True, **result}
+        except NotThere as exc:
+            answer = {"id": request.get("id"), "ok": False, "error": str(exc), "fault": "program"}
         except Exception as exc:   # a probe command failing must never hurt the candidate
-            answer = {"id": request.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            answer = {"id": request.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}", "fault": "probe",
+                      "where": traceback.format_exc(limit=-2)[-1500:]}
         reply(answer)
 
 
@@ -218,8 +231,19 @@ class _AfterImport(importlib.abc.MetaPathFinder):
                 hook(module)
             except Exception as exc:   # the probe must never break the candidate's import
                 sys.stderr.write(f"chatconform probe: could not attach to {name}: {exc!r}\n")
+                fault(f"could not attach to {name}: {type(exc).__name__}: {exc}")
         spec.loader.exec_module = exec_module
         return spec
+
+
+def fault(what: str) -> None:
+    """A fault of the probe's own outside any command (it could not attach): written beside the control
+    socket, where the harness looks when no window shows, so the test is an error, not a failure."""
+    try:
+        with open(os.environ["CHATCONFORM_PROBE_SOCKET"] + ".fault", "a", encoding="utf-8") as f:
+            f.write(what + "\n")
+    except (OSError, KeyError):
+        pass
 
 
 def install() -> None:

@@ -13,6 +13,7 @@ import sys
 import threading
 
 import chatconform_probe as probe
+from chatconform_probe import NotThere, WidgetGone
 
 PUMP_MS = 15
 # Methods of the widgets a chat window updates: calling one off the GUI thread is the bug class.
@@ -28,12 +29,17 @@ KEYS = {"Return": "Key_Return", "Enter": "Key_Enter", "Escape": "Key_Escape", "T
 
 
 class QtAdapter:
+    """Every fact about a widget is read through the toolkit's own classes (`QWidget.layout(w)`, never
+    `w.layout()`): a student's subclass may keep anything in an attribute of the same name
+    (`self.layout = QVBoxLayout(self)`, `self.text = ""`), which shadows the method on the instance.
+    tests/test_gui_probe.py generates a client that shadows every name called here."""
     name = "qt"
 
     def __init__(self, app, widgets_module):
         from PyQt5 import QtCore, QtTest, sip
         self.app, self.W, self.core, self.test, self.sip = app, widgets_module, QtCore, QtTest.QTest, sip
         self.known: dict = {}   # id -> widget, from the last tree
+        self.unreadable: list = []   # widgets the last tree could not read: {"id", "class", "error"}
 
     # --- the widget tree -------------------------------------------------------------------------
 
@@ -50,60 +56,98 @@ class QtAdapter:
                 if kind == "button" and isinstance(w, W.QRadioButton):
                     return "radio"
                 return kind
-        return "window" if w.isWindow() else "frame"
+        return "window" if W.QWidget.isWindow(w) else "frame"
 
     def windows(self) -> list:
         """Top-level windows a person could see (not menus, tooltips or a combo box's popup)."""
-        flags = self.core.Qt
-        return [w for w in self.app.topLevelWidgets()
-                if w.isWindow() and not w.windowType() in (flags.Popup, flags.ToolTip, flags.Desktop)
+        flags, QWidget = self.core.Qt, self.W.QWidget
+        return [w for w in self.W.QApplication.topLevelWidgets()
+                if QWidget.isWindow(w) and QWidget.windowType(w) not in (flags.Popup, flags.ToolTip, flags.Desktop)
                 and not isinstance(w, (self.W.QMenu,))]
 
+    def children(self, w) -> list:
+        return self.core.QObject.findChildren(w, self.W.QWidget, options=self.core.Qt.FindDirectChildrenOnly)
+
     def widgets(self) -> list:
+        QWidget = self.W.QWidget
         windows = self.windows()
-        shown = [w for w in windows if w.isVisible()]
+        shown = [w for w in windows if QWidget.isVisible(w)]
         out = [{"id": ".", "kind": "window", "class": "QApplication", "depth": 0,
-                "text": shown[0].windowTitle() if shown else "", "enabled": True, "editable": False,
+                "text": QWidget.windowTitle(shown[0]) if shown else "", "enabled": True, "editable": False,
                 "visible": bool(shown), "geometry": [0, 0, 0, 0]}]
-        self.known = {}
+        self.known, self.unreadable = {}, []
         self.buddies = {}   # id(widget) -> the text of the QLabel whose buddy it is
         for window in windows:
-            for label in window.findChildren(self.W.QLabel):
-                buddy = label.buddy()
-                if buddy is not None:
-                    self.buddies[id(buddy)] = label.text()
+            for label in self.core.QObject.findChildren(window, self.W.QLabel):
+                try:
+                    buddy = self.W.QLabel.buddy(label)
+                    if buddy is not None:
+                        self.buddies[id(buddy)] = self.W.QLabel.text(label)
+                except Exception:   # read again, and recorded, as the label's own entry
+                    pass
 
         def walk(widget, depth):
-            kind = self.kind(widget)
-            out.append(self.describe(widget, kind, depth))
+            try:
+                kind = self.kind(widget)
+                out.append(self.describe(widget, kind, depth))
+            except Exception as exc:   # this widget is lost, never the tree
+                kind = "unreadable"
+                out.append(self.unreadable_entry(widget, depth, exc))
             if kind in ("combo", "text", "list", "entry", "scrollbar", "button"):
                 return   # their children are the widget's own parts
-            for child in widget.findChildren(self.W.QWidget, options=self.core.Qt.FindDirectChildrenOnly):
+            try:
+                children = self.children(widget)
+            except Exception:
+                return
+            for child in children:
                 walk(child, depth + 1)
 
         for window in windows:
             walk(window, 1)
         return out
 
+    def unreadable_entry(self, w, depth: int, exc: Exception) -> dict:
+        try:
+            wid = self.wid(w)
+        except Exception:
+            wid = f"unreadable{len(self.unreadable)}"
+        entry = {"id": wid, "class": type(w).__name__, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        self.unreadable.append(entry)
+        return {**entry, "kind": "unreadable", "depth": depth, "text": "", "enabled": False, "editable": False,
+                "visible": False, "geometry": [0, 0, 0, 0]}
+
     def describe(self, w, kind: str, depth: int) -> dict:
+        W, QWidget = self.W, self.W.QWidget
         wid = self.wid(w)
-        self.known[wid] = w
         text = self.contents(w, kind)
-        top_left = w.mapToGlobal(self.core.QPoint(0, 0))
-        editable = kind in ("entry", "text") and w.isEnabled() and not (hasattr(w, "isReadOnly") and w.isReadOnly())
+        top_left = QWidget.mapToGlobal(w, self.core.QPoint(0, 0))
+        editable = kind in ("entry", "text") and QWidget.isEnabled(w) and not self.read_only(w)
         out = {"id": wid, "kind": kind, "class": type(w).__name__, "depth": depth,
-               "text": text if len(text) <= 300 else text[:300] + "…", "enabled": w.isEnabled(),
-               "editable": editable, "visible": w.isVisible(),
-               "geometry": [top_left.x(), top_left.y(), w.width(), w.height()]}
-        if kind == "entry" and hasattr(w, "placeholderText"):
-            out["placeholder"] = w.placeholderText()
+               "text": text if len(text) <= 300 else text[:300] + "…", "enabled": QWidget.isEnabled(w),
+               "editable": editable, "visible": QWidget.isVisible(w),
+               "geometry": [top_left.x(), top_left.y(), QWidget.width(w), QWidget.height(w)]}
+        if isinstance(w, W.QLineEdit):
+            out["placeholder"] = W.QLineEdit.placeholderText(w)
         if kind == "combo":
-            out["items"] = [w.itemText(i) for i in range(w.count())]
+            out["items"] = self.items(w)
         if kind == "tabs":
-            out["tabs"] = [{"title": plain(w.tabText(i)), "enabled": w.isTabEnabled(i), "current": w.currentIndex() == i}
-                           for i in range(w.count())]
+            T = W.QTabWidget
+            out["tabs"] = [{"title": plain(T.tabText(w, i)), "enabled": T.isTabEnabled(w, i),
+                            "current": T.currentIndex(w) == i} for i in range(T.count(w))]
         out.update(self.captions(w, kind))
+        self.known[wid] = w
         return out
+
+    def read_only(self, w) -> bool:
+        W = self.W
+        for cls in (W.QLineEdit, W.QTextEdit, W.QPlainTextEdit, W.QAbstractSpinBox):
+            if isinstance(w, cls):
+                return cls.isReadOnly(w)
+        return False
+
+    def items(self, combo) -> list:
+        C = self.W.QComboBox
+        return [C.itemText(combo, i) for i in range(C.count(combo))]
 
     def wid(self, w) -> str:
         """A widget's id in the tree: its C++ address, stable while it lives."""
@@ -114,69 +158,77 @@ class QtAdapter:
         box it sits in, the tab it is on (and whether that tab is current and enabled), its tooltip,
         its role in a dialog's button box."""
         W, out = self.W, {}
+        QWidget = W.QWidget
         label = self.buddies.get(id(w))
-        parent = w.parentWidget()
-        layout = parent.layout() if parent is not None else None
+        parent = QWidget.parentWidget(w)
+        layout = QWidget.layout(parent) if parent is not None else None
         if label is None and isinstance(layout, W.QFormLayout):
-            field_label = layout.labelForField(w)
-            if field_label is not None and hasattr(field_label, "text"):
-                label = field_label.text()
+            field_label = W.QFormLayout.labelForField(layout, w)
+            if isinstance(field_label, W.QLabel):
+                label = W.QLabel.text(field_label)
         if label:
             out["label"] = plain(label)
-        if w.toolTip():
-            out["tooltip"] = plain(w.toolTip())
+        tooltip = QWidget.toolTip(w)
+        if tooltip:
+            out["tooltip"] = plain(tooltip)
         chain, up = [w], parent
         while up is not None:
-            if isinstance(up, W.QGroupBox) and "box" not in out and up.title():
-                out["box"] = plain(up.title())
+            if isinstance(up, W.QGroupBox) and "box" not in out and W.QGroupBox.title(up):
+                out["box"] = plain(W.QGroupBox.title(up))
             if isinstance(up, W.QTabWidget) and "tab" not in out:   # the page is an ancestor below it
-                index = next((i for i in range(up.count()) if any(up.widget(i) is a for a in chain)), -1)
+                T = W.QTabWidget
+                index = next((i for i in range(T.count(up)) if any(T.widget(up, i) is a for a in chain)), -1)
                 if index >= 0:
                     out["tab"] = {"tabs": self.wid(up), "index": index,
-                                  "title": plain(up.tabText(index)), "enabled": up.isTabEnabled(index),
-                                  "current": up.currentIndex() == index}
+                                  "title": plain(T.tabText(up, index)), "enabled": T.isTabEnabled(up, index),
+                                  "current": T.currentIndex(up) == index}
             if isinstance(up, W.QDialogButtonBox) and kind == "button" and "button_role" not in out:
-                role = up.buttonRole(w)
+                role = W.QDialogButtonBox.buttonRole(up, w)
                 out["button_role"] = next((n for n in ("AcceptRole", "RejectRole", "ApplyRole", "ResetRole", "HelpRole",
                                                        "YesRole", "NoRole", "ActionRole", "DestructiveRole")
                                            if getattr(W.QDialogButtonBox, n) == role), "")
             chain.append(up)
-            up = up.parentWidget()
+            up = QWidget.parentWidget(up)
         return out
 
     def contents(self, w, kind: str) -> str:
+        W = self.W
         if kind in ("window", "dialog"):
-            return w.windowTitle()
+            return W.QWidget.windowTitle(w)
         if kind == "group":
-            return plain(w.title())
+            return plain(W.QGroupBox.title(w))
         if kind == "tabs":
-            return plain(w.tabText(w.currentIndex())) if w.count() else ""
+            T = W.QTabWidget
+            return plain(T.tabText(w, T.currentIndex(w))) if T.count(w) else ""
         if kind == "text":
-            return w.toPlainText()
+            cls = W.QTextEdit if isinstance(w, W.QTextEdit) else W.QPlainTextEdit
+            return cls.toPlainText(w)
         if kind == "combo":
-            return w.currentText()
+            return W.QComboBox.currentText(w)
         if kind == "list":
-            model = w.model()
+            model = W.QAbstractItemView.model(w)
             if model is None:
                 return ""
             return "\n".join(str(model.index(row, 0).data() or "") for row in range(model.rowCount()))
-        if hasattr(w, "text"):
-            text = w.text()
-            if not isinstance(text, str):
-                return ""
-            return plain(text) if kind in ("label", "button", "checkbox", "radio") else text
+        if kind == "label":
+            return plain(W.QLabel.text(w))
+        if kind in ("button", "checkbox", "radio"):
+            return plain(W.QAbstractButton.text(w))
+        if kind == "entry":
+            cls = W.QLineEdit if isinstance(w, W.QLineEdit) else W.QAbstractSpinBox
+            return cls.text(w)
         return ""
 
     def widget(self, wid: str):
         if wid in (".", ""):
-            shown = [w for w in self.windows() if w.isVisible()]
+            shown = [w for w in self.windows() if self.W.QWidget.isVisible(w)]
             return shown[0] if shown else None
         w = self.known.get(wid)
         if w is None:
             self.widgets()
             w = self.known.get(wid)
         if w is None or self.sip.isdeleted(w):
-            raise ValueError(f"no widget {wid} (it may have been deleted)")
+            raise WidgetGone(f"no widget {wid}: the program deleted it")
         return w
 
     # --- commands --------------------------------------------------------------------------------
@@ -184,45 +236,49 @@ class QtAdapter:
     def run(self, request: dict) -> dict:
         command = request.get("cmd")
         if command == "tree":
-            return {"widgets": self.widgets()}
+            widgets = self.widgets()
+            return {"widgets": widgets, "unreadable": list(self.unreadable)}
         w = self.widget(request.get("id", "."))
-        Qt = self.core.Qt
+        W, Qt = self.W, self.core.Qt
         if command == "read":
             kind = self.kind(w)
             out = {"text": self.contents(w, kind)}
             if kind == "combo":
-                out["items"] = [w.itemText(i) for i in range(w.count())]
+                out["items"] = self.items(w)
             return out
         if command == "type":
             self.click_into(w)
             self.type(w, request["text"])
         elif command == "set_text":   # a paste, into the field clicked first
             self.click_into(w)
-            if hasattr(w, "setPlainText"):
-                w.setPlainText(request["text"])
+            for cls, setter in ((W.QTextEdit, "setPlainText"), (W.QPlainTextEdit, "setPlainText"),
+                                (W.QLineEdit, "setText")):
+                if isinstance(w, cls):
+                    getattr(cls, setter)(w, request["text"])
+                    break
             else:
-                w.setText(request["text"])
+                raise ValueError(f"cannot paste into a {type(w).__name__}")
         elif command == "key":
-            w.setFocus()
+            W.QWidget.setFocus(w)
             self.test.keyClick(w, getattr(Qt, KEYS.get(request["keysym"], "Key_" + request["keysym"])))
         elif command == "click":
             # From the event loop, after this answer: a slot may open a modal dialog (a nested loop)
             self.later(lambda: self.click(w))
         elif command == "tab":   # a click on the tab's title in the tab bar, from the event loop
-            bar, index = w.tabBar(), int(request["index"])
-            self.later(lambda: self.test.mouseClick(bar, self.core.Qt.LeftButton, self.core.Qt.NoModifier,
-                                                    bar.tabRect(index).center()))
+            bar, index = W.QTabWidget.tabBar(w), int(request["index"])
+            self.later(lambda: self.test.mouseClick(bar, Qt.LeftButton, Qt.NoModifier,
+                                                    W.QTabBar.tabRect(bar, index).center()))
         elif command == "screenshot":
-            if not w.grab().save(request["path"], "PNG"):
+            if not W.QWidget.grab(w).save(request["path"], "PNG"):
                 raise OSError("could not save the picture")
         elif command == "choose":
             self.choose(w, request["text"])
         elif command == "close":
             # As a window manager does: close events for the windows, from the event loop
             targets = [w] if request.get("id", ".") not in (".", "") else \
-                [x for x in self.windows() if x.isVisible() and not isinstance(x, self.W.QDialog)]
+                [x for x in self.windows() if W.QWidget.isVisible(x) and not isinstance(x, W.QDialog)]
             for target in targets:
-                self.later(target.close)
+                self.later(lambda target=target: W.QWidget.close(target))
         else:
             raise ValueError(f"unknown command {command!r}")
         return {}
@@ -237,12 +293,12 @@ class QtAdapter:
 
     def click_into(self, w) -> None:
         """A person clicks into the field, just after its last character, before typing."""
-        w.activateWindow()
-        pos = self.core.QPoint(max(1, w.width() - 4), max(1, w.height() // 2))
-        self.test.mouseClick(w, self.core.Qt.LeftButton, self.core.Qt.NoModifier, pos)
-        w.setFocus()
-        self.test.keyClick(w, self.core.Qt.Key_End, self.core.Qt.ControlModifier if self.kind(w) == "text"
-                           else self.core.Qt.NoModifier)
+        QWidget, Qt = self.W.QWidget, self.core.Qt
+        QWidget.activateWindow(w)
+        pos = self.core.QPoint(max(1, QWidget.width(w) - 4), max(1, QWidget.height(w) // 2))
+        self.test.mouseClick(w, Qt.LeftButton, Qt.NoModifier, pos)
+        QWidget.setFocus(w)
+        self.test.keyClick(w, Qt.Key_End, Qt.ControlModifier if self.kind(w) == "text" else Qt.NoModifier)
 
     def type(self, w, text: str) -> None:
         """Real key events: QtTest's for ASCII; for any other character a key event that carries the
@@ -261,16 +317,17 @@ class QtAdapter:
     def choose(self, combo, text: str) -> None:
         """Pick an item by text as with the keyboard: Home, then Down until it is current (Qt then
         emits activated and currentIndexChanged as for a person)."""
-        index = combo.findText(text)
+        C = self.W.QComboBox
+        index = C.findText(combo, text)
         if index < 0:
-            raise ValueError(f"the combo box has no item {text!r}")
-        combo.setFocus()
+            raise NotThere(f"the combo box has no item {text!r}")
+        self.W.QWidget.setFocus(combo)
         self.test.keyClick(combo, self.core.Qt.Key_Home)
         for _ in range(index):
             self.test.keyClick(combo, self.core.Qt.Key_Down)
-        if combo.currentIndex() != index:   # an editable combo box takes keys as text
-            combo.setCurrentIndex(index)
-            combo.activated.emit(index)
+        if C.currentIndex(combo) != index:   # an editable combo box takes keys as text
+            C.setCurrentIndex(combo, index)
+            C.activated.__get__(combo, C).emit(index)
 
 
 def plain(text: str) -> str:
@@ -318,6 +375,9 @@ def _messages(QtCore) -> None:
     QtCore.qInstallMessageHandler(handler)
 
 
+_timers: list = []
+
+
 def install(widgets_module) -> None:
     from PyQt5 import QtCore
     original = widgets_module.QApplication
@@ -331,10 +391,13 @@ def install(widgets_module) -> None:
             probe._state["after_uncaught"] = _abort_in_event_loop(QtCore)
             probe._state["gui_gone"] = False
             probe.attach(adapter)
-            self.aboutToQuit.connect(lambda: probe._state.__setitem__("gui_gone", True))
-            self._chatconform_timer = QtCore.QTimer()
-            self._chatconform_timer.timeout.connect(lambda: (_run_marshalled(), probe.pump(adapter)))
-            self._chatconform_timer.start(PUMP_MS)
+            # the class's own signal and a timer kept here: a subclass may shadow any attribute
+            QtCore.QCoreApplication.aboutToQuit.__get__(self, QtCore.QCoreApplication).connect(
+                lambda: probe._state.__setitem__("gui_gone", True))
+            timer = QtCore.QTimer()
+            timer.timeout.connect(lambda: (_run_marshalled(), probe.pump(adapter)))
+            timer.start(PUMP_MS)
+            _timers.append(timer)
 
     QApplication.__name__ = QApplication.__qualname__ = "QApplication"
     widgets_module.QApplication = QApplication

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import chatconform_probe as probe
+from chatconform_probe import WidgetGone
 
 PUMP_MS = 15
 KINDS = {"Tk": "window", "Toplevel": "window", "Dialog": "dialog", "Button": "button", "TButton": "button",
@@ -23,167 +24,208 @@ KEYSYMS = {" ": "space", "!": "exclam", '"': "quotedbl", "#": "numbersign", "$":
 
 
 class TkAdapter:
+    """Reads and drives widgets through Tcl, by their path names (`winfo children .f`, `.f.e get`), never
+    through the Python objects: a student's subclass may keep anything in an attribute named like a
+    method (`self.title = "Chat"`, `self.config = {...}`, `self.get`), which shadows it on the instance.
+    The root is only used for its interpreter and for `after` (through tkinter.Misc)."""
     name = "tk"
 
     def __init__(self, root):
         self.root = root
+        self.tk = root.tk   # the Tcl interpreter, taken before the program's own __init__ runs on
+        self.unreadable: list = []
+
+    def call(self, *args):
+        return self.tk.call(*args)
+
+    def text(self, *args) -> str:
+        return str(self.call(*args))
+
+    def listed(self, *args) -> list:
+        return [str(x) for x in self.tk.splitlist(self.call(*args))]
 
     # --- the widget tree -------------------------------------------------------------------------
 
     def widgets(self) -> list:
-        out = []
+        out, self.unreadable = [], []
 
-        def walk(widget, depth):
-            out.append(self.describe(widget, depth))
-            for child in widget.winfo_children():
+        def walk(path, depth):
+            try:
+                out.append(self.describe(path, depth))
+            except Exception as exc:   # this widget is lost, never the tree
+                entry = {"id": path, "class": "?", "error": f"{type(exc).__name__}: {exc}"[:300]}
+                self.unreadable.append(entry)
+                out.append({**entry, "kind": "unreadable", "depth": depth, "text": "", "enabled": False,
+                            "editable": False, "visible": False, "geometry": [0, 0, 0, 0]})
+            try:
+                children = self.listed("winfo", "children", path)
+            except Exception:
+                return
+            for child in children:
                 walk(child, depth + 1)
 
-        walk(self.root, 0)
+        walk(".", 0)
         return out
 
-    def describe(self, w, depth: int) -> dict:
-        cls = w.winfo_class()
-        kind = KINDS.get(cls, cls.lower())
-        if kind == "window" and w is not self.root and w.wm_transient():
+    def kind(self, path: str, cls: str) -> str:
+        kind = KINDS.get(cls)
+        if kind is None:   # the root may have a class name of its own (Tk(className="Chat"))
+            kind = "window" if path == "." else cls.lower()
+        if kind == "window" and path != "." and self.text("wm", "transient", path):
             kind = "dialog"
-        text = self.contents(w, kind)
-        state = self.option(w, "state")
-        out = {"id": w._w, "kind": kind, "class": cls, "depth": depth,
+        return kind
+
+    def describe(self, path: str, depth: int) -> dict:
+        cls = self.text("winfo", "class", path)
+        kind = self.kind(path, cls)
+        text = self.contents(path, kind)
+        state = self.option(path, "state")
+        out = {"id": path, "kind": kind, "class": cls, "depth": depth,
                "text": text if len(text) <= 300 else text[:300] + "…",
                "enabled": state not in ("disabled",),
                "editable": kind in ("entry", "text") and state not in ("disabled", "readonly"),
-               "visible": bool(w.winfo_viewable()),
-               "geometry": [w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()]}
+               "visible": bool(int(self.text("winfo", "viewable", path))),
+               "geometry": [int(self.text("winfo", axis, path)) for axis in ("rootx", "rooty", "width", "height")]}
         if kind == "tabs":
-            out["tabs"] = [{"title": str(w.tab(page, "text")), "enabled": str(w.tab(page, "state")) == "normal",
-                            "current": str(page) == str(w.select())} for page in w.tabs()]
-        out.update(self.captions(w))
+            current = self.text(path, "select")
+            out["tabs"] = [{"title": self.text(path, "tab", page, "-text"),
+                            "enabled": self.text(path, "tab", page, "-state") == "normal",
+                            "current": page == current} for page in self.listed(path, "tabs")]
+        out.update(self.captions(path))
         return out
 
-    def captions(self, w) -> dict:
+    def captions(self, path: str) -> dict:
         """What a person reads around a widget: the LabelFrame it sits in, the Notebook tab it is on."""
-        out, child, up = {}, w, w.master
-        while up is not None:
-            cls = up.winfo_class()
+        out, child, up = {}, path, self.parent(path)
+        while up:
+            cls = self.text("winfo", "class", up)
             if cls in ("Labelframe", "TLabelframe") and "box" not in out and self.option(up, "text"):
                 out["box"] = self.option(up, "text")
             if cls == "TNotebook" and "tab" not in out:
-                pages = [str(p) for p in up.tabs()]
-                if str(child) in pages:
-                    index = pages.index(str(child))
-                    out["tab"] = {"tabs": up._w, "index": index, "title": str(up.tab(index, "text")),
-                                  "enabled": str(up.tab(index, "state")) == "normal",
-                                  "current": str(up.select()) == str(child)}
-            child, up = up, up.master
+                pages = self.listed(up, "tabs")
+                if child in pages:
+                    index = pages.index(child)
+                    out["tab"] = {"tabs": up, "index": index, "title": self.text(up, "tab", index, "-text"),
+                                  "enabled": self.text(up, "tab", index, "-state") == "normal",
+                                  "current": self.text(up, "select") == child}
+            child, up = up, self.parent(up)
         return out
 
-    @staticmethod
-    def option(w, name: str) -> str:
+    def parent(self, path: str) -> str:
+        return "" if path == "." else self.text("winfo", "parent", path)
+
+    def option(self, path: str, name: str) -> str:
         try:
-            return str(w.cget(name))
+            return self.text(path, "cget", "-" + name)
         except Exception:
             return ""
 
-    def contents(self, w, kind: str) -> str:
-        if kind == "window" or kind == "dialog":
-            return w.title() if hasattr(w, "title") else ""
+    def contents(self, path: str, kind: str) -> str:
+        if kind in ("window", "dialog"):
+            return self.text("wm", "title", path)
         if kind == "entry":
-            return w.get()
+            return self.text(path, "get")
         if kind == "text":
-            return w.get("1.0", "end-1c")
+            return self.text(path, "get", "1.0", "end-1c")
         if kind == "list":
-            return "\n".join(str(item) for item in w.get(0, "end"))
-        return self.option(w, "text")
+            return "\n".join(self.listed(path, "get", 0, "end"))
+        return self.option(path, "text")
 
-    def widget(self, wid: str):
-        return self.root.nametowidget(wid) if wid not in (".", "") else self.root
+    def widget(self, wid: str) -> str:
+        path = wid if wid not in ("", None) else "."
+        if not int(self.text("winfo", "exists", path)):
+            raise WidgetGone(f"no widget {path}: the program destroyed it")
+        return path
 
     # --- commands --------------------------------------------------------------------------------
 
     def run(self, request: dict) -> dict:
         command = request.get("cmd")
         if command == "tree":
-            return {"widgets": self.widgets()}
+            widgets = self.widgets()
+            return {"widgets": widgets, "unreadable": list(self.unreadable)}
         w = self.widget(request.get("id", "."))
         if command == "read":
-            return {"text": self.contents(w, self.describe(w, 0)["kind"])}
+            return {"text": self.contents(w, self.kind(w, self.text("winfo", "class", w)))}
         if command == "type":
             self.type(w, request["text"])
         elif command == "set_text":   # a paste, into the field clicked first
             self.click_into(w)
-            kind = self.describe(w, 0)["kind"]
-            if kind == "text":
-                w.delete("1.0", "end")
-                w.insert("1.0", request["text"])
+            if self.text("winfo", "class", w) == "Text":
+                self.call(w, "delete", "1.0", "end")
+                self.call(w, "insert", "1.0", request["text"])
             else:
-                w.delete(0, "end")
-                w.insert(0, request["text"])
+                self.call(w, "delete", 0, "end")
+                self.call(w, "insert", 0, request["text"])
         elif command == "key":
-            w.focus_force()
-            w.event_generate("<KeyPress>", keysym=request["keysym"])
-            w.event_generate("<KeyRelease>", keysym=request["keysym"])
+            self.call("focus", "-force", w)
+            self.key(w, request["keysym"])
         elif command == "click":
-            if hasattr(w, "invoke"):
-                w.invoke()
+            if self.text("winfo", "class", w) in INVOKABLE:
+                self.call(w, "invoke")
             else:
-                w.event_generate("<ButtonPress-1>", x=2, y=2)
-                w.event_generate("<ButtonRelease-1>", x=2, y=2)
+                self.call("event", "generate", w, "<ButtonPress-1>", "-x", 2, "-y", 2)
+                self.call("event", "generate", w, "<ButtonRelease-1>", "-x", 2, "-y", 2)
         elif command == "tab":   # a click on the tab's title: the notebook brings that page to the front
-            w.select(int(request["index"]))
+            self.call(w, "select", int(request["index"]))
         elif command == "close":
             # As a window manager does: the close runs from the event loop after this answer, so a
             # handler may destroy the window or call sys.exit() (it leaves mainloop like any callback).
-            w.after_idle(self.close, w)
+            import tkinter
+            tkinter.Misc.after(self.root, "idle", self.close, w)
         else:
             raise ValueError(f"unknown command {command!r}")
         return {}
 
-    @staticmethod
-    def close(w) -> None:
+    def close(self, path: str) -> None:
+        """The window manager's close: the window's WM_DELETE_WINDOW handler, or else Tk's default,
+        destroying the window."""
         import tkinter
-        handler = str(w.protocol("WM_DELETE_WINDOW") or "")
         try:
-            if handler:
-                w.tk.call(handler)
-            else:
-                w.destroy()
+            handler = self.text("wm", "protocol", path, "WM_DELETE_WINDOW")
+            self.call(handler) if handler else self.call("destroy", path)
         except tkinter.TclError:
             pass   # the handler destroyed the application under its own command: that is a close too
 
-    @staticmethod
-    def click_into(w) -> None:
+    def key(self, path: str, keysym: str) -> None:
+        self.call("event", "generate", path, "<KeyPress>", "-keysym", keysym)
+        self.call("event", "generate", path, "<KeyRelease>", "-keysym", keysym)
+
+    def click_into(self, path: str) -> None:
         """A person clicks into the field before typing (a placeholder may clear on that click), just
         after its last character: a real button press and release, then the cursor at the end."""
-        w.update_idletasks()
-        x, y = max(1, w.winfo_width() - 4), max(1, w.winfo_height() // 2)
-        w.event_generate("<Enter>", x=x, y=y)
-        w.event_generate("<ButtonPress-1>", x=x, y=y)
-        w.event_generate("<ButtonRelease-1>", x=x, y=y)
-        w.focus_force()
-        if w.winfo_class() == "Text":   # two clicks in a row are a double click, which selects a word:
-            w.tag_remove("sel", "1.0", "end")   # typing must not replace it
-            w.mark_set("insert", "end-1c")
+        self.call("update", "idletasks")
+        x = max(1, int(self.text("winfo", "width", path)) - 4)
+        y = max(1, int(self.text("winfo", "height", path)) // 2)
+        for event in ("<Enter>", "<ButtonPress-1>", "<ButtonRelease-1>"):
+            self.call("event", "generate", path, event, "-x", x, "-y", y)
+        self.call("focus", "-force", path)
+        if self.text("winfo", "class", path) == "Text":   # two clicks in a row are a double click, which
+            self.call(path, "tag", "remove", "sel", "1.0", "end")   # selects a word: typing must not replace it
+            self.call(path, "mark", "set", "insert", "end-1c")
         else:
-            w.selection_clear()
-            w.icursor("end")
+            self.call(path, "selection", "clear")
+            self.call(path, "icursor", "end")
 
-    def type(self, w, text: str) -> None:
+    def type(self, path: str, text: str) -> None:
         """A click into the field, then real key events for every character the virtual keyboard has
         (ASCII); any other character is inserted at the cursor, as the widget's own key binding would
         (Xvfb's keymap has no key for it), followed by a KeyRelease so bindings on key release still
         run."""
-        self.click_into(w)
+        self.click_into(path)
         for ch in text:
             keysym = KEYSYMS.get(ch, ch if ch.isascii() and ch.isalnum() else None)
             if keysym is not None:
-                w.event_generate("<KeyPress>", keysym=keysym)
-                w.event_generate("<KeyRelease>", keysym=keysym)
+                self.key(path, keysym)
             elif ch == "\n":
-                w.event_generate("<KeyPress>", keysym="Return")
-                w.event_generate("<KeyRelease>", keysym="Return")
+                self.key(path, "Return")
             else:
-                w.insert("insert", ch)
-                w.event_generate("<KeyRelease>", keysym="space")
+                self.call(path, "insert", "insert", ch)
+                self.call("event", "generate", path, "<KeyRelease>", "-keysym", "space")
+
+
+INVOKABLE = {"Button", "TButton", "Checkbutton", "TCheckbutton", "Radiobutton", "TRadiobutton", "Menubutton",
+             "TMenubutton"}
 
 
 # Widget methods a chat window's network thread is tempted to call: from any thread but the GUI's,
@@ -223,18 +265,19 @@ def install(tkinter) -> None:
         def gone(event):
             if event.widget is self and probe._state["adapter"] is adapter:
                 probe._state["gui_gone"] = True
-        self.bind("<Destroy>", gone, add="+")
+        # through tkinter.Misc, not the instance: the program's subclass may shadow bind or after
+        tkinter.Misc.bind(self, "<Destroy>", gone, add="+")
 
         def tick():
             if probe._state["adapter"] is not adapter:
                 return   # a root destroyed (a login window): the next root's adapter serves
             probe.pump(adapter)
             try:
-                self.after(PUMP_MS, tick)
+                tkinter.Misc.after(self, PUMP_MS, tick)
             except tkinter.TclError:
                 pass   # the root is being destroyed
 
-        self.after(PUMP_MS, tick)
+        tkinter.Misc.after(self, PUMP_MS, tick)
 
     def report(self, kind, value, tb):
         probe.record_exception(kind, value, tb, "a Tk callback")
