@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.selfcheck import FIXTURES, ROOT, check, materialize
+from tests.selfcheck import FIXTURES, ROOT, check, explain, materialize
 
 GOOD = FIXTURES / "cnlab" / "select_client" / "client.py"
 QUICK = ["--test", "cnlab/client/RI10-delivery"]
@@ -248,3 +248,33 @@ def test_the_connect_test_can_fail(tmp_path):
     code, document, _ = check("sendto", tmp_path / "sub", tmp_path, "--test", "sendto/client/SC1-connects",
                               "--timeout-scale", "0.4")
     assert code == 1 and document["tests"][0]["failed_requirements"] == ["SC1"]
+
+
+def test_a_fault_inside_the_gui_probe_is_an_error_never_charged(tmp_path):
+    """The GUI probe raising on every widget tree (injected): each GUI test is an error naming the
+    probe's fault, no requirement is failed or charged, the run exits 2, and grading the result lists
+    the student under a harness fault, not graded (never 0) in every platform file."""
+    pytest.importorskip("PyQt5.QtWidgets")
+    from conformance.grade import report as class_report
+    from conformance.grade import rubric
+    from conformance.grade import run as grade_run
+    from conformance.grade.emit import FORMATS
+    code, document, output = check("brace", ROOT / "reference" / "brace", tmp_path, "--role", "client",
+                                   "-k", "welcome or send_all", "--no-diagnose",
+                                   env={"CHATCONFORM_INJECT_FAULT": "probe"})
+    assert code == 2, output
+    assert document["tests"] and all(t["outcome"] == "error" for t in document["tests"]), explain(document)
+    assert all("the GUI probe failed on 'tree'" in t["message"] and "injected by the self-test" in t["message"]
+               for t in document["tests"])
+    assert "failed" not in document["requirements"].values()
+    document.update(student="Ada", slug="Ada")
+    assert grade_run.status(document).startswith("error: could not be graded: harness fault")
+    scored = rubric.score(document, rubric.Rubric())
+    assert scored["score"] == 0 and scored["max_score"] == 0 and scored["harness_fault"]
+    for fmt, entry in FORMATS.items():
+        out = entry[0](document, scored, rubric.Rubric())
+        text = out if isinstance(out, str) else json.dumps(out)
+        assert "fault of chatconform" in text or "harness fault" in text, fmt
+    (tmp_path / "class").mkdir()
+    class_report.write_all(tmp_path / "class", [document], rubric.Rubric())
+    assert "Could not be graded: harness fault" in (tmp_path / "class" / "index.html").read_text()

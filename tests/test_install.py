@@ -35,8 +35,8 @@ pytestmark = pytest.mark.xdist_group("install")
 # the broken one fails it)
 EXAMPLES = [
     ("cnlab", ROOT / "reference" / "cnlab", "wrong_send_ok_text", "cnlab/client/RI8-send-ok"),
-    ("jsonl", ROOT / "reference" / "jsonl", "server_localhost_only", "jsonl/server/JS14-listen-address"),
-    ("sendto", ROOT / "reference" / "sendto", "server_localhost_only", "sendto/server/SS12-listen-address"),
+    ("jsonl", ROOT / "reference" / "jsonl", "server_no_echo", "jsonl/server/JS3-broadcast"),
+    ("sendto", ROOT / "reference" / "sendto", "server_delivers_before_reply", "sendto/server/SS4-reply-first"),
     ("chat10", ROOT / "reference" / "chat10", "client_no_join", "chat10/client/CC2-join"),
     ("brace", ROOT / "reference" / "brace", "welcome_header_shown", "brace/client/BC4-welcome[as-written]"),
 ]

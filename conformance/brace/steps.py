@@ -296,6 +296,22 @@ class BraceClient:
         return self.probe.call("read", id=self.display_id)["text"]
 
     def wait_display(self, predicate, what: str, timeout: float | None = None) -> str:
+        """The first wait tells the display as a person does: of the text and list widgets, the one
+        where the awaited text appears (a log beside a larger list of users); the largest if none."""
+        if self.display_id is None:
+            tree = self.probe.tree()
+            candidates = sorted((w for w in tree if w["kind"] in ("text", "list") and reachable(w)
+                                 and w is not Window(tree).message_input()), key=area, reverse=True)
+            if len(candidates) > 1:
+                timeout = settings.wait(settings.EVENT) if timeout is None else timeout
+                def read_all():
+                    return [self.probe.call("read", id=c["id"])["text"] for c in candidates]
+                texts, found = poll(read_all, lambda seen: any(predicate(t) for t in seen), timeout)
+                chosen = next((i for i, t in enumerate(texts) if predicate(t)), 0) if found else 0
+                self.display_id = candidates[chosen]["id"]
+                if found:
+                    return texts[chosen]
+                return self.app.wait_display(predicate, what, 0.0, read=self.display, waited=timeout)
         return self.app.wait_display(predicate, what, timeout, read=self.display)
 
 

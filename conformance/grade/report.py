@@ -9,11 +9,12 @@ from pathlib import Path
 
 from ..diagnose.engine import diagnosis_text
 from .rubric import Rubric, requirements_of, score
-from .run import status
+from .run import HARNESS_FAULT, status
 
 COLOURS = {"passed": "#c8efc8", "failed": "#f6c2c2", "error": "#f8dca8", "skipped": "#e4e4e4", "not run": "#ffffff",
-           "not evaluated": "#e8e0f4", "not graded": "#f8dca8"}
-SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–", "not evaluated": "?", "not graded": "·"}
+           "not evaluated": "#e8e0f4", "not graded": "#f8dca8", "warning": "#f4efc0"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–", "not evaluated": "?", "not graded": "·",
+           "warning": "w"}
 
 
 def requirement_columns(documents: list) -> list:
@@ -138,11 +139,17 @@ def write_html(out: Path, table: list, notes: tuple = ()) -> None:
              "Click a column to sort; a name opens that student's page.</p>",
              "<p><label>Find a student: <input id='filter' type='search' placeholder='name'></label></p>"]
     parts += [f"<p><b>Note:</b> {E(n)}</p>" for n in notes]
-    if ungraded:
+    faulted = [row for row in ungraded if HARNESS_FAULT in status(row["doc"])]
+    for rows_, anchor, heading in ((faulted, "harness-fault", "Could not be graded: harness fault (no verdict on the "
+                                    "student: report it, then grade again)"),
+                                   ([r for r in ungraded if r not in faulted], "ungraded",
+                                    "Not graded: fix the cause and grade again")):
+        if not rows_:
+            continue
         items = "".join(f"<tr data-student='{E(r['doc']['student'].lower())}'><td>{student_link(r['doc'])}</td>"
-                        f"<td>{E(r['doc'].get('protocol') or '?')}</td><td>0 / {r['scored']['max_score']:g}</td>"
-                        f"<td>{E(r['doc'].get('error') or status(r['doc']))}</td></tr>" for r in ungraded)
-        parts.append("<section id='ungraded'><h2>Not graded: fix the cause and grade again</h2><table class='list'>"
+                        f"<td>{E(r['doc'].get('protocol') or '?')}</td><td>not graded</td>"
+                        f"<td>{E(r['doc'].get('error') or status(r['doc']))}</td></tr>" for r in rows_)
+        parts.append(f"<section id='{anchor}'><h2>{E(heading)}</h2><table class='list'>"
                      f"<thead><tr><th>student</th><th>protocol</th><th>score</th><th>why</th></tr></thead>"
                      f"<tbody>{items}</tbody></table></section>")
     given = [row["doc"] for row in table if row["doc"].get("layout_given")]
@@ -194,13 +201,16 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
     if not graded(doc):
         why = doc.get("error") or status(doc).removeprefix("error: ")
         return "\n".join(lines + [f"Your submission could not be graded: {why}", "",
-                                  f"Score: **0 / {scored['max_score']:g}** ({doc.get('protocol') or 'protocol unknown'}). "
+                                  f"Score: **not graded** (of {scored['max_score']:g}; "
+                                  f"{doc.get('protocol') or 'protocol unknown'}). "
                                   "This is no verdict on your code: once the cause is fixed it is graded again.", ""])
     lines.append(f"Score: **{scored['score']:g} / {scored['max_score']:g}** ({doc.get('protocol')}).")
     if "budget_exceeded" in doc:
         lines.append(f"\nThe check was {doc['budget_exceeded']}: tests that did not finish count as failed.")
     missed = [(req, r) for req, r in scored["requirements"].items()
-              if r["verdict"] != "passed" and not rubric.is_hidden(req)]
+              if r["verdict"] not in ("passed", "warning") and not rubric.is_hidden(req)]
+    warned = [(req, r) for req, r in scored["requirements"].items()
+              if r["verdict"] == "warning" and not rubric.is_hidden(req)]
     hidden = [req for req in scored["requirements"] if rubric.is_hidden(req)]
     not_checked = scored.get("not_checked", {})
     if scored.get("missing"):
@@ -209,13 +219,21 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
     if not_checked:
         lines += ["", "## Not checked (they do not count against you)", ""]
         lines += [f"- **{req}**: {why}" for req, why in not_checked.items()]
+    warnings = doc.get("warnings", {})
+    if warned:
+        lines += ["", "## Warnings (beyond the assignment's text: they cost nothing)", ""]
+        lines += [f"- **{req}** ({r['level']}, {r['points']:g} of {r['max_points']:g}): {r['sentence']}"
+                  + (f" *Beyond the assignment's text: {warnings[req]}.*" if warnings.get(req) else "")
+                  for req, r in warned]
     if not missed:
+        if warned and not hidden and not not_checked:
+            return "\n".join(lines + ["", "Every requirement passed (with the warnings above). Well done.", ""]
+                             + warning_reports(doc, rubric))
         if not hidden and not not_checked:
             return "\n".join(lines + ["", "Every requirement passed. Well done.", ""])
         return "\n".join(lines + ["", "Every requirement that was checked and is shown here passed"
                                   + (f"; {len(hidden)} more are shown after the due date" if hidden else "") + ".", ""])
     lines += ["", "## Requirements not met", ""]
-    warnings = doc.get("warnings", {})
     for req, r in missed:
         verdict = "warning" if req in warnings else r["verdict"]
         lines.append(f"- **{req}** ({r['level']}, {verdict}, 0 of {r['max_points']:g}): {r['sentence']}"
@@ -230,6 +248,17 @@ def feedback(doc: dict, scored: dict, rubric: Rubric) -> str:
     return "\n".join(lines)
 
 
+def warning_reports(doc: dict, rubric: Rubric) -> list:
+    """What the tests behind the warnings saw, for a submission that met every requirement."""
+    lines = ["## What the tests saw", ""]
+    for test in failures(doc):
+        if all(rubric.is_hidden(req) for req in test.get("failed_requirements") or test["requirements"]):
+            continue
+        lines += [f"### {test['id']}", "", "```", test["message"].strip(), "```", "",
+                  f"Rerun just this test (in your submission's folder): `{test.get('rerun', '')}`", ""]
+    return lines
+
+
 def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = ()) -> dict:
     table = rows(documents, rubric)
     columns = requirement_columns(documents)
@@ -239,6 +268,6 @@ def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = ()) -> 
     for row in table:
         (out / "feedback" / f"{row['doc']['slug']}.md").write_text(feedback(row["doc"], row["scored"], rubric),
                                                                     encoding="utf-8")
-    return {"students": len(table), "passed": sum(status(r["doc"]) == "passed" for r in table),
+    return {"students": len(table), "passed": sum(status(r["doc"]).startswith("passed") for r in table),
             "ungraded": sum(not graded(r["doc"]) for r in table),
             "layouts": [r["doc"]["student"] for r in table if r["doc"].get("layout_given")]}

@@ -91,6 +91,11 @@ def required_roles(protocol: str, rubric: "Rubric | None" = None) -> tuple:
     return tuple(rubric.roles.get(protocol, own) if rubric is not None else own)
 
 
+def beyond_text(protocol: str) -> dict:
+    """SHOULD ID -> the sentence of the assignment's text it goes beyond (the protocol's BEYOND_TEXT)."""
+    return dict(getattr(spec_of(protocol), "BEYOND_TEXT", {}))
+
+
 def requirements_of(protocol: str) -> dict:
     """ID -> (level, sentence), in the spec's order."""
     return spec_of(protocol).REQUIREMENTS
@@ -121,10 +126,15 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
     Requirements of roles the submission has no program for are left out (a cnlab submission with only
     a client is scored on the client's requirements). A requirement whose every test was skipped for
     want of the grader's configuration (a user limit not given, a bonus not asked for, no X server) is
-    left out of the maximum and listed in not_checked: it never costs the student. A submission that
-    could not be graded at all scores 0 of the full maximum of its protocol, with the reason."""
+    left out of the maximum and listed in not_checked: it never costs the student. So is a requirement
+    whose test could not be run (verdict `error`: a fault of the harness's, or a stopped run), with
+    the fault's one line; `harness_fault` then says why the submission is not graded yet. A SHOULD that
+    goes beyond the assignment's text is informational: 0 of 0 points, `warning` when it failed, unless
+    the rubric gives it points by ID. A submission that could not be graded at all scores 0 of the full
+    maximum of its protocol, with the reason."""
     protocol = protocol or document.get("protocol")
-    empty = {"score": 0.0, "max_score": 0.0, "requirements": {}, "not_checked": {}, "ungraded": None}
+    empty = {"score": 0.0, "max_score": 0.0, "requirements": {}, "not_checked": {}, "ungraded": None,
+             "harness_fault": None}
     if not protocol:
         return {**empty, "ungraded": document.get("error") or "the protocol is not known"}
     reasons = {}
@@ -153,6 +163,10 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
                 if req not in verdicts:
                     verdicts[req] = "missing"
                     missing_why[req] = missing[role]
+    faults = {req: test.get("message", "").strip().splitlines()[0] if test.get("message", "").strip() else "no verdict"
+              for test in document.get("tests", []) if test.get("outcome") == "error"
+              for req in test.get("failed_requirements") or test.get("requirements", [])}
+    beyond = beyond_text(protocol)
     out, not_checked, total, most = {}, {}, 0.0, 0.0
     for req, (level, sentence) in requirements_of(protocol).items():
         if req not in tested and req not in verdicts:
@@ -161,12 +175,18 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
         if verdict == "skipped":
             not_checked[req] = reasons.get(req, "skipped")
             continue
-        worth = rubric.worth(req, level)
+        if verdict == "error":   # no verdict: never a 0 for the student
+            not_checked[req] = f"not graded, no verdict: {faults.get(req, 'its test could not be run')}"
+            continue
+        informational = req in beyond and req not in rubric.points
+        worth = 0.0 if informational else rubric.worth(req, level)
+        if verdict == "failed" and req in beyond:
+            verdict = "warning"
         got = worth if verdict == "passed" else 0.0
         out[req] = {"verdict": verdict, "points": got, "max_points": worth, "level": level, "sentence": sentence}
         if req in missing_why:
             out[req]["why"] = missing_why[req]
         total, most = total + got, most + worth
     return {**empty, "score": round(total, 3), "max_score": round(most, 3), "requirements": out,
-            "not_checked": not_checked,
+            "not_checked": not_checked, "harness_fault": next(iter(faults.values()), None),
             "missing": {role: why for role, why in missing.items() if role in required_roles(protocol, rubric)}}

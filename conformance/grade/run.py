@@ -195,14 +195,25 @@ def status(document: dict) -> str:
         return "over budget"
     summary = document.get("summary", {})
     if summary.get("error"):
-        return f"error: {summary['error']} test(s) could not be run (exit status {document.get('exit_status')})"
+        first = next((t.get("message", "") for t in document.get("tests", []) if t.get("outcome") == "error"), "")
+        first = first.strip().splitlines()[0] if first.strip() else "no reason given"
+        why = "could not be graded: the run was stopped" if first.startswith("interrupted") else HARNESS_FAULT
+        return (f"error: {why}: {summary['error']} test(s) could not be run, so they have no verdict "
+                f"(exit status {document.get('exit_status')}): {first[:300]}")
     if not any(t.get("outcome") in ("passed", "failed") for t in document.get("tests", [])):
         return "error: no test was run"
-    return "passed" if not summary.get("failed") else "failed"
+    failed = [req for req, verdict in document.get("requirements", {}).items() if verdict == "failed"]
+    warnings = document.get("warnings", {})
+    if failed and all(warnings.get(req) for req in failed):
+        return "passed (with warnings)"   # every failure is a SHOULD beyond the text: it costs nothing
+    return "passed" if not summary.get("failed") and not failed else "failed"
+
+
+HARNESS_FAULT = "could not be graded: harness fault"
 
 
 def passed(document: dict) -> bool:
-    return status(document) == "passed"
+    return status(document).startswith("passed")
 
 
 def _keep_log(stream, log) -> None:

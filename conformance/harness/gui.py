@@ -491,13 +491,15 @@ class GuiApp:
     def display_text(self) -> str:
         return self.probe.call("read", id=self.display()["id"])["text"]
 
-    def wait_display(self, predicate, what: str, timeout: float | None = None, read=None) -> str:
+    def wait_display(self, predicate, what: str, timeout: float | None = None, read=None,
+                     waited: float = 0.0) -> str:
         """Wait until the chat display's text satisfies predicate; a CheckFailure naming `what`.
-        `read`: how the display is read (default: the display GuiApp finds)."""
+        `read`: how the display is read (default: the display GuiApp finds); `waited`: how long the
+        caller has waited for it already."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         text, shown = poll(read or self.display_text, predicate, timeout)
         if not shown:
-            raise CheckFailure(f"The chat display did not show {what} within {timeout:.1f}s.",
+            raise CheckFailure(f"The chat display did not show {what} within {timeout + waited:.1f}s.",
                                expected=what, actual=text[-1500:] or "[the display is empty]")
         return text
 

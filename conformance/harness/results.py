@@ -134,10 +134,11 @@ class Results:
 
     def by_requirement(self) -> dict[str, str]:
         """Each requirement ID's verdict: failed if any of its tests failed on it, else error if a
-        test of it could not be run, else passed if a test evaluated it and found it met, else not
-        evaluated (its only tests stopped at another requirement's failure first), else skipped.
-        `passed` always means evaluated and passed."""
-        rank = {"failed": 4, "error": 3, "passed": 2, "not evaluated": 1, "skipped": 0}
+        test of it could not be run, else not evaluated if one of its tests stopped at another
+        requirement's failure first, else passed if its tests evaluated it and found it met, else
+        skipped. `passed` always means evaluated and passed, by every test of it that ran: one test of
+        four is no pass."""
+        rank = {"failed": 4, "error": 3, "not evaluated": 2, "passed": 1, "skipped": 0}
         verdicts: dict[str, str] = {}
         for record in self.records.values():
             named = record.failed_requirements if record.outcome in ("failed", "error") else []
@@ -165,6 +166,12 @@ class Results:
             "requirements": self.by_requirement(),
             "warnings": self.warnings(),
         })
+
+    def failed_beyond_text_only(self) -> bool:
+        """Some requirement failed, and every one that did is a SHOULD beyond the assignment's text: a
+        warning that costs nothing, so the run counts as passed (with warnings)."""
+        failed = [req for req, verdict in self.by_requirement().items() if verdict == "failed"]
+        return bool(failed) and all(self.should.get(req) for req in failed)
 
     def warnings(self) -> dict:
         """The SHOULD requirements that failed: warnings, never a MUST failure; each with the sentence of

@@ -48,5 +48,6 @@ def wait_until(cond: threading.Condition, predicate, timeout: float, hopeless=No
 
 
 # The self-test injects harness faults through this variable ("report": in the report hook, "test":
-# inside a test): they must come out as exit 2 and one line, never as a verdict.
+# inside a test, "probe": in the GUI probe's tree command): they must come out as exit 2 and one line,
+# never as a verdict.
 FAULT_VARIABLE = "CHATCONFORM_INJECT_FAULT"

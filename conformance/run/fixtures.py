@@ -146,6 +146,8 @@ def launch_gui(ctx, launch, transcript, request, pytestconfig):
         folder = tempfile.mkdtemp(prefix="chatconform-probe-")   # shared with the candidate's sandbox
         path = os.path.join(folder, "probe.sock")                 # a Unix socket path: short
         env = {"CHATCONFORM_PROBE_SOCKET": path}
+        if os.environ.get(settings.FAULT_VARIABLE) == "probe":   # the self-test's fault inside the GUI probe
+            env[settings.FAULT_VARIABLE] = "probe"
         env.update({"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": folder} if qt else {"DISPLAY": screen.display})
         term = launch(role, inject=("gui_probe",), env=env, writable=(folder,), **values)
         app = GuiApp(term, Probe(path, transcript, term.alive), screen)

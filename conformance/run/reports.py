@@ -127,6 +127,8 @@ def pytest_sessionfinish(session, exitstatus):
         results.interrupted()   # what a fault stopped is an error, never passed
     if results.summary()["error"] and session.exitstatus in (0, 1):
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR   # some test could not be run: no verdict (exit 2)
+    elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and results.failed_beyond_text_only():
+        session.exitstatus = pytest.ExitCode.OK   # only warnings beyond the text: they cost nothing
     document = results.document()
     why = faults[0] if faults else None
     if why is None and not any(r.finished for r in results.records.values()) and \
@@ -204,6 +206,9 @@ def pytest_terminal_summary(terminalreporter, config):
     counts = results.summary()
     tr.write_line(f"chatconform {results.protocol}: {counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped, {counts['error']} error; seed {results.seed}")
+    if results.failed_beyond_text_only() and not counts["error"]:
+        tr.write_line(f"passed, with warnings: {', '.join(results.warnings())} go beyond the assignment's text "
+                      "and cost nothing (exit status 0)")
     gui_skips = [r for r in results.records.values() if r.outcome == "skipped" and r.message.startswith("GUI test")]
     if gui_skips:
         tr.write_line(f"!!! {len(gui_skips)} GUI TEST(S) NOT RUN: {gui_skips[0].message.split(': ', 1)[-1]}. "

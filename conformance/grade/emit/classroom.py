@@ -23,7 +23,7 @@ def emit(document: dict, scored: dict, rubric) -> dict:
     shown = entries(document, scored, rubric)
     tests = []
     for entry in shown:
-        status = "pass" if entry.passed else "error" if entry.verdict == "error" else "fail"
+        status = "pass" if entry.passed else "error" if entry.verdict in ("error", "not graded") else "fail"
         code = "\n".join(entry.reruns) or f"chatconform check {document.get('protocol', '')} ."
         tests.append({"name": entry.title[:200], "status": status, "score": entry.points,
                       "message": entry.text or entry.verdict, "line_no": 0, "execution_time": "",

@@ -25,10 +25,13 @@ def emit(document: dict, scored: dict, rubric) -> dict:
     for entry, output in zip(shown, outputs):
         tests.append({"name": entry.title, "number": entry.req, "score": entry.points, "max_score": entry.max_points,
                       "status": "passed" if entry.passed else "failed", "output": output, "visibility": "visible"})
-    order = list(scored["requirements"])
-    tests.sort(key=lambda t: order.index(t["number"]))
+    order = list(scored["requirements"]) + list(scored.get("not_checked", {}))
+    tests.sort(key=lambda t: order.index(t["number"]) if t["number"] in order else len(order))
     result = {"score": scored["score"], "execution_time": round(document.get("duration_s", 0.0), 1),
               "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
     if "error" in document:
         result["output"] = f"The submission could not be checked: {document['error']}"
+    elif scored.get("harness_fault"):
+        result["output"] = ("Not graded yet: a fault of chatconform's stopped some tests, which count neither way "
+                            f"(no verdict on your code): {scored['harness_fault']}")
     return result

@@ -29,7 +29,7 @@ def emit(document: dict, scored: dict, rubric) -> str:
         case = ET.Element("testcase", classname=document.get("protocol", "chatconform"), name=clean(entry.title),
                           time=str(per_case), weight=f"{entry.max_points:g}")
         if not entry.passed:
-            tag = "error" if entry.verdict == "error" else "failure"
+            tag = "error" if entry.verdict in ("error", "not graded") else "failure"
             ET.SubElement(case, tag, message=clean((text.splitlines() or [entry.verdict])[0])[:500],
                           type=entry.verdict).text = clean(text or entry.verdict)
         cases.append(case)

@@ -16,6 +16,12 @@ def emit(document: dict, scored: dict, rubric) -> dict:
     if "error" in document or "tests" not in document:
         return {"gradable": False, "score": 0.0, "format_errors": [document.get("error", "no result")],
                 "message": "The submission could not be checked."}
+    if scored.get("harness_fault"):   # no verdict on some requirement: not graded, never a 0
+        faulted = [req for req, why in scored.get("not_checked", {}).items() if why.startswith("not graded")]
+        return {"gradable": False, "score": 0.0,
+                "format_errors": [f"harness fault ({', '.join(faulted)}): {scored['harness_fault']}"],
+                "message": "Not graded: a fault of chatconform's stopped some tests (no verdict on your code); "
+                           "it is graded again once that is fixed."}
     shown = entries(document, scored, rubric)
     tests = [{"name": e.req if e.req != "hidden" else "hidden", "description": e.title, "points": e.points,
               "max_points": e.max_points, "message": e.verdict, "output": e.text} for e in shown]

@@ -22,7 +22,8 @@ class Entry:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "passed"
+        """Met, or only a warning beyond the assignment's text (0 of 0 points, its text still shown)."""
+        return self.verdict in ("passed", "warning")
 
 
 def entries(document: dict, scored: dict, rubric) -> list:
@@ -49,12 +50,25 @@ def entries(document: dict, scored: dict, rubric) -> list:
         reruns = [t["rerun"] for t in judging if t.get("rerun")] if record["verdict"] != "passed" else []
         out.append(Entry(req, f"{req} ({record['level']}): {record['sentence']}", record["verdict"], record["points"],
                          record["max_points"], text, reruns))
+    for req, why in scored.get("not_checked", {}).items():   # a harness fault: no verdict, no points either way
+        if why.startswith("not graded") and not rubric.is_hidden(req):
+            level, sentence = requirement_of(document, req)
+            reruns = [t["rerun"] for t in document.get("tests", []) if t.get("outcome") == "error" and t.get("rerun")
+                      and req in (t.get("failed_requirements") or t.get("requirements", []))]
+            out.append(Entry(req, f"{req} ({level}): {sentence}", "not graded", 0.0, 0.0,
+                             f"{why}\nThis is a fault of chatconform's, not of the submission: it is not counted "
+                             "either way; the submission is graded again once it is fixed.", reruns))
     if hidden:
         until = rubric.until.strftime("%Y-%m-%d %H:%M UTC") if rubric.until else "the grades are released"
         got, most = sum(r["points"] for r in hidden), sum(r["max_points"] for r in hidden)
         out.append(Entry("hidden", f"{len(hidden)} more requirement(s), shown after {until}",
                          "passed" if got == most else "failed", got, most, "", []))
     return out
+
+
+def requirement_of(document: dict, req: str) -> tuple:
+    from ..rubric import requirements_of
+    return requirements_of(document["protocol"]).get(req, ("MUST", "")) if document.get("protocol") else ("MUST", "")
 
 
 def fit(texts: list, budget: int) -> list:

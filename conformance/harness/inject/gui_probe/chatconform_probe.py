@@ -190,6 +190,8 @@ def _pump(adapter) -> None:
         except queue.Empty:
             return
         try:
+            if request.get("cmd") == "tree" and os.environ.get("CHATCONFORM_INJECT_FAULT") == "probe":
+                raise RuntimeError("a probe fault injected by the self-test")
             result = adapter.run(request)
             answer = {"id": request.get("id"), "ok": True, **result}
         except NotThere as exc:

@@ -55,8 +55,28 @@ class QtAdapter:
                     return "checkbox"
                 if kind == "button" and isinstance(w, W.QRadioButton):
                     return "radio"
+                if kind == "label" and self.scrolled(w) is not None:
+                    return "text"   # a label that scrolls is a log a person reads (a chat display)
                 return kind
         return "window" if W.QWidget.isWindow(w) else "frame"
+
+    def scrolled(self, label):
+        """The scroll area whose content is this label (its widget, or the one label of its widget)."""
+        W, QWidget = self.W, self.W.QWidget
+        content = label
+        for _ in range(2):
+            viewport = QWidget.parentWidget(content)
+            area = QWidget.parentWidget(viewport) if viewport is not None else None
+            if isinstance(area, W.QScrollArea) and W.QAbstractScrollArea.viewport(area) is viewport:
+                inner = W.QScrollArea.widget(area)
+                if inner is label or (inner is content and
+                                      self.core.QObject.findChildren(inner, W.QLabel) == [label]):
+                    return area
+                return None
+            content = viewport
+            if content is None:
+                return None
+        return None
 
     def windows(self) -> list:
         """Top-level windows a person could see (not menus, tooltips or a combo box's popup)."""
@@ -120,12 +140,13 @@ class QtAdapter:
         W, QWidget = self.W, self.W.QWidget
         wid = self.wid(w)
         text = self.contents(w, kind)
-        top_left = QWidget.mapToGlobal(w, self.core.QPoint(0, 0))
+        shown = self.scrolled(w) if kind == "text" and isinstance(w, W.QLabel) else w   # what a person sees of it
+        top_left = QWidget.mapToGlobal(shown, self.core.QPoint(0, 0))
         editable = kind in ("entry", "text") and QWidget.isEnabled(w) and not self.read_only(w)
         out = {"id": wid, "kind": kind, "class": type(w).__name__, "depth": depth,
                "text": text if len(text) <= 300 else text[:300] + "…", "enabled": QWidget.isEnabled(w),
                "editable": editable, "visible": QWidget.isVisible(w),
-               "geometry": [top_left.x(), top_left.y(), QWidget.width(w), QWidget.height(w)]}
+               "geometry": [top_left.x(), top_left.y(), QWidget.width(shown), QWidget.height(shown)]}
         if isinstance(w, W.QLineEdit):
             out["placeholder"] = W.QLineEdit.placeholderText(w)
         if kind == "combo":
@@ -200,6 +221,8 @@ class QtAdapter:
         if kind == "tabs":
             T = W.QTabWidget
             return plain(T.tabText(w, T.currentIndex(w))) if T.count(w) else ""
+        if kind == "text" and isinstance(w, W.QLabel):
+            return self.label_text(w)
         if kind == "text":
             cls = W.QTextEdit if isinstance(w, W.QTextEdit) else W.QPlainTextEdit
             return cls.toPlainText(w)
@@ -218,6 +241,17 @@ class QtAdapter:
             cls = W.QLineEdit if isinstance(w, W.QLineEdit) else W.QAbstractSpinBox
             return cls.text(w)
         return ""
+
+    def label_text(self, label) -> str:
+        """A label's text as a person reads it: rich text (HTML) rendered to its plain text."""
+        from PyQt5.QtGui import QTextDocument
+        text, Qt = self.W.QLabel.text(label), self.core.Qt
+        rich = self.W.QLabel.textFormat(label)
+        if rich == Qt.RichText or (rich == Qt.AutoText and Qt.mightBeRichText(text)):
+            document = QTextDocument()
+            document.setHtml(text)
+            return document.toPlainText()
+        return text
 
     def widget(self, wid: str):
         if wid in (".", ""):
