@@ -39,7 +39,8 @@ def find(folder: Path, protocol: str, role: str = "client") -> discover.Choice:
     spec = spec_of(protocol)
     layouts = spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
     return discover.find(folder, role, layouts, gui=role == "client" and getattr(spec, "GUI_CLIENT", False),
-                         by_behaviour=role in getattr(spec, "STUDENT_ROLES", spec.ROLES))
+                         by_behaviour=role in getattr(spec, "STUDENT_ROLES", spec.ROLES),
+                         words=tuple(getattr(spec, "HEADERS", ())))
 
 
 def test_the_course_package_at_any_depth_runs_with_dash_m(tmp_path):
@@ -65,6 +66,17 @@ def test_a_client_of_any_name_and_the_checker_beside_it(tmp_path):
     choice = find(tmp_path, "cnlab")
     assert choice.program.template == "{python} ChatroomClient.py --address {host} --port {port}"
     assert find(tmp_path, "cnlab", "server").program is None   # cnlab: only the course's server.py
+
+
+def test_a_server_py_of_another_assignment_is_not_the_course_server(tmp_path):
+    """cnlab students write only the client: a `server.py` is the course's chat server only where its
+    strings speak the protocol (seen in real repositories: the next assignment's HTTP server stub, and
+    a chat server of another course, were checked as the cnlab server and failed 35 tests)."""
+    write(tmp_path, {"client.py": CLIENT.format(options='"--address"'),
+                     "http_server_check/server.py": SERVER + "print('HTTP/1.1 200 OK')\n"})
+    assert find(tmp_path, "cnlab", "server").program is None
+    write(tmp_path, {"course/server.py": SERVER + "REPLY = 'SEND-OK'\n"})
+    assert find(tmp_path, "cnlab", "server").program.cwd == tmp_path / "course"
 
 
 def test_a_server_of_any_name_is_found_by_binding_and_listening(tmp_path):

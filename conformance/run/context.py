@@ -100,7 +100,8 @@ def build_context(config) -> RunContext | None:
         else:
             surveyed = discover.survey(copy) if surveyed is None else surveyed   # read once for both roles
             choice = discover.find(copy, role, layouts_of(spec, role), gui=role == "client" and gui_client(spec),
-                                   by_behaviour=role in student_roles(spec), surveyed=surveyed)
+                                   by_behaviour=role in student_roles(spec), surveyed=surveyed,
+                                   words=tuple(getattr(spec, "HEADERS", ())))
             found[role], ctx.choices[role] = choice.program, choice.why
     if copy.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server

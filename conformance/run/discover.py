@@ -45,9 +45,11 @@ class Facts:
     loop: bool = False          # runs mainloop() / exec_()
     test_code: bool = False     # a checker or a test (pexpect, pytest, unittest)
     unreadable: str = ""
+    words: set = field(default_factory=set)   # upper-case words of its strings (a protocol's headers)
 
     def merge(self, other: "Facts") -> None:
         self.options += other.options
+        self.words |= other.words
         for name in ("argv", "connects", "listens", "window", "loop", "test_code"):
             setattr(self, name, getattr(self, name) or getattr(other, name))
 
@@ -73,6 +75,9 @@ def _name_of(func: ast.AST) -> str:
 
 def _is_main_guard(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+
+
+MAX_WORDS = 500
 
 
 def facts_of(path: Path) -> Facts:
@@ -110,6 +115,8 @@ def facts_of(path: Path) -> Facts:
         elif isinstance(node, ast.ClassDef) and any(_name_of(b) in ("BaseRequestHandler", "StreamRequestHandler",
                                                                     "QTcpServer", "TCPServer") for b in node.bases):
             facts.listens = True
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(facts.words) < MAX_WORDS:
+            facts.words.update(re.findall(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*", node.value[:200]))
         facts.entry |= _is_main_guard(node)
     facts.listens = facts.listens and (bound or "start_server" in text or "serve_forever" in text
                                        or "create_server" in text or "QTcpServer" in text)
@@ -235,10 +242,12 @@ def survey(folder: Path) -> list:
 
 
 def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool = True,
-         surveyed: list | None = None) -> Choice:
+         surveyed: list | None = None, words: tuple = ()) -> Choice:
     """The role's program in the submission folder. `layouts`: the course's layouts (exact names);
     `gui`: the client opens a window; `by_behaviour`: files of any name count (for the roles the
-    students write); `surveyed`: the folder's survey(), when the caller has it already."""
+    students write); `surveyed`: the folder's survey(), when the caller has it already. For a role
+    the students do not write, a file of the layout's name counts only if its strings hold one of the
+    protocol's `words` (a `server.py` of another assignment is not the course's chat server)."""
     names: dict = {}
     for layout in layouts:
         names.setdefault(Path(layout.path).name, layout)
@@ -247,7 +256,7 @@ def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool =
     ranked = []
     for c in candidates:
         evidence = role_evidence(c.facts, role, gui)
-        if not by_behaviour and c.layout is None:
+        if not by_behaviour and (c.layout is None or (words and not c.facts.words & set(words))):
             continue
         if not evidence and c.layout is None:
             continue
