@@ -24,34 +24,60 @@ EXAMPLES = [  # (protocol, submission, expected verdict)
 ]
 
 
+CHECK_EXAMPLES = """examples:
+  chatconform check cnlab path/to/submission
+  chatconform check cnlab . --server 127.0.0.1:5378          # against the course's own running server
+  chatconform check chat10 hw/ --role server --json report.json
+  chatconform check brace hw/ --test brace/client/BC4-welcome[as-written] --seed 7"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="chatconform", description="chatconform: black-box conformance "
                                 "checks for classroom chat protocols")
     sub = p.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("check", help="check a submission (no arguments: grade the bundled examples)")
+    c = sub.add_parser("check", help="check a submission (no arguments: grade the bundled examples)",
+                       description="Check one submission against a protocol's suite: every failure names its "
+                       "requirement, with expected vs actual, a transcript and a command that reruns it.",
+                       epilog=CHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("protocol", nargs="?", help="one of: " + ", ".join(PROTOCOLS))
     c.add_argument("submission", nargs="?", help="a submission folder or program file")
-    c.add_argument("--role", choices=("client", "server", "all"), default="all")
-    c.add_argument("--server", metavar="HOST:PORT")
-    c.add_argument("--server-max-clients", type=int, metavar="N")
-    c.add_argument("--server-max-users", type=int, metavar="N")
-    c.add_argument("--bonus", action="store_true", help="also check bonus features (jsonl: the web view)")
-    c.add_argument("--client-cmd", metavar="TEMPLATE")
-    c.add_argument("--server-cmd", metavar="TEMPLATE")
-    c.add_argument("--json", metavar="FILE")
-    c.add_argument("--junit", metavar="FILE")
-    c.add_argument("--json-every-test", action="store_true", help="rewrite the --json document after every test")
-    c.add_argument("-k", metavar="EXPR", help="only tests whose name matches (pytest -k)")
-    c.add_argument("--test", action="append", default=[], metavar="ID", help="only this test id; repeatable")
-    c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
-    c.add_argument("--seed", type=int)
-    c.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
+    c.add_argument("--role", choices=("client", "server", "all"), default="all",
+                   help="which programs to check (default all: every program the submission has)")
+    c.add_argument("--server", metavar="HOST:PORT", help="an already-running server (e.g. the course's own on "
+                   "127.0.0.1:5378): the live client tests use it instead of the reference server, and the server "
+                   "suite tests it (default: none; the reference server is started)")
+    c.add_argument("--server-max-clients", type=int, metavar="N", help="cnlab: the user limit of the server under "
+                   "test, which enables its BUSY test; sendto: its connection limit (default: not given, those "
+                   "tests are skipped and cost nothing)")
+    c.add_argument("--server-max-users", type=int, metavar="N", help="jsonl: the server's user limit, which "
+                   "enables its max-users test (default: not given, skipped)")
+    c.add_argument("--bonus", action="store_true", help="also check bonus features (jsonl: the web view; "
+                   "default: off, left out of the maximum)")
+    c.add_argument("--client-cmd", metavar="TEMPLATE", help="how to start the client, with {python} {dir} {host} "
+                   "{port} filled in, e.g. \"{python} {dir}/chat.py --address {host} --port {port}\" (default: "
+                   "the program found in the submission)")
+    c.add_argument("--server-cmd", metavar="TEMPLATE", help="how to start the server, as --client-cmd; without "
+                   "{port} the server takes the protocol's default port (default: the program found)")
+    c.add_argument("--json", metavar="FILE", help="write the results as a JSON document (default: none)")
+    c.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML (default: none)")
+    c.add_argument("--json-every-test", action="store_true", help="rewrite the --json document after every test "
+                   "(default: once, at the end)")
+    c.add_argument("-k", metavar="EXPR", help="only tests whose name matches (pytest's -k; default: all)")
+    c.add_argument("--test", action="append", default=[], metavar="ID", help="only the test with this stable id, "
+                   "e.g. cnlab/client/RI4-in-use; repeatable (default: all)")
+    c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F", help="multiply every wait, quiet "
+                   "window and each test's bound by F; 2-3 on a slow or busy machine (default 1)")
+    c.add_argument("--seed", type=int, help="the seed of the random names and messages; a run prints its own, "
+                   "and --seed reproduces it (default: a new one)")
+    c.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures, no "
+                   "replays (default: diagnose)")
     c.add_argument("--experiment", choices=sorted(VARIABLES), metavar="VAR=VALUE",
-                   help="run with one variable changed, as a diagnosis's replay does (" + ", ".join(sorted(VARIABLES)) + ")")
+                   help="run with one variable changed, as a diagnosis's replay does (" + ", ".join(sorted(VARIABLES))
+                   + "; default: none)")
     c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
-                   "'auto' for one per core; default 0 (in-process)")
+                   "'auto' for one per core (default 0: in-process, one test at a time)")
     c.add_argument("--shown-as", metavar="PATH", help="how reports name the submission (default: as given)")
-    c.add_argument("-v", "--verbose", action="store_true")
+    c.add_argument("-v", "--verbose", action="store_true", help="one line per test (default: quiet)")
     from .grade.commands import add_parsers
     add_parsers(sub)
     return p

@@ -278,3 +278,34 @@ def test_a_fault_inside_the_gui_probe_is_an_error_never_charged(tmp_path):
     (tmp_path / "class").mkdir()
     class_report.write_all(tmp_path / "class", [document], rubric.Rubric())
     assert "Could not be graded: harness fault" in (tmp_path / "class" / "index.html").read_text()
+
+
+def test_every_option_of_every_subcommand_explains_itself():
+    """A newcomer reads --help: every option and argument has a line of help, and every subcommand's
+    help ends with an example."""
+    import argparse
+
+    from conformance.cli import parser
+    subcommands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert {"check", "grade"} <= set(subcommands)
+    for name, sub in subcommands.items():
+        silent = [a.option_strings or [a.dest] for a in sub._actions
+                  if not isinstance(a, argparse._HelpAction) and not (a.help or "").strip()]
+        assert not silent, f"chatconform {name}: no help for {silent}"
+        assert sub.epilog and "chatconform " + name in sub.epilog, f"chatconform {name}: no example"
+
+
+def test_a_graders_wrapper_outside_the_submission_is_never_read_as_its_code(tmp_path):
+    """--client-cmd naming a program outside the submission (a grader's wrapper): the source checks
+    read the submission's files only, and every test runs (no harness error)."""
+    wrapper = tmp_path / "grader" / "wrap.py"
+    wrapper.parent.mkdir()
+    wrapper.write_text("import runpy, sys\n# sendall would be found here if the wrapper were read\n"
+                       "path = sys.argv[1]\nsys.argv = sys.argv[1:]\nsys.path.insert(0, __import__('os').path.dirname(path))\n"
+                       "runpy.run_path(path, run_name='__main__')\nx = 'sock.sendall'\nsendall = None\n")
+    code, document, output = check("cnlab", GOOD.parent, tmp_path, "--test", "cnlab/client/RT2-no-sendall",
+                                   "--test", "cnlab/client/RC1-no-os-exit", "--test", "cnlab/client/RI10-delivery",
+                                   "--client-cmd", f"{{python}} {wrapper} {{dir}}/client.py --address {{host}} "
+                                   "--port {port}", "--no-diagnose")
+    assert code == 0, explain(document) or output
+    assert [t["outcome"] for t in document["tests"]] == ["passed"] * 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -245,17 +246,17 @@ def test_partial_send(launch, scripted, rng):
 def test_no_sendall(ctx, transcript):
     """By syntax tree, in the client's own files (its program and the submission's modules it imports;
     a server.py beside it is not the client): a comment or a string does not count, a call does."""
-    program = ctx.programs["client"]
+    program, root = ctx.programs["client"], submission_folder(ctx)
     calls = []
-    for path, tree in own_files(program).items():
+    for path, tree in own_files(program, root).items():
         if not isinstance(tree, ast.AST):
-            transcript.note(f"could not parse {path}: {tree}")
+            transcript.note(f"could not parse {shown_path(path, root)}: {tree}")
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "sendall" or \
                     isinstance(node, ast.Name) and node.id == "sendall":
-                calls.append(f"{path.relative_to(program.cwd)}:{node.lineno}")
-        transcript.note(f"scanned {path.relative_to(program.cwd)}")
+                calls.append(f"{shown_path(path, root)}:{node.lineno}")
+        transcript.note(f"scanned {shown_path(path, root)}")
     if calls:
         raise CheckFailure("The client uses sendall().", expected="no use of sendall",
                            actual=", ".join(calls))
@@ -265,9 +266,9 @@ def test_no_sendall(ctx, transcript):
 def test_no_os_exit(ctx, transcript):
     """The course: "You cannot use os.exit() function to terminate your program" (it means os._exit,
     which ends the process at once, past every cleanup): by syntax tree, as RT2's check."""
-    program = ctx.programs["client"]
+    program, root = ctx.programs["client"], submission_folder(ctx)
     calls = []
-    for path, tree in own_files(program).items():
+    for path, tree in own_files(program, root).items():
         if not isinstance(tree, ast.AST):
             continue
         for node in ast.walk(tree):
@@ -275,27 +276,43 @@ def test_no_os_exit(ctx, transcript):
                     isinstance(node.value, ast.Name) and node.value.id == "os" or \
                     isinstance(node, ast.ImportFrom) and node.module == "os" and \
                     any(alias.name in ("_exit", "exit") for alias in node.names):
-                calls.append(f"{path.relative_to(program.cwd)}:{node.lineno}")
+                calls.append(f"{shown_path(path, root)}:{node.lineno}")
     if calls:
         raise CheckFailure("The client ends itself with os._exit(); the course says: \"You cannot use os.exit() "
                            "function to terminate your program\" (return from main, or sys.exit(), after closing "
                            "the socket).", expected="no os._exit / os.exit", actual=", ".join(calls))
 
 
-def own_files(program) -> dict:
+def submission_folder(ctx) -> Path:
+    """The submission's own folder (its scratch copy while checked): what source checks read."""
+    folder = ctx.copy if ctx.copy is not None else ctx.submission
+    return (folder if folder.is_dir() else folder.parent).resolve()
+
+
+def shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def own_files(program, root: Path) -> dict:
     """path -> syntax tree (or the error that parsing it raised) of the client's program file (or `-m`
-    package) and, transitively, the modules of the submission it imports. Without a recognisable
-    program in the command: every .py in its folder."""
+    package) and, transitively, the modules of the submission it imports: only files inside the
+    submission (`root`), never a grader's wrapper that --client-cmd names. Without a program of the
+    submission in the command: every .py of the submission."""
     folder = program.cwd.resolve()
     parts = program.argv(host="h", port="0")
+    inside = lambda path: path == root or root in path.parents   # noqa: E731
     todo = []
     for i, part in enumerate(parts):
         if part == "-m" and i + 1 < len(parts):
             todo += module_files(folder, parts[i + 1])
         elif part.endswith(".py") and (folder / part).is_file():
             todo.append((folder / part).resolve())
+    todo = [path.resolve() for path in todo if inside(path.resolve())]
     if not todo:
-        return {path: parse(path) for path in sorted(folder.rglob("*.py"))}
+        return {path: parse(path) for path in sorted(root.rglob("*.py"))}
     trees: dict = {}
     while todo:
         path = todo.pop()
@@ -305,7 +322,7 @@ def own_files(program) -> dict:
         if isinstance(tree, ast.AST):
             for name in (name for node in ast.walk(tree) for name in imported(node)):
                 for base in {folder, path.parent}:
-                    todo += [f for f in module_files(base, name) if f not in trees]
+                    todo += [f for f in module_files(base, name) if f not in trees and inside(f.resolve())]
     return dict(sorted(trees.items()))
 
 

@@ -1,6 +1,7 @@
 """`python -m conformance grade | gradescope-bundle | classroom-workflow`."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -25,7 +26,10 @@ from .run import ClassRun, Progress
 
 def add_parsers(sub) -> None:
     g = sub.add_parser("grade", help="grade a class: a folder or LMS archive of submissions (or, with --format, "
-                       "one submission on an autograding platform)")
+                       "one submission on an autograding platform)", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  chatconform grade downloads/assignment.zip -o grades\n"
+                              "  chatconform grade cnlab class/ --rubric rubric.toml -j 2\n"
+                              "  chatconform grade brace /autograder/submission --format gradescope")
     g.add_argument("what", nargs="+", metavar="[PROTOCOL] SUBMISSIONS",
                    help="the protocol (detected from the code when left out) and the submissions")
     g.add_argument("--protocol", choices=PROTOCOLS, help="the protocol (wins over detection)")
@@ -38,24 +42,28 @@ def add_parsers(sub) -> None:
     g.add_argument("--rubric", help="a TOML rubric (points per requirement)")
     g.add_argument("--layout", metavar="LAYOUTS.toml", help="the commands that start the programs of students whose "
                    "programs cannot be found (a student's name or a glob -> client/server commands)")
-    g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F")
+    g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
+                   help="multiply every wait of every check by F (default 1)")
     g.add_argument("--format", choices=sorted(FORMATS), help="one submission, results in this platform's format")
     g.add_argument("--result", help="with --format: where to write the platform's file (default: its usual place)")
     g.add_argument("--platform-timeout", type=float, metavar="S", help="with --format: the time limit the platform "
                    "gives one submission, when the course set another than the platform's default (the budget fits it)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
-    b = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder.zip")
-    b.add_argument("protocol", choices=PROTOCOLS)
-    b.add_argument("--rubric")
-    b.add_argument("-o", "--output", default="autograder.zip")
+    b = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder.zip", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  chatconform gradescope-bundle cnlab --rubric rubric.toml -o autograder.zip")
+    b.add_argument("protocol", choices=PROTOCOLS, help="the protocol the assignment uses")
+    b.add_argument("--rubric", help="a TOML rubric to grade with (default: MUST 1 point, SHOULD 0.5)")
+    b.add_argument("-o", "--output", default="autograder.zip", help="the zip to write (default ./autograder.zip)")
     b.add_argument("--wheel", help="the chatconform wheel to put in it (default: built from this checkout)")
-    k = sub.add_parser("kelvin-action", help="write a Kelvin custom action (Dockerfile, entry.sh, the wheel)")
-    k.add_argument("protocol", choices=PROTOCOLS)
+    k = sub.add_parser("kelvin-action", help="write a Kelvin custom action (Dockerfile, entry.sh, the wheel)", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  chatconform kelvin-action jsonl -o kelvin-chatconform")
+    k.add_argument("protocol", choices=PROTOCOLS, help="the protocol the assignment uses")
     k.add_argument("-o", "--output", default="kelvin-chatconform", help="the folder to write (default ./kelvin-chatconform)")
     k.add_argument("--wheel", help="the chatconform wheel to put in it (default: built from this checkout)")
-    w = sub.add_parser("classroom-workflow", help="print a GitHub Classroom workflow (.github/workflows/classroom.yml)")
-    w.add_argument("protocol", choices=PROTOCOLS)
+    w = sub.add_parser("classroom-workflow", help="print a GitHub Classroom workflow (.github/workflows/classroom.yml)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog="example:\n  chatconform classroom-workflow chat10 > .github/workflows/classroom.yml")
+    w.add_argument("protocol", choices=PROTOCOLS, help="the protocol the assignment uses")
     w.add_argument("--source", default="git+https://github.com/YOUR-COURSE/chatconform",
                    help="where pip installs chatconform from (a git URL, a wheel's URL or a package name)")
 

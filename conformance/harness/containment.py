@@ -127,7 +127,7 @@ def python_paths() -> tuple:
     return tuple(sorted(p for p in paths if p and os.path.isdir(p)))
 
 
-def _sandbox_options(cwd: str, writable: tuple = ()) -> list[str]:
+def _sandbox_options(cwd: str, writable: tuple = (), named: tuple = ()) -> list[str]:
     options = ["--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                "--dev", "/dev", "--proc", "/proc",
                "--tmpfs", "/proc/1"]   # the sandbox's init (bwrap): nothing of it to read
@@ -159,6 +159,10 @@ def _sandbox_options(cwd: str, writable: tuple = ()) -> list[str]:
     for path in (*SHARED_DIRS, *writable, *own):
         if path != "/" and os.path.isdir(path):
             options += ["--bind", path, path]
+    shown = (*SYSTEM, *python_paths(), *own, *writable)
+    for path in named:   # what the grader's command names outside it (a wrapper): that file alone, read-only
+        if not any(path == top or path.startswith(top.rstrip("/") + "/") for top in shown):
+            options += ["--ro-bind", path, path]
     return options + ["--chdir", cwd]
 
 
@@ -167,7 +171,8 @@ def command(argv: list[str], cwd: str, writable: tuple = ()) -> list[str]:
     its own (cwd) that it may see and write."""
     if mode() != "bubblewrap":
         return list(argv)
-    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable))), "--", *argv]
+    named = tuple(os.path.realpath(part) for part in argv[1:] if os.path.isabs(part) and os.path.isfile(part))
+    return ["bwrap", *_sandbox_options(str(Path(cwd).resolve()), tuple(map(str, writable)), named), "--", *argv]
 
 
 def new_token() -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 
-from .requirements import entries, fit
+from .requirements import HARNESS_FAULT, entries, fit
 
 MAX_BASE64 = 100_000
 
@@ -23,7 +23,7 @@ def emit(document: dict, scored: dict, rubric) -> dict:
     shown = entries(document, scored, rubric)
     tests = []
     for entry in shown:
-        status = "pass" if entry.passed else "error" if entry.verdict in ("error", "not graded") else "fail"
+        status = "pass" if entry.passed else "error" if entry.verdict in ("error", HARNESS_FAULT) else "fail"
         code = "\n".join(entry.reruns) or f"chatconform check {document.get('protocol', '')} ."
         tests.append({"name": entry.title[:200], "status": status, "score": entry.points,
                       "message": entry.text or entry.verdict, "line_no": 0, "execution_time": "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from .requirements import entries, fit
+from .requirements import HARNESS_FAULT, entries, fit
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -29,7 +29,7 @@ def emit(document: dict, scored: dict, rubric) -> str:
         case = ET.Element("testcase", classname=document.get("protocol", "chatconform"), name=clean(entry.title),
                           time=str(per_case), weight=f"{entry.max_points:g}")
         if not entry.passed:
-            tag = "error" if entry.verdict in ("error", "not graded") else "failure"
+            tag = "error" if entry.verdict in ("error", HARNESS_FAULT) else "failure"
             ET.SubElement(case, tag, message=clean((text.splitlines() or [entry.verdict])[0])[:500],
                           type=entry.verdict).text = clean(text or entry.verdict)
         cases.append(case)

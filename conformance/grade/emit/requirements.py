@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ...diagnose.engine import diagnosis_text
 
+HARNESS_FAULT = "harness fault"   # the verdict of a requirement a fault of chatconform's left without one
 CUT_NOTE = "\n… [{} characters cut to fit the platform's size limit] …\n"
 
 
@@ -14,7 +15,7 @@ CUT_NOTE = "\n… [{} characters cut to fit the platform's size limit] …\n"
 class Entry:
     req: str            # the requirement ID ("hidden" for the folded hidden requirements)
     title: str          # "ID (LEVEL): sentence"
-    verdict: str        # passed | failed | error | not evaluated | missing | not graded | …
+    verdict: str        # passed | failed | error | not evaluated | missing | not graded | harness fault | …
     points: float
     max_points: float
     text: str           # why it is not passed: its failed tests' messages and transcripts
@@ -55,7 +56,7 @@ def entries(document: dict, scored: dict, rubric) -> list:
             level, sentence = requirement_of(document, req)
             reruns = [t["rerun"] for t in document.get("tests", []) if t.get("outcome") == "error" and t.get("rerun")
                       and req in (t.get("failed_requirements") or t.get("requirements", []))]
-            out.append(Entry(req, f"{req} ({level}): {sentence}", "not graded", 0.0, 0.0,
+            out.append(Entry(req, f"{req} ({level}): {sentence}", HARNESS_FAULT, 0.0, 0.0,
                              f"{why}\nThis is a fault of chatconform's, not of the submission: it is not counted "
                              "either way; the submission is graded again once it is fixed.", reruns))
     if hidden:
