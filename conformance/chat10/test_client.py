@@ -2,12 +2,15 @@
 (it finds the message input, the send button and the chat display in whatever layout the client has)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conformance.harness import buffers, settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.gui import new_lines
 from conformance.harness.peer import POLICIES
+from conformance.run.fixtures import accept_where_given
 from conformance.chat10.steps import CZECH, expect_message, join, leave, message, sent_loosely, text
 
 requirement = pytest.mark.requirement
@@ -46,13 +49,36 @@ def test_help_and_version(ctx, launch):
 
 @requirement("CC1", name="username-required")
 def test_username_required(ctx, launch, scripted):
+    """Started with --target and --port but no --username: a usage error about the username (argparse:
+    "the following arguments are required: --username", exit status 2). A usage error about the test's
+    other arguments ("unrecognized arguments: --target") is no proof that --username is required."""
     argv = ctx.programs["client"].argv_with("--target", scripted.host, "--port", str(scripted.port))
     client = launch("client", argv=argv)
     client.expect_match(r"(?i)\busage\b", "a usage error naming --username", timeout=settings.wait(settings.STARTUP))
     client.expect_exit(why=" without --username")
+    said = "\n".join(client.all_lines())
+    unknown = re.search(r"(?i)unrecognized arguments?:?.*|invalid choice.*|no such option.*", said)
+    if unknown:
+        raise CheckFailure("Given --target and --port (as the text says), the client rejected them: its usage error is "
+                           "about an argument it does not know, not about the missing --username.",
+                           expected="a usage error saying --username is required", actual=unknown.group(0)[:300])
+    if not re.search(r"(?i)required.*(user|name|nick)|(user|name|nick).*required", said):
+        raise CheckFailure("Without --username the client's usage error does not say that the username is required.",
+                           expected="a usage error saying --username is required (argparse: required=True)",
+                           actual=said[-400:])
     if client.child.exitstatus != 2:
         raise CheckFailure("Without --username the client must stop with a usage error (argparse: exit status 2).",
                            expected="exit status 2", actual=client.exit_description())
+
+
+@requirement("CC1", name="target-port")
+def test_target_and_port(launch_gui, served_elsewhere):
+    """Served at 127.0.0.2 on another port (every other test serves at the text's default,
+    localhost:8765), with a decoy there: the client must connect where --target and --port say."""
+    elsewhere, decoy = served_elsewhere
+    start(launch_gui, host=elsewhere.host, port=elsewhere.port, username=NAME)
+    wire = accept_where_given(elsewhere, decoy, why=" at start (client.py --target HOST --port P connects at once)")
+    expect_message(wire, "JOIN", NAME, what="the JOIN sent on start")
 
 
 @requirement("CC2", name="join")

@@ -5,6 +5,11 @@ from conformance.harness.candidate import Layout
 ROLES = ("client", "server")   # students write the client; the server suite checks the given server
 STUDENT_ROLES = ("client",)   # what the assignment asks for: found in a submission by what it does
 DEFAULT_PORT = 5378   # where a server whose command has no {port} listens
+# The assignment's tests serve at 127.0.0.1:5378 and start the client with exactly that address, so
+# a client that dials it without reading its arguments (the course's old template) passes them: the
+# scripted and the live server listen there, in the run's private network. Whether a client honours
+# --address/--port is judged once, by CL1 (serving elsewhere), a warning beyond the text.
+CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
 
 CLIENT_LAYOUTS = [
     Layout("client.py", "{python} client.py --address {host} --port {port}"),
@@ -66,6 +71,8 @@ REQUIREMENTS = {
                    "previous message header."),
     "RI13": (MUST, "The message displayed when the body is malformed must be: Error: Unknown issue in previous "
                    "message body."),
+    # chatconform's: what the text implies but never demands
+    "CL1": (SHOULD, "The client connects to the address and port given with --address and --port."),
     # the server (chatconform's IDs for the course server's observed behaviour, docs/protocols.md)
     "SV1": (MUST, "HELLO-FROM <name> is answered with HELLO <name>."),
     "SV2": (MUST, "Valid names are letters and digits only, case-sensitive; any other name is answered with "
@@ -88,6 +95,13 @@ REQUIREMENTS = {
                    "pieces the bytes arrive in."),
     "SV12": (MUST, "A user who disconnects is logged out, and the name can be used again."),
     "SV13": (MUST, "An idle server stays idle: with its clients logged in and silent, and once they have left (closing or resetting their connections), it uses at most 20% of one core."),
+}
+
+# Demands beyond the assignment's text: SHOULD, shown as warnings (they cost nothing), each naming the
+# sentence it goes beyond.
+BEYOND_TEXT = {
+    "CL1": "the text says only how its tests start the client (python3 client.py --address \"127.0.0.1\" --port "
+           "5378) and that they serve at that address",
 }
 
 # Every header the server sends (Appendix A) and those a client sends: none may be printed (RI1).

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from conformance.harness import settings
-from conformance.harness.candidate import Background, free_port
+from conformance.harness.candidate import Background
 from conformance.harness.failure import CheckFailure, Findings, about
 from conformance.harness.peer import POLICIES
+from conformance.run.fixtures import accept_where_given
 from conformance.cnlab import steps
 from conformance.cnlab.spec import HEADERS, SEND_OK_TEXTS
 from conformance.cnlab.steps import WELCOME, assert_logged_in, attempt_login, log_in
@@ -38,6 +39,18 @@ def test_login(client, scripted, rng):
         wire = scripted.accept(why=f" after the user typed the name {user!r}")
     with about("RA1"):
         wire.expect_line(f"HELLO-FROM {user}\n".encode())
+
+
+@requirement("CL1", name="address-arguments")
+def test_address_arguments(launch, served_elsewhere, rng):
+    """Served at 127.0.0.2 on another port (the only test that does not serve at 127.0.0.1:5378), with
+    a decoy at 127.0.0.1:5378: the client must connect where --address and --port say."""
+    elsewhere, decoy = served_elsewhere
+    client = launch("client", host=elsewhere.host, port=elsewhere.port)
+    user = steps.name(rng)
+    client.type(user)
+    wire = accept_where_given(elsewhere, decoy, why=f" after the user typed the name {user!r}")
+    wire.expect_line(f"HELLO-FROM {user}\n".encode())
 
 
 @requirement("RI3", name="login-success")
@@ -667,7 +680,7 @@ def full_server(ctx, transcript):
             pytest.skip("the --server's user limit is unknown: pass --server-max-clients N to test BUSY")
         yield ctx.server, ctx.server_max_clients
         return
-    host, port = "127.0.0.1", free_port()
+    host, port = ctx.spec.CLIENT_ADDRESS   # where the course serves (the client is served there throughout)
     server = Background([sys.executable, "server.py", "--host", host, "--port", str(port), "--max-clients", "1"],
                         ctx.reference, transcript)
     try:

@@ -211,6 +211,13 @@ CAUSES = {
         "listens on localhost only",
         "A server bound to 'localhost' (127.0.0.1) cannot be reached from any other machine.",
         "Bind to '' or '0.0.0.0' by default.", "behaviour"),
+    "ignores-address-arguments": Cause(
+        "a fixed address, not the one it was given",
+        "The client connects to an address and port written into its code (the course's old template: "
+        "HOST = '127.0.0.1', PORT = 5378) instead of the --address/--port (or --target, SERVER PORT) it was "
+        "started with, so it can reach only the one server its author had.",
+        "Parse the command line (argparse) and connect to the address and port it gives; keep the old ones "
+        "as the defaults.", "behaviour"),
     "html-unescaped": Cause(
         "received text rendered as HTML",
         "Text from the network is put into a rich-text view unescaped, so markup in a message is rendered "

@@ -59,6 +59,7 @@ GENERIC_RULES = rules(
     ("connection-handling", "", r"kept wire#\d+ open after|should have closed it", {"confidence": 0.75}),
     ("one-recv-one-message", "", r"came only after more data had reached the program", {"confidence": 0.7}),
     ("shows-protocol-text", "", r"printed the protocol header", {"confidence": 0.8}),
+    ("ignores-address-arguments", "", r"does not use its address arguments", {"confidence": 0.9}),
 )
 
 

@@ -187,19 +187,32 @@ def role_evidence(facts: Facts, role: str, gui: bool) -> list:
     return found
 
 
-def adapt_arguments(args: list, facts: Facts) -> list:
+ADDRESS_OPTIONS = ALIASES[0] | ALIASES[1]
+
+
+def adapt_arguments(args: list, facts: Facts, dropped: list | None = None) -> list:
     """The layout's arguments, with each option renamed to the program's own name for it (a program
-    that takes `--host` gets the address there). Programs without argparse options are left as they are."""
+    that takes `--host` gets the address there). An address or port option the program's argparse
+    does not know at all is left out with its value (listed in `dropped`): the harness serves where
+    the assignment's tests do, so such a program is judged on everything else, and the one test that
+    serves elsewhere judges its arguments. Programs without argparse options are left as they are."""
     own = facts.option_strings
     if not own:
         return args
-    out = []
+    out, skip = [], False
     for part in args:
+        if skip:
+            skip = False
+            continue
         if part.startswith("-") and part not in own:
             group = next((g for g in ALIASES if part in g), set())
             mine = [g for g in facts.options if set(g) & group]
             if mine:
                 part = max(mine[0], key=len)
+            elif part in ADDRESS_OPTIONS and dropped is not None:   # a client's only
+                dropped.append(part)
+                skip = True
+                continue
         out.append(part)
     return out
 
@@ -220,8 +233,8 @@ def command(parts: list) -> str:
     return " ".join(p if re.fullmatch(r"\{\w+\}", p) else shlex.quote(p) for p in parts)
 
 
-def program_for(candidate: Candidate, folder: Path, role: str, layouts: list) -> Program:
-    args = adapt_arguments(_arguments(layouts, candidate.package), candidate.facts)
+def program_for(candidate: Candidate, folder: Path, role: str, layouts: list, dropped: list | None = None) -> Program:
+    args = adapt_arguments(_arguments(layouts, candidate.package), candidate.facts, dropped)
     where = folder / candidate.path
     if candidate.package:
         return Program(role, command(["{python}", "-m", where.name, *args]), where.parent)
@@ -278,7 +291,12 @@ def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool =
         reasons.append("nothing in its code shows what it does; started as the layout says")
     others = [f"{c.shown} ({'; '.join(ev) or 'no evidence'})" for ok, _, c, ev, _ in ranked[1:4] if ok]
     why = f"{best.shown}: {', '.join(reasons)}" + (f"; chosen over {', '.join(others)}" if others else "")
-    return Choice(program_for(best, folder, role, layouts), why)
+    dropped: list = []
+    program = program_for(best, folder, role, layouts, dropped if role == "client" else None)
+    if dropped:
+        why += (f"; started without {' and '.join(dropped)}: its command line has no such option (it is served where "
+                "the assignment's tests serve; the test that serves elsewhere judges its arguments)")
+    return Choice(program, why)
 
 
 def _looked_at(folder: Path, role: str, layouts: list, candidates: list, gui: bool) -> str:

@@ -197,6 +197,41 @@ def raw(transcript, rng, settle_server):
     factory.close_all()
 
 
+ELSEWHERE_HOST = "127.0.0.2"   # on loopback, but not where any assignment's tests serve
+
+
+@pytest.fixture
+def served_elsewhere(ctx, transcript, rng, launch):
+    """For the one test per protocol that judges whether a client honours its address arguments:
+    (elsewhere, decoy): a scripted server at 127.0.0.2 on a free port, which the client is told to
+    use, and a decoy at the address the assignment's tests serve at (CLIENT_ADDRESS), which records a
+    client that dials there anyway. Every other test serves where the course serves."""
+    fixed = fixed_address(ctx.protocol)
+    servers = [ScriptedServer(transcript, rng, ELSEWHERE_HOST, 0)] + \
+        ([ScriptedServer(transcript, rng, *fixed)] if fixed else [])
+    for server in servers:
+        server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
+        server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
+    yield servers[0], (servers[1] if fixed else None)
+    for server in servers:
+        server.close()
+
+
+def accept_where_given(elsewhere, decoy, why: str = ""):
+    """The client's connection to the server it was told to use; a failure that says so when it dialled
+    the assignment's promised address (the decoy) instead."""
+    try:
+        return elsewhere.accept(why=why)
+    except CheckFailure:
+        if decoy is not None and decoy.accept_pending():
+            raise CheckFailure(f"The client connected to {decoy.host}:{decoy.port}, where the assignment's tests "
+                               f"serve, not to {elsewhere.host}:{elsewhere.port}, the address and port it was given: "
+                               "it does not use its address arguments (a hard-wired address?).",
+                               expected=f"a connection to {elsewhere.host}:{elsewhere.port}",
+                               actual=f"a connection to {decoy.host}:{decoy.port}") from None
+        raise
+
+
 @pytest.fixture
 def scripted(ctx, transcript, rng, launch):
     """A scripted server on loopback that plays the server for a candidate client; it stops waiting

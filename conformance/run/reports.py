@@ -207,8 +207,9 @@ def pytest_terminal_summary(terminalreporter, config):
     tr.write_line(f"chatconform {results.protocol}: {counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped, {counts['error']} error; seed {results.seed}")
     if results.failed_beyond_text_only() and not counts["error"]:
-        tr.write_line(f"passed, with warnings: {', '.join(results.warnings())} go beyond the assignment's text "
-                      "and cost nothing (exit status 0)")
+        warned = list(results.warnings())
+        tr.write_line(f"passed, with warnings: {', '.join(warned)} {'goes' if len(warned) == 1 else 'go'} beyond the "
+                      "assignment's text and cost nothing (exit status 0)")
     gui_skips = [r for r in results.records.values() if r.outcome == "skipped" and r.message.startswith("GUI test")]
     if gui_skips:
         tr.write_line(f"!!! {len(gui_skips)} GUI TEST(S) NOT RUN: {gui_skips[0].message.split(': ', 1)[-1]}. "

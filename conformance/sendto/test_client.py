@@ -9,6 +9,7 @@ import pytest
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
+from conformance.run.fixtures import accept_where_given
 from conformance.sendto import steps
 from conformance.sendto.steps import FAILURE, LIST_REQUEST, MALFORMED, OK, delivery, expect_packet
 
@@ -35,6 +36,15 @@ def nothing_sent_before(client, wire, error: str, typed: str) -> None:
 @requirement("SC1", name="connects")
 def test_connects(client, scripted):
     scripted.accept(why=" at start (client.py HOST PORT connects at once)")
+
+
+@requirement("SC1", name="connects-where-given")
+def test_connects_where_given(launch, served_elsewhere):
+    """Served at 127.0.0.2 on another port (every other test serves at 127.0.0.1:6000), with a decoy
+    there: the client must connect to the server and port its command line names."""
+    elsewhere, decoy = served_elsewhere
+    launch("client", host=elsewhere.host, port=elsewhere.port)
+    accept_where_given(elsewhere, decoy, why=" at start (client.py HOST PORT connects at once)")
 
 
 @pytest.mark.parametrize("typed, packet", [
