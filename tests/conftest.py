@@ -54,3 +54,19 @@ def _weight(item) -> float:
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=_weight, reverse=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line at the end: what this machine could not test, and which package would let it."""
+    from tests.system import NOT_TESTED
+    reasons: dict = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        text = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if NOT_TESTED in text:
+            why = text[text.index(NOT_TESTED) + len(NOT_TESTED) + 2:]
+            needs = why[why.index("needs "):] if "needs " in why else why
+            reasons[needs] = reasons.get(needs, 0) + 1
+    if reasons:
+        terminalreporter.write_line("Not tested on this machine: " + "; ".join(
+            f"{count} test(s) that need {needs.removeprefix('needs ')}" for needs, count in sorted(reasons.items())),
+            yellow=True, bold=True)

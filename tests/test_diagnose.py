@@ -125,6 +125,47 @@ def test_a_rule_that_needs_a_fact_says_nothing_without_it():
     assert engine.diagnose(["RT4"], "Wrong bytes", {}, {}, (fact,), rules)[0]["cause"] == "ignores-send-count"
 
 
+# --- what real programs taught (cnlab clients by others, judged by reading their code) -----------
+def test_a_reader_that_raised_is_not_offered_a_header_cause():
+    """A recv(1) reader thread that died on an IndexError: the traceback is the evidence; a header
+    matched by substring elsewhere in the code is not offered for it."""
+    from conformance.cnlab.diagnose import RULES
+    fact = code.Fact("substring-header", "client.py", 30, 'if "DELIVERY" in line:')
+    lines = ["Exception in thread Thread-1 (reader):", "Traceback (most recent call last):",
+             '  File "/tmp/x/client.py", line 31, in reader', "    sender = parts[1]",
+             "IndexError: list index out of range"]
+    seen = {"printed": [{"lines": lines}]}
+    causes = [d["cause"] for d in engine.diagnose(["RI10"], "Expected a line, but nothing within 2.0s.", seen, {},
+                                                  (fact,), RULES)]
+    assert causes == ["uncaught-exception"]
+    assert "substring-header" in [d["cause"] for d in engine.diagnose(["RI10"], "Expected a line", {}, {}, (fact,),
+                                                                       RULES)]
+
+
+def test_own_wording_is_other_words_not_other_spaces():
+    """A delivered message whose inner spaces were collapsed (split() and join) is not a text in the
+    program's own words."""
+    assert observe.similar_line("From bob: a  b   c", "Welcome\nFrom bob: a b c") is None
+    assert observe.similar_line("The message was sent succesfully", "Message was sent!") == "Message was sent!"
+
+
+def test_blocking_input_is_located_at_the_input_the_chat_waits_in(tmp_path):
+    """The login's input() comes first; the main loop's input("") is where the program waits while
+    messages pile up: that is the line shown."""
+    (tmp_path / "client.py").write_text(
+        "import socket\n"
+        "def main():\n"
+        "    s = socket.create_connection(('127.0.0.1', 5378))\n"
+        "    name = input('login: ')\n"
+        "    s.send(('HELLO-FROM ' + name + '\\n').encode())\n"
+        "    while True:\n"
+        "        line = input('')\n"
+        "        s.send(line.encode())\n"
+        "        print(s.recv(1024))\n")
+    [fact] = [f for f in code.facts(str(tmp_path), ()) if f.name == "input-and-recv"]
+    assert fact.line == 7 and "input('')" in fact.text
+
+
 def test_every_cause_is_documented_and_every_planted_cause_exists():
     text = (ROOT / "docs" / "diagnoses.md").read_text()
     assert causes.markdown().strip() in text   # docs/diagnoses.md is written from causes.py

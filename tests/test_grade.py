@@ -22,6 +22,7 @@ from conformance.grade import run as run_module
 from conformance.grade.emit import FORMATS, kelvin
 from tests import realclass
 from tests.selfcheck import ROOT
+from tests.system import need
 
 REFERENCE = ROOT / "reference"
 
@@ -358,9 +359,7 @@ def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tm
     assert again.returncode == 0
     assert {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")} == stamps   # resumed
 
-    if not CHROMIUM or not shutil.which("chromedriver"):
-        pytest.skip("the page was not opened in a browser: Debian's chromium and chromium-driver are not "
-                    "installed (.ci/run installs them)")
+    need("chromium", "chromedriver", what="opening the class page in a real browser")
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service

@@ -7,8 +7,9 @@ import pytest
 from conformance.harness.failure import CheckFailure
 from conformance.harness.gui import VirtualScreen, Widgets
 from tests.gui_programs import gui_programs
+from tests.system import needing
 
-pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
+pytestmark = needing("Xvfb", what="the Tk probe on a virtual screen")
 
 
 @pytest.fixture(scope="module")

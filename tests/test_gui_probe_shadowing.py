@@ -11,6 +11,7 @@ from conformance.harness.gui import poll
 from tests.gui_programs import gui_programs
 from tests.selfcheck import ROOT, check, explain
 from tests.shadowing import shadowable, shadowing, shadowing_copy
+from tests.system import need
 
 # Every kind of widget and caption the Qt adapter reads: a form layout's labels, a buddy, a group
 # box, tabs, a button box, a placeholder, a tooltip, read-only text; the window keeps its layout in
@@ -115,8 +116,8 @@ WINDOWS = {"qt": textwrap.dedent(QT_WINDOW), "tk": textwrap.dedent(TK_WINDOW)}
 def needs(toolkit: str):
     if toolkit == "qt":
         pytest.importorskip("PyQt5.QtWidgets")
-    elif shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb): Tk programs cannot be shown")
+    else:
+        need("Xvfb", what="a Tk program")
 
 
 def names_of(toolkit: str) -> list:

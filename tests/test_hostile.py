@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.system import NOT_TESTED
+
 from conformance.harness import containment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,15 +31,16 @@ def test_hostile_case_is_contained(case):
 
 @pytest.mark.parametrize("case", ["setsid_escapee", "forks_many"])
 @pytest.mark.skipif(containment.mode() != "bubblewrap",
-                    reason="the fallback containment cannot end a detached grandchild of a SIGKILLed harness "
-                           "(docs/containment.md)")
+                    reason=f"{NOT_TESTED}: the fallback containment cannot end a detached grandchild of a SIGKILLed "
+                           "harness (docs/containment.md): needs bwrap (apt-get install bubblewrap)")
 def test_nothing_survives_a_sigkilled_harness(case):
     row = hostile.run_case(case, MANIFEST["cases"][case], MANIFEST["bounds"], sigkill=True, tests=TESTS)
     assert row["survivors"] == 0, row
 
 
 @pytest.mark.skipif(containment.mode() != "bubblewrap",
-                    reason="without a sandbox a candidate can read the machine (the report says so: docs/containment.md)")
+                    reason=f"{NOT_TESTED}: without a sandbox a candidate can read the machine (the report says so: "
+                           "docs/containment.md): needs bwrap (apt-get install bubblewrap)")
 def test_a_candidate_sees_only_itself(tmp_path):
     """A client that reads a classmate's file, the rubric, the grade output, a file in the grader's
     home, chatconform's source and /proc/1/environ before its welcome: each read is refused (no such

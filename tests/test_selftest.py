@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from tests.system import need
 from tests.selfcheck import (ROOT, check, check_args, explain, failed_requirements, fixtures, materialize,
                              role_args)
 
@@ -28,8 +29,8 @@ GUI_PROTOCOLS = {"chat10"}   # Tk on Xvfb; brace's Qt clients draw offscreen and
 
 
 def needs_screen(protocol: str) -> None:
-    if protocol in GUI_PROTOCOLS and shutil.which("Xvfb") is None:
-        pytest.skip("NO GUI SELF-TEST: Xvfb is not installed (apt-get install xvfb); .ci/run installs it")   # a whole suite run per test; the suite bounds each of its own tests
+    if protocol in GUI_PROTOCOLS:
+        need("Xvfb", what=f"a {protocol} GUI client's suite")   # a whole suite run per test; the suite bounds each of its own tests
 
 
 @pytest.mark.parametrize("protocol", sorted(REFERENCE_SERVER))

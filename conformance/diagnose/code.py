@@ -167,7 +167,7 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
         recvs = _called(func, "recv", "recvfrom", "read", "readline")
         sock_recvs = _called(func, "recv", "recvfrom")
         if sock_recvs and _called(func, "input") and not uses_select:
-            add("input-and-recv", _called(func, "input")[0])
+            add("input-and-recv", waiting_input(func))
         if sock_recvs and _called(func, "sleep"):
             add("sleep-after-recv", _called(func, "sleep")[0])
         if sock_recvs and not any(isinstance(n, ast.AugAssign) for n in ast.walk(func)) and \
@@ -223,6 +223,15 @@ def facts(folder: str, headers: tuple = ()) -> tuple:
             continue
         found += facts_of_tree(tree, str(path.relative_to(root)), source.splitlines(), headers)
     return tuple(_unique(found))
+
+
+def waiting_input(func):
+    """The input() a program waits in while messages pile up: the last one inside a loop (the chat's
+    main loop comes after the login's), else the last one; never simply the first (a login prompt)."""
+    inputs = _called(func, "input")
+    loops = [n for n in ast.walk(func) if isinstance(n, (ast.While, ast.For))]
+    looped = [call for call in inputs if any(call is inner for loop in loops for inner in ast.walk(loop))]
+    return (looped or inputs)[-1]
 
 
 def locating(all_facts, cause: str, role: str | None = None) -> list:

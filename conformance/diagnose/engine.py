@@ -109,7 +109,10 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             _, cause, how = VARIABLES[variable]
             found.add(cause, 0.85 if variable.startswith("delivery") else 0.75,
                       f"the same test {how} (rerun: {rerun} --experiment {variable})" if rerun else f"the same test {how}")
+    crashed = "uncaught-exception" in found.causes
     for rule in [*GENERIC_RULES, *protocol_rules]:
+        if crashed and rule.fact and rule.cause == "substring-header":
+            continue   # a reader that raised is its own evidence; a header matched by substring needs its own
         if rule.applies(failed, message):
             located = code.locating(facts, rule.cause, role)
             if rule.fact and not located:

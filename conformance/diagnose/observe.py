@@ -183,7 +183,13 @@ def similar_line(expected: str, actual: str) -> str | None:
         line = line.strip()[:300]
         if not line or line in forms:
             continue
+        if any(words(line) == words(form) for form in forms):
+            continue   # the same words, only spaces or punctuation differ: formatting, not its own wording
         ratio = max(difflib.SequenceMatcher(None, form.lower(), line.lower()).ratio() for form in forms)
         if ratio > score:
             best, score = line, ratio
     return best if score >= 0.5 else None
+
+
+def words(text: str) -> list:
+    return re.findall(r"\w+", text.lower())

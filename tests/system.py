@@ -1,0 +1,34 @@
+"""The optional system packages some tests need (Xvfb for Tk programs, bubblewrap for the sandbox,
+Chromium for the class page in a real browser). On a machine without one, its tests are skipped
+with one line naming the package to install, and the run ends with one line listing what was not
+tested and why (tests/conftest.py). .ci/run installs them all, so CI tests everything."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+NOT_TESTED = "NOT TESTED HERE"
+PACKAGES = {"Xvfb": "xvfb", "bwrap": "bubblewrap", "chromium": "chromium", "chromedriver": "chromium-driver"}
+
+
+def missing(*tools: str) -> list:
+    return [tool for tool in tools if shutil.which(tool) is None
+            and not (tool == "chromium" and shutil.which("chromium-browser"))]
+
+
+def reason(tools: list, what: str) -> str:
+    return (f"{NOT_TESTED}: {what} needs {' and '.join(tools)} "
+            f"(apt-get install {' '.join(PACKAGES.get(t, t) for t in tools)})")
+
+
+def need(*tools: str, what: str = "this test") -> None:
+    gone = missing(*tools)
+    if gone:
+        pytest.skip(reason(gone, what))
+
+
+def needing(*tools: str, what: str = "this test"):
+    """A skipif mark for a module or a test that needs the tools."""
+    gone = missing(*tools)
+    return pytest.mark.skipif(bool(gone), reason=reason(gone, what) if gone else "")
