@@ -48,13 +48,19 @@ class Window:
         self.tree = tree
         self.widgets = Widgets(tree)
         visible = [w for w in tree if w["visible"]]
-        self.dialog = next((w for w in visible if w["kind"] == "dialog"), None)
+        # a dialog in the way (settings, a name asked first), never one that is the chat window itself
+        # (a QDialog run with exec_() as the whole application: it holds the chat display)
+        self.dialog = next((w for w in visible if w["kind"] == "dialog" and not self.holds_chat(w)), None)
         inside = self.within(self.dialog) if self.dialog else [w for w in tree if reachable(w)]
         self.labels = [w for w in inside if w["kind"] == "label"]
         self.entries = sorted((w for w in inside if w["kind"] == "entry"), key=reading_order)
         self.buttons = sorted((w for w in inside if w["kind"] == "button" and w["enabled"]), key=reading_order)
         self.combos = sorted((w for w in inside if w["kind"] == "combo"), key=reading_order)
         self.roles = self.field_roles()
+
+    def holds_chat(self, top: dict) -> bool:
+        """The window has a chat display: a text or list widget a person reads messages in."""
+        return any(w["kind"] in ("text", "list") for w in self.within(top))
 
     def within(self, top: dict) -> list:
         """The widgets drawn inside `top` (the tree lists a window's widgets after it, deeper)."""

@@ -91,6 +91,12 @@ def required_roles(protocol: str, rubric: "Rubric | None" = None) -> tuple:
     return tuple(rubric.roles.get(protocol, own) if rubric is not None else own)
 
 
+def points_for(req: str, level: str, rubric: Rubric, beyond: dict) -> float:
+    """What a requirement is worth: a SHOULD beyond the assignment's text is informational (0) unless
+    the rubric names it."""
+    return 0.0 if req in beyond and req not in rubric.points else rubric.worth(req, level)
+
+
 def beyond_text(protocol: str) -> dict:
     """SHOULD ID -> the sentence of the assignment's text it goes beyond (the protocol's BEYOND_TEXT)."""
     return dict(getattr(spec_of(protocol), "BEYOND_TEXT", {}))
@@ -148,7 +154,7 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
         out, most = {}, 0.0
         for req in full_maximum(protocol, rubric):
             level, sentence = requirements_of(protocol)[req]
-            worth = rubric.worth(req, level)
+            worth = points_for(req, level, rubric, beyond_text(protocol))
             out[req] = {"verdict": "not graded", "points": 0.0, "max_points": worth, "level": level,
                         "sentence": sentence}
             most += worth
@@ -178,8 +184,7 @@ def score(document: dict, rubric: Rubric, protocol: str | None = None) -> dict:
         if verdict == "error":   # no verdict: never a 0 for the student
             not_checked[req] = f"not graded, no verdict: {faults.get(req, 'its test could not be run')}"
             continue
-        informational = req in beyond and req not in rubric.points
-        worth = 0.0 if informational else rubric.worth(req, level)
+        worth = points_for(req, level, rubric, beyond)
         if verdict == "failed" and req in beyond:
             verdict = "warning"
         got = worth if verdict == "passed" else 0.0

@@ -309,8 +309,10 @@ class QtAdapter:
             self.choose(w, request["text"])
         elif command == "close":
             # As a window manager does: close events for the windows, from the event loop
+            shown = [x for x in self.windows() if W.QWidget.isVisible(x)]
+            # the windows, not a dialog on top; a dialog that is the application's only window is its window
             targets = [w] if request.get("id", ".") not in (".", "") else \
-                [x for x in self.windows() if W.QWidget.isVisible(x) and not isinstance(x, W.QDialog)]
+                [x for x in shown if not isinstance(x, W.QDialog)] or shown
             for target in targets:
                 self.later(lambda target=target: W.QWidget.close(target))
         else:
