@@ -1,6 +1,7 @@
 """Small GUI programs started with the GUI probe inside, for the probe's own tests (Tk and Qt)."""
 from __future__ import annotations
 
+import shutil
 import sys
 import textwrap
 from contextlib import contextmanager
@@ -9,6 +10,20 @@ from conformance.harness import candidate
 from conformance.harness.gui import GuiApp, Probe
 from conformance.harness.terminal import Terminal
 from conformance.harness.transcript import Transcript
+
+
+@contextmanager
+def virtual_screen():
+    """A Xvfb for Tk programs, or None where Xvfb is not installed."""
+    from conformance.harness.gui import VirtualScreen
+    screen = VirtualScreen() if shutil.which("Xvfb") else None
+    if screen is not None:
+        screen.start()
+    try:
+        yield screen
+    finally:
+        if screen is not None:
+            screen.stop()
 
 
 @contextmanager

@@ -2,13 +2,12 @@
 from the probe's own code, tests/shadowing.py), a program whose widgets all shadow that name with an
 attribute of another type is read whole, exactly as the same program without the shadowing; and the
 reference clients, made to shadow every such name at once, still pass their whole suites."""
-import shutil
 import textwrap
 
 import pytest
 
 from conformance.harness.gui import poll
-from tests.gui_programs import gui_programs
+from tests.gui_programs import gui_programs, virtual_screen
 from tests.selfcheck import ROOT, check, explain
 from tests.shadowing import shadowable, shadowing, shadowing_copy
 from tests.system import need
@@ -130,14 +129,8 @@ def names_of(toolkit: str) -> list:
 
 @pytest.fixture(scope="module")
 def screen():
-    from conformance.harness.gui import VirtualScreen
-    if shutil.which("Xvfb") is None:
-        yield None
-        return
-    screen = VirtualScreen()
-    screen.start()
-    yield screen
-    screen.stop()
+    with virtual_screen() as screen:
+        yield screen
 
 
 def environment(toolkit, screen, tmp_path) -> dict:

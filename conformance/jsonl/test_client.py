@@ -8,7 +8,7 @@ import pytest
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
-from conformance.run.fixtures import accept_where_given
+from conformance.run.fixtures import connects_where_given
 from conformance.harness.terminal import without_prompts
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, chat, encode, expect_json
@@ -34,9 +34,7 @@ def test_connects(client, scripted):
 def test_connects_where_given(launch, served_elsewhere):
     """Served at 127.0.0.2 on another port (every other test serves at 127.0.0.1:5555), with a decoy
     there: the client must connect to the server and port its command line names."""
-    elsewhere, decoy = served_elsewhere
-    launch("client", host=elsewhere.host, port=elsewhere.port)
-    accept_where_given(elsewhere, decoy, why=" at start (client.py SERVER PORT connects at once)")
+    connects_where_given(launch, served_elsewhere, " at start (client.py SERVER PORT connects at once)")
 
 
 @requirement("JC2", name="message")

@@ -217,6 +217,13 @@ def served_elsewhere(ctx, transcript, rng, launch):
         server.close()
 
 
+def connects_where_given(launch, served_elsewhere, why: str, **values):
+    """Start the client told to use the elsewhere server; its connection there (accept_where_given)."""
+    elsewhere, decoy = served_elsewhere
+    launch("client", host=elsewhere.host, port=elsewhere.port, **values)
+    return accept_where_given(elsewhere, decoy, why)
+
+
 def accept_where_given(elsewhere, decoy, why: str = ""):
     """The client's connection to the server it was told to use; a failure that says so when it dialled
     the assignment's promised address (the decoy) instead."""

@@ -9,7 +9,7 @@ import pytest
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
-from conformance.run.fixtures import accept_where_given
+from conformance.run.fixtures import connects_where_given
 from conformance.sendto import steps
 from conformance.sendto.steps import FAILURE, LIST_REQUEST, MALFORMED, OK, delivery, expect_packet
 
@@ -42,9 +42,7 @@ def test_connects(client, scripted):
 def test_connects_where_given(launch, served_elsewhere):
     """Served at 127.0.0.2 on another port (every other test serves at 127.0.0.1:6000), with a decoy
     there: the client must connect to the server and port its command line names."""
-    elsewhere, decoy = served_elsewhere
-    launch("client", host=elsewhere.host, port=elsewhere.port)
-    accept_where_given(elsewhere, decoy, why=" at start (client.py HOST PORT connects at once)")
+    connects_where_given(launch, served_elsewhere, " at start (client.py HOST PORT connects at once)")
 
 
 @pytest.mark.parametrize("typed, packet", [
