@@ -142,6 +142,23 @@ def test_a_reader_that_raised_is_not_offered_a_header_cause():
                                                                        RULES)]
 
 
+def test_a_reader_that_died_is_not_a_keyboard_wait_and_thread_notes_are_no_evidence():
+    """The main thread waits for the keyboard with bytes unread because the reader thread died (its
+    traceback): blocking-input is not offered. A GUI failure's report lists widgets used off the GUI
+    thread under every failure; that is evidence for the thread check (BC12, CC7) only."""
+    program = {"threads": [{"name": "python", "state": "S", "call": "read", "fds": [0]}],
+               "sockets": [{"fd": 3, "unread": 41, "unsent": 0}], "kinds": {"0": "keyboard"}}
+    died = ["Exception in thread Thread-1 (listen):", "Traceback (most recent call last):",
+            '  File "/tmp/x/client.py", line 40, in listen', "    text = data.decode()",
+            "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xc5"]
+    seen = {"programs": [program], "printed": [{"lines": died}]}
+    causes = [d["cause"] for d in engine.diagnose(["RT3"], "Expected a line, but nothing within 2.0s.", seen, {}, (), [])]
+    assert "blocking-input" not in causes and "uncaught-exception" in causes
+    note = "Expected: 'bob: <b>x</b>'\nA widget used from the thread 'net', not the GUI thread (QLabel.setText)"
+    assert engine.diagnose(["BC13"], note, {}, {}, (), []) == []
+    assert engine.diagnose(["BC12"], note, {}, {}, (), [])[0]["cause"] == "gui-from-thread"
+
+
 def test_own_wording_is_other_words_not_other_spaces():
     """A delivered message whose inner spaces were collapsed (split() and join) is not a text in the
     program's own words."""

@@ -68,6 +68,25 @@ def test_a_client_of_any_name_and_the_checker_beside_it(tmp_path):
     assert find(tmp_path, "cnlab", "server").program is None   # cnlab: only the course's server.py
 
 
+def test_options_of_other_names_are_used_and_unknown_address_options_left_out(tmp_path):
+    """Seen in real chat10 submissions: `--server_ip`/`--server_port` for the address, a server's
+    `--server_port`; a client without any address option is started without one (it is served at
+    the text's default, and CC1's target-port test judges the missing option)."""
+    write(tmp_path, {"server.py": "import argparse, socket\np = argparse.ArgumentParser()\n"
+                                  "p.add_argument('--server_port', type=int)\n" + SERVER,
+                     "client.py": "import argparse, socket\nimport tkinter as tk\np = argparse.ArgumentParser()\n"
+                                  "p.add_argument('--server_ip', '-ip')\np.add_argument('--server_port', '-p')\n"
+                                  "p.add_argument('--username')\n" + TK})
+    assert find(tmp_path, "chat10", "server").program.template == "{python} server.py --server_port {port}"
+    assert find(tmp_path, "chat10").program.template == \
+        "{python} client.py --server_ip {host} --server_port {port} --username {username}"
+    write(tmp_path, {"client.py": "import argparse, socket\nimport tkinter as tk\np = argparse.ArgumentParser()\n"
+                                  "p.add_argument('--port', type=int)\np.add_argument('--username')\n" + TK})
+    choice = find(tmp_path, "chat10")
+    assert choice.program.template == "{python} client.py --port {port} --username {username}"
+    assert "started without --target" in choice.why
+
+
 def test_a_server_py_of_another_assignment_is_not_the_course_server(tmp_path):
     """cnlab students write only the client: a `server.py` is the course's chat server only where its
     strings speak the protocol (seen in real repositories: the next assignment's HTTP server stub, and

@@ -9,8 +9,8 @@ import time
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.gui import (USERNAME, GuiApp, Widgets, area, captions, describe_tree, poll, reachable,
-                                     reading_order, same_page)
+from conformance.harness.gui import (USERNAME, GuiApp, Widgets, area, captions, describe_tree, inside, poll,
+                                     reachable, reading_order, same_page)
 from conformance.harness.peer import WirePeer
 
 from .spec import CLIENT_ADDRESS, MESSAGE_GAP
@@ -63,15 +63,8 @@ class Window:
         return any(w["kind"] in ("text", "list") for w in self.within(top))
 
     def within(self, top: dict) -> list:
-        """The widgets drawn inside `top` (the tree lists a window's widgets after it, deeper)."""
-        start = self.tree.index(top)
-        out = []
-        for w in self.tree[start + 1:]:
-            if w["depth"] <= top["depth"]:
-                break
-            if reachable(w):
-                out.append(w)
-        return out
+        """The widgets drawn inside `top` that a person can reach."""
+        return [w for w in inside(self.tree, top) if reachable(w)]
 
     def field_roles(self) -> dict:
         """role -> entry: by the captions around it (the most specific first), then by its default

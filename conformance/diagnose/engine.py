@@ -51,7 +51,10 @@ GENERIC_RULES = rules(
     ("localhost-only", "", r"listens on 'localhost'", {"confidence": 0.9}),
     ("one-client-stalls-all", "", r"stalled client must not delay|a client that stops reading|slow sender|while \w+ does "
      r"not read|is unfinished and \w+ is silent", {"confidence": 0.75}),
-    ("gui-from-thread", "", r"not the GUI's main thread|not the GUI thread|created off the main thread", {"confidence": 0.9}),
+    # only where the failed check is the one about threads (BC12, CC7): every GUI failure's report lists the
+    # widgets used off the GUI thread, which is no evidence for a failure of another kind
+    ("gui-from-thread", "BC12 CC7", r"not the GUI's main thread|not the GUI thread|created off the main thread",
+     {"confidence": 0.9}),
     ("io-in-gui-thread", "", r"the GUI thread is blocked", {"confidence": 0.85}),
     ("uncaught-exception", "", r"The program raised \w+", {"confidence": 0.85}),
     ("no-limit", "", r"memory grew|is not limited|kept what it refused", {"confidence": 0.75}),
@@ -91,7 +94,10 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             found.add("uncaught-exception", 0.9, f"{tb.thread} raised {tb.exception}" +
                       (f" at {tb.file}:{tb.line}: `{tb.text}`" if tb.file else ""),
                       f"{tb.file}:{tb.line}" if tb.file else None)
-    for thread, unread, threads in observe.keyboard_waits(seen):
+    reader_died = any(tb.thread not in ("the main thread", "a Tk callback")
+                      for program in seen.get("printed", []) for tb in observe.tracebacks(program["lines"]))
+    for thread, unread, threads in ([] if reader_died else observe.keyboard_waits(seen)):
+        # (a reader thread that raised is why nothing reads the socket: its traceback says so, not the keyboard)
         found.add("blocking-input", 0.9, f"when the test gave up, the program's {'only thread' if threads == 1 else 'thread ' + repr(thread)} "
                   f"was waiting for the keyboard alone (input(), or a select() on it) with {unread} bytes unread on its socket, which "
                   "no thread was waiting to read")

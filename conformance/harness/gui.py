@@ -318,6 +318,20 @@ class Widgets:
         return (captioned or buttons or [None])[0]
 
 
+CONFIRM = re.compile(r"(?i)^\W*(yes|ok|quit|exit|close|leave)\b")   # "really quit?": the answer that means it
+
+
+def inside(tree: list, top: dict) -> list:
+    """The widgets drawn inside `top` (the tree lists a window's widgets after it, deeper)."""
+    start = tree.index(top)
+    out = []
+    for w in tree[start + 1:]:
+        if w["depth"] <= top["depth"]:
+            break
+        out.append(w)
+    return out
+
+
 def describe_tree(tree: list) -> str:
     lines = []
     for w in tree:
@@ -504,7 +518,25 @@ class GuiApp:
         return text
 
     def close_window(self) -> None:
+        """Close the window as the window manager does; if the program then asks to confirm ("Are you
+        sure you want to quit?"), answer as a person who meant it: its Yes/OK/Quit button."""
+        shown = {w["id"] for w in self.probe.tree() if w["kind"] == "dialog" and w["visible"]}
         self.probe.call("close", id=".")
+        deadline = time.monotonic() + settings.wait(settings.EXIT)
+        while self.term.alive() and time.monotonic() < deadline:
+            try:
+                tree = self.probe.tree()
+            except (CheckFailure, HarnessError):
+                return   # its GUI is gone already: closing worked
+            asking = [w for w in tree if w["kind"] == "dialog" and w["visible"] and w["id"] not in shown]
+            yes = next((b for d in asking for b in inside(tree, d) if b["kind"] == "button" and b["enabled"]
+                        and (b.get("button_role") in ("YesRole", "AcceptRole") or CONFIRM.search(b["text"] or ""))),
+                       None)
+            if yes is not None:
+                self.note(f"the program asked to confirm the close: clicked {yes['text']!r}")
+                self.probe.call("click", id=yes["id"])
+                return
+            time.sleep(GUI_POLL)   # the probe reports no new windows by itself
 
     def grab(self, screenshot: Path) -> Path | None:
         """A picture of the window drawn by the program itself (Qt's offscreen platform has no screen):

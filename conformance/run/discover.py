@@ -188,6 +188,19 @@ def role_evidence(facts: Facts, role: str, gui: bool) -> list:
 
 
 ADDRESS_OPTIONS = ALIASES[0] | ALIASES[1]
+# An option of another name for the same thing (`--server_ip`, `--server-port`, `--user_name`): by the
+# words in its long name, the address's words only where no port or user word is there too.
+WORDS = [re.compile(r"(?i)host|addr|(^|[-_])ip($|[-_])|target|server"), re.compile(r"(?i)port"),
+         re.compile(r"(?i)user|name|nick")]
+
+
+def named_like(options: list, group: set) -> list:
+    if group not in ALIASES:
+        return []
+    index = ALIASES.index(group)
+    others = [WORDS[i] for i in {0: (1, 2), 1: (), 2: (1,)}[index]]   # "port" is specific; "server" is not
+    return [g for g in options if any(o.startswith("--") and WORDS[index].search(o.lstrip("-"))
+                                      and not any(w.search(o.lstrip("-")) for w in others) for o in g)]
 
 
 def adapt_arguments(args: list, facts: Facts, dropped: list | None = None) -> list:
@@ -206,10 +219,10 @@ def adapt_arguments(args: list, facts: Facts, dropped: list | None = None) -> li
             continue
         if part.startswith("-") and part not in own:
             group = next((g for g in ALIASES if part in g), set())
-            mine = [g for g in facts.options if set(g) & group]
+            mine = [g for g in facts.options if set(g) & group] or named_like(facts.options, group)
             if mine:
                 part = max(mine[0], key=len)
-            elif part in ADDRESS_OPTIONS and dropped is not None:   # a client's only
+            elif part in ADDRESS_OPTIONS and dropped is not None:
                 dropped.append(part)
                 skip = True
                 continue
@@ -292,10 +305,11 @@ def find(folder: Path, role: str, layouts: list, gui: bool, by_behaviour: bool =
     others = [f"{c.shown} ({'; '.join(ev) or 'no evidence'})" for ok, _, c, ev, _ in ranked[1:4] if ok]
     why = f"{best.shown}: {', '.join(reasons)}" + (f"; chosen over {', '.join(others)}" if others else "")
     dropped: list = []
-    program = program_for(best, folder, role, layouts, dropped if role == "client" else None)
+    program = program_for(best, folder, role, layouts, dropped)
     if dropped:
-        why += (f"; started without {' and '.join(dropped)}: its command line has no such option (it is served where "
-                "the assignment's tests serve; the test that serves elsewhere judges its arguments)")
+        why += (f"; started without {' and '.join(dropped)}: its command line has no such option (" +
+                ("it is served where the assignment's tests serve; the test that serves elsewhere judges its arguments)"
+                 if role == "client" else "it is expected on the protocol's default port; the port test judges it)"))
     return Choice(program, why)
 
 

@@ -99,13 +99,24 @@ def server_under_test(ctx, request) -> tuple:
     notices of one test must not reach another)."""
     if ctx.server:
         waiting.blind()   # a server outside the run: /proc cannot show what it is doing
-        return ctx.server
+        yield ctx.server
+        return
     if getattr(ctx.spec, "FRESH_SERVER", False):
-        return request.getfixturevalue("fresh_server")
+        yield request.getfixturevalue("fresh_server")
+        return
     server = request.getfixturevalue("_candidate_server")
+    raw = request.getfixturevalue("raw")
     address = server.ensure(request.getfixturevalue("transcript"))
-    request.node.chatconform_server_pgid = server.process.proc.pid
-    return address
+    pid = request.node.chatconform_server_pgid = server.process.proc.pid
+    yield address
+    # The server is shared by the tests: if this test's clients hanging up brings it down, this test is
+    # charged (with its last output), never the next one, which would find nobody listening.
+    raw.close_all()
+    procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT))
+    if not server.process.alive():
+        raise CheckFailure("The server exited when this test's clients hung up: it must go on serving the others.",
+                           expected="the server still running after its clients closed their connections",
+                           actual=server.process.output()[-1500:] or "[it printed nothing]")
 
 
 @pytest.fixture
