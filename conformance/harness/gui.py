@@ -98,8 +98,9 @@ class Probe:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(self.path)
 
-    def call(self, cmd: str, timeout: float | None = None, **args) -> dict:
-        """Send a command; its answer, or a CheckFailure telling a frozen GUI from a dead process."""
+    def call(self, cmd: str, timeout: float | None = None, explain: bool = True, **args) -> dict:
+        """Send a command; its answer, or a CheckFailure telling a frozen GUI from a dead process
+        (`explain`: asking the probe why, which state() itself must not do: it would ask again and again)."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         request = {"id": next(self.ids), "cmd": cmd, **args}
         if cmd not in ("ping", "tree", "read", "exceptions"):
@@ -113,7 +114,8 @@ class Probe:
         except (OSError, ValueError):
             answer = None
         if answer is None:
-            raise CheckFailure(f"The GUI did not carry out '{cmd}' within {timeout:.1f}s: {self.state()}.",
+            why = self.state() if explain else "no answer"
+            raise CheckFailure(f"The GUI did not carry out '{cmd}' within {timeout:.1f}s: {why}.",
                                expected="the GUI thread free to handle events")
         if not answer.get("ok"):
             if answer.get("fault") == "program":
@@ -161,8 +163,8 @@ class Probe:
         if not self.alive():
             return "the program has exited"
         try:
-            ping = Probe.call(self, "ping", timeout=1.0)
-            threads = Probe.call(self, "threads", timeout=1.0)
+            ping = Probe.call(self, "ping", timeout=1.0, explain=False)
+            threads = Probe.call(self, "threads", timeout=1.0, explain=False)
         except (CheckFailure, HarnessError):
             return "the program is running but its probe does not answer"
         if threads.get("gui_gone"):
@@ -525,9 +527,9 @@ class GuiApp:
         deadline = time.monotonic() + settings.wait(settings.EXIT)
         while self.term.alive() and time.monotonic() < deadline:
             try:
-                tree = self.probe.tree()
+                tree = self.probe.call("tree", timeout=settings.wait(settings.EVENT) / 2, explain=False)["widgets"]
             except (CheckFailure, HarnessError):
-                return   # its GUI is gone already: closing worked
+                return   # its GUI is gone already (or busy closing): what follows judges the close
             asking = [w for w in tree if w["kind"] == "dialog" and w["visible"] and w["id"] not in shown]
             yes = next((b for d in asking for b in inside(tree, d) if b["kind"] == "button" and b["enabled"]
                         and (b.get("button_role") in ("YesRole", "AcceptRole") or CONFIRM.search(b["text"] or ""))),
