@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.harness import buffers, settings
-from conformance.harness.candidate import group_memory
+from conformance.harness.candidate import Background, free_port, group_memory
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
 from conformance.run.servers import expect_listening_beyond_localhost
@@ -125,8 +125,20 @@ def test_help_and_version(ctx, launch):
 
 
 @requirement("CS1", name="port")
-def test_port(clients):
-    clients.connect()
+def test_port(ctx, clients, transcript):
+    """Started with --port P, it listens on P. Where the server's own command has no {port} (its argparse
+    has no --port, so the other tests find it on its default port), it is started here with --port all
+    the same, on another port: the text demands the option."""
+    program = ctx.programs.get("server")
+    if ctx.server or program is None or program.takes_port:
+        clients.connect()
+        return
+    port = free_port()
+    server = Background(program.argv() + ["--port", str(port)], program.cwd, transcript)
+    try:
+        server.wait_listening("127.0.0.1", port, "server started with --port")
+    finally:
+        server.kill()
 
 
 @requirement("CS2", name="join")

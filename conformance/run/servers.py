@@ -36,7 +36,7 @@ class ServerProcess:
             if transcript is not None:
                 transcript.note(f"the {self.what} had exited; starting it again. Its last output:\n{output}")
         host, port = "127.0.0.1", self.fixed_port or free_port()
-        if self.fixed_port and listening(host, port):
+        if self.fixed_port and not released(host, port):
             raise HarnessError(f"port {port} is already taken by another program, so the {self.what} cannot "
                                f"listen on it (its command has no {{port}}, so it uses the default port {port})")
         self.process = Background(self.argv_for_port(host, port), self.cwd, transcript)
@@ -53,6 +53,17 @@ class ServerProcess:
     def stop(self) -> None:
         if self.process is not None:
             self.process.kill()
+
+
+def released(host: str, port: int) -> bool:
+    """Nothing listens on the fixed port, or it stops within the exit window: the last test's server,
+    killed, may still be closing its sockets (a sandbox's process dies a moment after its parent)."""
+    deadline = time.monotonic() + settings.wait(settings.EXIT)
+    while listening(host, port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(settings.POLL)   # a socket's close has no event to wait on
+    return True
 
 
 def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") -> ServerProcess:
