@@ -5,6 +5,9 @@ from conformance.harness.candidate import Layout
 ROLES = ("client", "server")   # students write the client; the server suite checks the given server
 STUDENT_ROLES = ("client",)   # what the assignment asks for: found in a submission by what it does
 DEFAULT_PORT = 5378   # where a server whose command has no {port} listens
+# The server suite shares one server: one that dies when a test's clients hang up breaks this (never the
+# test's own requirement, nor the next test's).
+DISCONNECT_REQUIREMENT = "SV12"
 # The assignment's tests serve at 127.0.0.1:5378 and start the client with exactly that address, so
 # a client that dials it without reading its arguments (the course's old template) passes them: the
 # scripted and the live server listen there, in the run's private network. Whether a client honours

@@ -117,17 +117,26 @@ def server_under_test(ctx, request) -> tuple:
         return
     server = request.getfixturevalue("_candidate_server")
     raw = request.getfixturevalue("raw")
-    address = server.ensure(request.getfixturevalue("transcript"))
+    transcript = request.getfixturevalue("transcript")
+    if server.process is not None:   # the last test's clients have hung up: let it finish with them first
+        procstate.wait_idle(server.process.proc.pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT))
+    address = server.ensure(transcript)
     pid = request.node.chatconform_server_pgid = server.process.proc.pid
+
+    def still_serving() -> None:
+        """After a body that passed: the server is shared by the tests, so if this test's clients hanging
+        up brings it down, that is charged here (to the protocol's disconnect requirement), never to the
+        next test, which would find nobody listening."""
+        raw.close_all()
+        procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT))
+        if not server.process.alive():
+            raise CheckFailure("The server exited when this test's clients hung up: it must go on serving the others.",
+                               expected="the server still running after its clients closed their connections",
+                               actual=server.process.output()[-1500:] or "[it printed nothing]",
+                               requirement=getattr(ctx.spec, "DISCONNECT_REQUIREMENT", None))
+
+    request.getfixturevalue("post_checks").append(still_serving)
     yield address
-    # The server is shared by the tests: if this test's clients hanging up brings it down, this test is
-    # charged (with its last output), never the next one, which would find nobody listening.
-    raw.close_all()
-    procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT))
-    if not server.process.alive():
-        raise CheckFailure("The server exited when this test's clients hung up: it must go on serving the others.",
-                           expected="the server still running after its clients closed their connections",
-                           actual=server.process.output()[-1500:] or "[it printed nothing]")
 
 
 @pytest.fixture
