@@ -159,6 +159,20 @@ def test_a_reader_that_died_is_not_a_keyboard_wait_and_thread_notes_are_no_evide
     assert engine.diagnose(["BC12"], note, {}, {}, (), [])[0]["cause"] == "gui-from-thread"
 
 
+def test_a_reader_that_died_decoding_part_of_a_character_is_decode_per_chunk():
+    """recv(1) decoded byte by byte (a real reader's shape): UnicodeDecodeError 'unexpected end of data'
+    at a .decode( line is a character cut across reads, not just any crash."""
+    died = ["Exception in thread Thread-2 (receiver):", "Traceback (most recent call last):",
+            '  File "/tmp/x/client.py", line 31, in lines', '    char = char.decode("utf-8")',
+            "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xc5 in position 0: unexpected end of data"]
+    shown = engine.diagnose(["RT3"], "Expected a line", {"printed": [{"lines": died}]}, {}, (), [])
+    assert [d["cause"] for d in shown] == ["decode-per-chunk", "uncaught-exception"]
+    assert shown[0]["where"] == "client.py:31"
+    other = [*died[:-1], "UnicodeDecodeError: 'ascii' codec can't decode byte 0xc5: ordinal not in range(128)"]
+    assert "decode-per-chunk" not in [d["cause"] for d in engine.diagnose(["RT3"], "x", {"printed": [{"lines": other}]},
+                                                                          {}, (), [])]
+
+
 def test_own_wording_is_other_words_not_other_spaces():
     """A delivered message whose inner spaces were collapsed (split() and join) is not a text in the
     program's own words."""

@@ -12,6 +12,8 @@ from .experiment import VARIABLES
 SHOWN_AT = 0.5      # a cause below this confidence is not shown
 MAX_SHOWN = 3
 MECHANISM_WINS = 0.8   # a mechanism this sure hides behaviours (it explains them)
+# UnicodeDecodeError's words for bytes that end or start inside a character (a read cut it)
+CUT_CHARACTER = re.compile(r"UnicodeDecodeError.*(unexpected end of data|invalid continuation byte|invalid start byte)")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,11 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             found.add("uncaught-exception", 0.9, f"{tb.thread} raised {tb.exception}" +
                       (f" at {tb.file}:{tb.line}: `{tb.text}`" if tb.file else ""),
                       f"{tb.file}:{tb.line}" if tb.file else None)
+            if CUT_CHARACTER.search(tb.exception) and ".decode(" in (tb.text or ""):
+                # what decoding a piece of a character raises: the bytes were decoded before the message was whole
+                found.add("decode-per-chunk", 0.92, f"{tb.thread} raised {tb.exception.split(':')[0]} decoding a "
+                          f"piece of a character" + (f" at {tb.file}:{tb.line}: `{tb.text}`" if tb.file else ""),
+                          f"{tb.file}:{tb.line}" if tb.file else None)
     reader_died = any(tb.thread not in ("the main thread", "a Tk callback")
                       for program in seen.get("printed", []) for tb in observe.tracebacks(program["lines"]))
     for thread, unread, threads in ([] if reader_died else observe.keyboard_waits(seen)):
