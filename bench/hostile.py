@@ -146,6 +146,10 @@ def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) ->
             os.kill(int(pid_line.split(":")[0]), signal.SIGKILL)
         except (OSError, ValueError):
             pass
+    shutil.rmtree(folder, ignore_errors=True)
+    report.unlink(missing_ok=True)
+    for left in Path(tempfile.gettempdir()).glob(f"chatconform-scratch-*/{folder.name}"):
+        shutil.rmtree(left.parent, ignore_errors=True)   # the copy of a SIGKILLed harness, which could not
     return {"case": name, "wall_s": wall, "exit": code, "survivors": len(survivors),
             "rss_mb": peak[0] / 1024, "report_mb": size / 1e6, "problems": problems}
 

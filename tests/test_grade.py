@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -400,7 +401,9 @@ def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tm
 @pytest.mark.timeout(300)
 def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
     src = tmp_path / "submissions"
-    for name in ("Ada Lovelace_1_assignsubmission_file_", "Alan Turing_2_assignsubmission_file_"):
+    unique = os.getpid() * 10   # names no other test uses: their scratch copies are this test's alone
+    names = (f"Ada Lovelace_{unique}_assignsubmission_file_", f"Alan Turing_{unique + 1}_assignsubmission_file_")
+    for name in names:
         (src / name).mkdir(parents=True)
         # never blocked for good (it wakes every 50 ms), so every wait of its tests runs to its end: the
         # checks are surely still running when the grader presses Ctrl-C
@@ -420,6 +423,8 @@ def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
     assert not list((out / "results").glob("*.part")) and not list((out / "results").glob("*.json"))
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(src) not in ps
+    # every check's copies of the submission are gone with it (an xdist worker's own included)
+    assert not [p for name in names for p in Path(tempfile.gettempdir()).glob(f"chatconform-scratch-*/{name}")]
 
 
 def test_a_submission_over_its_budget_is_stopped_and_says_so(tmp_path):

@@ -110,6 +110,7 @@ class ClassRun:
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(OSError):
                     os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()   # gone, not a zombie still showing its command line
         for part in (self.out / "results").glob("*.part"):
             part.unlink(missing_ok=True)
 

@@ -6,6 +6,8 @@ a Unix socket once the toolkit's root window exists. Nothing here knows Tk from 
 normalises widget kinds (window, dialog, button, entry, text, list, label, …)."""
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import itertools
 import json
@@ -359,8 +361,16 @@ def captions_shown(w: dict) -> str:
 
 @functools.lru_cache(maxsize=None)
 def screenshot_dir() -> Path:
-    """This run's own folder (one per harness process): two runs never overwrite each other's."""
-    return Path(tempfile.mkdtemp(prefix="chatconform-screens-"))
+    """This run's own folder (one per harness process): two runs never overwrite each other's. Kept
+    for the reports that name its screenshots; removed at exit when no screenshot was saved in it."""
+    folder = Path(tempfile.mkdtemp(prefix="chatconform-screens-"))
+    atexit.register(_remove_if_empty, folder)
+    return folder
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 class GuiApp:

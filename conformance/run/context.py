@@ -2,6 +2,7 @@
 up once per session, and the header that says so."""
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -90,6 +91,15 @@ def build_context(config) -> RunContext | None:
         ctx.copy = copy
     except (scratch.TooBig, OSError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    try:
+        return find_programs(ctx, opt, copy, submission)
+    except BaseException:   # a usage error (no program found): the run ends here, and so does its copy
+        scratch.remove(ctx.scratch)
+        raise
+
+
+def find_programs(ctx: RunContext, opt, copy: Path, submission: Path) -> RunContext:
+    spec = ctx.spec
     found, ctx.choices, surveyed = {}, {}, None
     for role in ROLES:
         override = opt.client_cmd if role == "client" else opt.server_cmd
@@ -158,6 +168,11 @@ def interrupt(signum, frame):
     raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
+def _worker_terminated(root, signum, frame):
+    scratch.remove(root)
+    os._exit(128 + signum)
+
+
 def pytest_keyboard_interrupt(excinfo):
     interruptions.append(excinfo)
 
@@ -167,6 +182,10 @@ def pytest_configure(config):
         if network.enter_worker():   # each worker its own network: fixed ports never collide
             buffers.lower_limits()
     config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
+    if config.option.protocol and not hasattr(config, "workerinput"):
+        # SIGTERM (a CI job's timeout, grade's budget or Ctrl-C) stops the run like Ctrl-C: the running
+        # test is an error, candidates are killed, the scratch copy removed (from here on: its set-up too)
+        signal.signal(signal.SIGTERM, interrupt)
     # a diagnosis's experiment run with three times the time (--experiment time=x3)
     settings.timeout_scale = config.option.timeout_scale * experiment.time_factor(config.option.chatconform_experiment)
     if config.option.chatconform_junit:
@@ -181,8 +200,10 @@ def pytest_configure(config):
         ctx.shown = config.option.shown_as or config.option.submission
         show_paths_relative(*paths_shown(ctx), copy_name=ctx.copy.name if ctx.copy is not None and ctx.copy.is_dir() else None)
         containment.start()
-        if not hasattr(config, "workerinput"):   # SIGTERM (a CI job's timeout) stops the run like Ctrl-C:
-            signal.signal(signal.SIGTERM, interrupt)   # the running test is an error, candidates are killed
+        if hasattr(config, "workerinput") and ctx.scratch is not None:
+            # a worker's own copy: SIGTERM (grade's budget, Ctrl-C on grade) ends a worker at once, as before,
+            # but no longer leaves its copy of the submission behind
+            signal.signal(signal.SIGTERM, functools.partial(_worker_terminated, ctx.scratch))
     config_holder["config"] = config
     if ctx is not None:
         config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
