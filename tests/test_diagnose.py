@@ -173,6 +173,37 @@ def test_a_reader_that_died_decoding_part_of_a_character_is_decode_per_chunk():
                                                                           {}, (), [])]
 
 
+def test_keeps_running_needs_a_main_thread_that_is_done():
+    """A program that did not exit after BUSY while its main thread asks for a name again is held by its
+    own flow, not by a non-daemon thread (a real client's shape): keeps-running is not offered then."""
+    program = {"pid": 7, "threads": [{"tid": 7, "name": "python", "state": "S", "call": "read", "fds": [0]},
+                                     {"tid": 8, "name": "python", "state": "S", "call": "recvfrom", "fds": [3]}],
+               "sockets": [{"fd": 3, "unread": 0, "unsent": 0}], "kinds": {"0": "keyboard", "3": "socket"}}
+    message = "The client did not exit after BUSY: it was still running 2.0s later, where it should have exited"
+    asking = engine.diagnose(["RA3"], message, {"programs": [program]}, {}, (), [])
+    assert "keeps-running" not in [d["cause"] for d in asking]
+    program["threads"][0].update(call="futex", fds=[])   # the main thread done, waiting for the others to end
+    assert "keeps-running" in [d["cause"] for d in engine.diagnose(["RA3"], message, {"programs": [program]}, {}, (), [])]
+
+
+def test_facts_are_read_only_in_the_files_the_program_runs(tmp_path):
+    """A real submission kept an old copy of its client (refrac.py) that nothing imports: a fact there
+    must not locate a cause. The files run: the entry, what it imports, through packages and relative imports."""
+    (tmp_path / "a1_client").mkdir()
+    (tmp_path / "a1_client" / "__main__.py").write_text("from a1_client import net\nimport helpers\n")
+    (tmp_path / "a1_client" / "__init__.py").write_text("")
+    (tmp_path / "a1_client" / "net.py").write_text("from .wire import read\n")
+    (tmp_path / "a1_client" / "wire.py").write_text("def read(s):\n    return s.recv(1).decode()\n")
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    (tmp_path / "refrac.py").write_text("def read(s):\n    return s.recv(9).decode()\n")
+    entry = code.entry_file("{python} -m a1_client --address {host}", tmp_path)
+    assert entry == tmp_path / "a1_client" / "__main__.py"
+    used = code.imported_files(str(tmp_path), entry)
+    assert used == {"a1_client/__main__.py", "a1_client/__init__.py", "a1_client/net.py", "a1_client/wire.py",
+                    "helpers.py"}
+    assert code.entry_file("{python} refrac.py", tmp_path) == tmp_path / "refrac.py"
+
+
 def test_own_wording_is_other_words_not_other_spaces():
     """A delivered message whose inner spaces were collapsed (split() and join) is not a text in the
     program's own words."""

@@ -225,6 +225,52 @@ def facts(folder: str, headers: tuple = ()) -> tuple:
     return tuple(_unique(found))
 
 
+def entry_file(template: str, cwd: Path) -> Path | None:
+    """The .py file a program's command runs (`{python} client.py …`, `{python} -m pkg`), if any."""
+    words = template.split()
+    for i, word in enumerate(words):
+        if word.endswith(".py"):
+            return cwd / word.strip("'\"")
+        if word == "-m" and i + 1 < len(words):
+            base = cwd / words[i + 1].replace(".", "/")
+            return base / "__main__.py" if base.is_dir() else base.with_suffix(".py")
+    return None
+
+
+def imported_files(folder: str, entry: Path) -> set:
+    """The files (relative to `folder`) that `entry` runs: itself and the submission's modules it
+    imports, directly or through each other (by name, looked up beside the importing file and at the
+    top of the submission). A fact in a file the program never imports cannot be where it goes wrong."""
+    root = Path(folder).resolve()
+    seen: set = set()
+    todo = [entry.resolve()]
+    while todo and len(seen) < MAX_FILES:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            tree = ast.parse(path.read_bytes()[:MAX_BYTES].decode("utf-8", "replace"))
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = "." * node.level + (node.module or "")
+                names = [base] + [f"{base}.{a.name}" if node.module else base + a.name for a in node.names]
+            for name in names:
+                dotted = name.lstrip(".").replace(".", "/")
+                if not dotted:
+                    continue
+                for top in (path.parent, root, entry.resolve().parent):
+                    for candidate in (top / f"{dotted}.py", top / dotted / "__init__.py"):
+                        if candidate.is_file():
+                            todo.append(candidate.resolve())
+    return {str(p.relative_to(root)) for p in seen if p.is_relative_to(root)}
+
+
 def waiting_input(func):
     """The input() a program waits in while messages pile up: the last one inside a loop (the chat's
     main loop comes after the login's), else the last one; never simply the first (a login prompt)."""

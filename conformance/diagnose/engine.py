@@ -131,6 +131,10 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             if rule.fact and not located:
                 continue
             found.add(rule.cause, rule.confidence, rule.evidence or first_line)
+    if "keeps-running" in found.causes and observe.main_thread_on_keyboard(seen):
+        # a non-daemon thread keeps a process alive only after its main thread is done; one that still asks
+        # for input did not end where it should have (its flow is the cause, e.g. BUSY not handled as the end)
+        del found.causes["keeps-running"]
     for entry in found.causes.values():   # code facts locate, and make a cause more likely
         located = code.locating(facts, entry["cause"], role)
         if located:

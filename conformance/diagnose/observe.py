@@ -156,6 +156,17 @@ def keyboard_waits(seen: dict) -> list:
     return out
 
 
+def main_thread_on_keyboard(seen: dict) -> bool:
+    """Is some program's main thread (its id the process's) waiting for the keyboard? Then
+    the program is still in its own loop (asking again, say), not held at its end by another thread."""
+    for program in seen.get("programs", []):
+        kinds = program["kinds"]
+        main = next((t for t in program["threads"] if t.get("tid") == program.get("pid")), None)
+        if main and main["fds"] and main["state"] == "S" and all(kinds.get(str(fd)) == "keyboard" for fd in main["fds"]):
+            return True
+    return False
+
+
 # --- a send that never drained ------------------------------------------------------------------
 def blocked_sends(seen: dict) -> list:
     """(thread name, bytes queued) for each thread asleep in a send while a socket's send queue holds

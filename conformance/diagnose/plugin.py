@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from pathlib import Path
 
 import pytest
 from _pytest.runner import runtestprotocol
@@ -102,6 +103,12 @@ def attach(item, nextitem, report, first_run: float) -> None:
     knowledge = protocol_knowledge(ctx.protocol)
     folder = ctx.copy or ctx.submission
     facts = code.facts(str(folder), tuple(getattr(knowledge, "HEADERS", ()))) if folder else ()
+    program = ctx.programs.get(info.get("role") or "")
+    entry = code.entry_file(program.template, program.cwd) if program is not None and folder else None
+    used = code.imported_files(str(folder), entry) if entry is not None and entry.is_file() and Path(folder).is_dir() \
+        else set()
+    if used:   # only the files the failed program runs: a copy it never imports (refrac.py) is not where it fails
+        facts = tuple(f for f in facts if f.file in used)
 
     def diagnosis() -> list:
         return engine.diagnose(info.get("failed_requirements", []), info.get("message", ""), seen, replays, facts,
