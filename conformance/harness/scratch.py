@@ -17,6 +17,7 @@ SKIPPED = (".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", "node_
            ".pytest_cache")
 MAX_BYTES = 200 * 1024 ** 2   # a chat assignment is a few files; a home folder is not a submission
 PREFIX = "chatconform-scratch-"
+LIVE: list = []   # this process's scratch folders not yet removed: what a SIGTERM handler removes
 
 
 class TooBig(Exception):
@@ -44,11 +45,16 @@ def make(submission: Path) -> tuple[Path, Path]:
     folder = submission if submission.is_dir() else submission.parent
     _size(folder)
     root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    LIVE.append(root)
     name = folder.name or "submission"
     copy = root / name
-    shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns(*SKIPPED))
-    if is_reference(folder):   # chatconform's own references (or a copy of them) share ../common
-        shutil.copytree(folder.parent / "common", root / "common", ignore=shutil.ignore_patterns(*SKIPPED))
+    try:
+        shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns(*SKIPPED))
+        if is_reference(folder):   # chatconform's own references (or a copy of them) share ../common
+            shutil.copytree(folder.parent / "common", root / "common", ignore=shutil.ignore_patterns(*SKIPPED))
+    except BaseException:   # an error or an interruption half-way: no half copy is left behind
+        remove(root)
+        raise
     return (copy if submission.is_dir() else copy / submission.name), root
 
 
@@ -71,3 +77,10 @@ def root_of(path: str) -> str | None:
 
 def remove(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
+    if root in LIVE:
+        LIVE.remove(root)
+
+
+def remove_all() -> None:
+    for root in list(LIVE):
+        remove(root)

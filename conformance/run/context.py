@@ -2,7 +2,6 @@
 up once per session, and the header that says so."""
 from __future__ import annotations
 
-import functools
 import os
 import random
 import signal
@@ -168,8 +167,8 @@ def interrupt(signum, frame):
     raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
-def _worker_terminated(root, signum, frame):
-    scratch.remove(root)
+def _worker_terminated(signum, frame):
+    scratch.remove_all()
     os._exit(128 + signum)
 
 
@@ -186,6 +185,11 @@ def pytest_configure(config):
         # SIGTERM (a CI job's timeout, grade's budget or Ctrl-C) stops the run like Ctrl-C: the running
         # test is an error, candidates are killed, the scratch copy removed (from here on: its set-up too)
         signal.signal(signal.SIGTERM, interrupt)
+    elif config.option.protocol:
+        # an xdist worker: SIGTERM (grade's budget, Ctrl-C on grade) ends it at once, as before, but no
+        # longer leaves its copy of the submission behind, even one it is still making (a loaded machine
+        # starts workers late: the signal can come before the copy is finished)
+        signal.signal(signal.SIGTERM, _worker_terminated)
     # a diagnosis's experiment run with three times the time (--experiment time=x3)
     settings.timeout_scale = config.option.timeout_scale * experiment.time_factor(config.option.chatconform_experiment)
     if config.option.chatconform_junit:
@@ -200,10 +204,6 @@ def pytest_configure(config):
         ctx.shown = config.option.shown_as or config.option.submission
         show_paths_relative(*paths_shown(ctx), copy_name=ctx.copy.name if ctx.copy is not None and ctx.copy.is_dir() else None)
         containment.start()
-        if hasattr(config, "workerinput") and ctx.scratch is not None:
-            # a worker's own copy: SIGTERM (grade's budget, Ctrl-C on grade) ends a worker at once, as before,
-            # but no longer leaves its copy of the submission behind
-            signal.signal(signal.SIGTERM, functools.partial(_worker_terminated, ctx.scratch))
     config_holder["config"] = config
     if ctx is not None:
         config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
@@ -224,9 +224,7 @@ def should_requirements(spec) -> dict:
 
 
 def pytest_unconfigure(config):
-    ctx = getattr(config, "chatconform", None)
-    if ctx is not None and ctx.scratch is not None:
-        scratch.remove(ctx.scratch)
+    scratch.remove_all()   # the run's copy, and one an interruption left before the run knew of it
 
 
 @pytest.hookimpl(optionalhook=True)
