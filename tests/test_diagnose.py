@@ -3,6 +3,7 @@ correct one that must not get it; replays keep the seed and change only their va
 never changes a verdict; docs/diagnoses.md lists every cause."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -297,3 +298,38 @@ def test_correct_programs_get_no_diagnosis(tmp_path):
     _, document, _ = check("cnlab", FIXTURES / "cnlab" / "select_client", tmp_path, "--test", "cnlab/client/RI10-delivery",
                            "--test", "cnlab/client/RT3-framing[chops]")
     assert document["tests"] and all(t["outcome"] == "passed" and t["diagnoses"] == [] for t in document["tests"])
+
+
+def test_a_connect_that_failed_elsewhere_names_both_addresses():
+    """A client hard-wired to another address (real clients dial a lab machine's or the course's public
+    server): its connect() fails, and the diagnosis says which address it dialled and which it was given,
+    instead of a bare crash; a refusal at the address it was given stays a crash."""
+    source = "import socket\nhost_port = ('192.168.56.1', 5353)\nsock = socket.socket()\nsock.connect(host_port)\n"
+    facts = code.facts_of_tree(ast.parse(source), "chat.py", source.splitlines(), ())
+    assert [f.text for f in facts if f.name == "dials"] == ["192.168.56.1:5353"]
+    died = ["Traceback (most recent call last):", '  File "/tmp/x/chat.py", line 4, in <module>',
+            "    sock.connect(host_port)", "OSError: [Errno 101] Network is unreachable"]
+    printed = {"lines": died, "given": observe.given_address(["python", "chat.py", "--address", "127.0.0.1",
+                                                             "--port", "5378"])}
+    shown = engine.diagnose(["RI2"], "Expected a line", {"printed": [printed]}, {}, tuple(facts), [])
+    assert shown[0]["cause"] == "ignores-address-arguments" and shown[0]["where"] == "chat.py:4"
+    assert "dialled 192.168.56.1:5353" in shown[0]["evidence"] and "not 127.0.0.1:5378" in shown[0]["evidence"]
+    refused = [*died[:-1], "ConnectionRefusedError: [Errno 111] Connection refused"]
+    same = tuple(f for f in code.facts_of_tree(ast.parse(source.replace("192.168.56.1', 5353", "127.0.0.1', 5378")),
+                                               "chat.py", source.splitlines(), ()))
+    shown = engine.diagnose(["RI2"], "Expected a line", {"printed": [{**printed, "lines": refused}]}, {}, same, [])
+    assert shown[0]["cause"] == "uncaught-exception"
+
+
+def test_a_retry_sent_on_the_closed_connection_is_the_login_flow():
+    """A real client keeps one connection for its life: after a refused name the server closes it and the
+    next HELLO-FROM raises EBADF. The flow is the cause (catching the error would not log it in)."""
+    died = ["Exception in thread Thread-2 (sendMsg):", "Traceback (most recent call last):",
+            '  File "/tmp/x/client.py", line 119, in sendMsg', '    self.sock.send(f"HELLO-FROM {name}\\n".encode())',
+            "OSError: [Errno 9] Bad file descriptor"]
+    rules = engine.rules(("login-flow", "RA2 RA4", r"", {"confidence": 0.75}))
+    shown = engine.diagnose(["RA4"], "Expected a line", {"printed": [{"lines": died}]}, {}, (), rules)
+    assert shown[0]["cause"] == "login-flow" and shown[0]["where"] == "client.py:119"
+    assert "uncaught-exception" not in [d["cause"] for d in shown]
+    shown = engine.diagnose(["RI10"], "Expected a line", {"printed": [{"lines": died}]}, {}, (), rules)
+    assert shown[0]["cause"] == "uncaught-exception"   # elsewhere, no flow to blame

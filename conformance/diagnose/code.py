@@ -109,6 +109,7 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
         found.append(Fact(name, file, line, text[:160]))
 
     targets = _thread_targets(tree)
+    constants = _constants(tree)
     uses_select = bool(_called(tree, "select", "poll", "epoll", "DefaultSelector", "register"))
     for call in _calls(tree):
         name = _name(call.func)
@@ -117,6 +118,10 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
             add("decode-per-recv", call)
         elif name == "sendall":
             add("sendall", call)
+        elif name in ("connect", "create_connection") and call.args:
+            dialled = _address(call.args[0], constants)
+            if dialled:   # the text of a dials fact is the address its code dials, host:port
+                found.append(Fact("dials", file, call.lineno, f"{dialled[0]}:{dialled[1]}"))
         elif name == "getsizeof":
             add("getsizeof", call)
         elif name == "_exit" and isinstance(call.func, ast.Attribute) and _name(call.func.value) == "os":
@@ -195,6 +200,31 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
                 if re.search(rf"\b{re.escape(arg)}\.encode\(", source):
                     add("len-of-text", node)
     return found
+
+
+def _constants(tree) -> dict:
+    """name -> value of every `NAME = constant` (or a tuple of constants) assigned once in the file."""
+    seen: dict = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Constant) or isinstance(value, ast.Tuple) and \
+                    all(isinstance(e, ast.Constant) for e in value.elts):
+                seen.setdefault(node.targets[0].id, []).append(value)
+    return {name: values[0] for name, values in seen.items() if len(values) == 1}
+
+
+def _address(node, constants: dict) -> tuple | None:
+    """(host, port) that a connect() argument stands for, where the file's constants say it alone."""
+    if isinstance(node, ast.Name):
+        node = constants.get(node.id)
+    if not isinstance(node, ast.Tuple) or len(node.elts) != 2:
+        return None
+    parts = [constants.get(e.id) if isinstance(e, ast.Name) else e for e in node.elts]
+    if not all(isinstance(p, ast.Constant) for p in parts):
+        return None
+    host, port = (p.value for p in parts)
+    return (host, port) if isinstance(host, str) and isinstance(port, int) and not isinstance(port, bool) else None
 
 
 def _unique(found: list) -> list:

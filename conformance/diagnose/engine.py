@@ -68,6 +68,32 @@ GENERIC_RULES = rules(
 )
 
 
+# what connect() raises where nobody listens or the address cannot be reached (the harness's network
+# is loopback only: anything else is unreachable)
+NOT_REACHED = re.compile(r"ConnectionRefusedError|Network is unreachable|No route to host|gaierror|"
+                         r"Name or service not known|Temporary failure in name resolution|timed out")
+
+
+# what a send() on a closed connection raises (its own close: EBADF; the peer's: EPIPE)
+DEAD_SOCKET = re.compile(r"Bad file descriptor|BrokenPipeError|Broken pipe")
+
+
+def dialled_elsewhere(found, tb, given: tuple | None, facts: tuple) -> bool:
+    """A connect() that failed where the program was given an address the test served: which it dialled
+    (its code's constants) and which it was given."""
+    dials = next((f.text for f in facts if f.name == "dials" and f.file == tb.file and f.line == tb.line), None)
+    given_text = f"{given[0]}:{given[1]}" if given else None
+    if dials is None or given_text is None or dials == given_text:
+        if not (given and "unreachable" in tb.exception and dials != given_text):
+            return False   # refused with no other address in sight: a server that was not there, not a wrong address
+    found.add("ignores-address-arguments", 0.95,
+              f"{tb.thread} raised {tb.exception} at {tb.file}:{tb.line}: `{tb.text}`: "
+              + (f"it dialled {dials} (the address in its code), " if dials else "it dialled another address, ")
+              + f"not {given_text}, the address and port it was given, where the test served",
+              f"{tb.file}:{tb.line}")
+    return True
+
+
 class Found:
     def __init__(self):
         self.causes: dict = {}
@@ -93,6 +119,9 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
         for tb in observe.tracebacks(program["lines"]):
             if tb.exception.split(":")[0].split(".")[-1] in ("KeyboardInterrupt", "SystemExit"):
                 continue
+            if NOT_REACHED.search(tb.exception) and re.search(r"\bconnect\(|create_connection\(", tb.text or "") \
+                    and dialled_elsewhere(found, tb, program.get("given"), facts):
+                continue   # the exception is what dialling the wrong address raises: the address is the cause
             found.add("uncaught-exception", 0.9, f"{tb.thread} raised {tb.exception}" +
                       (f" at {tb.file}:{tb.line}: `{tb.text}`" if tb.file else ""),
                       f"{tb.file}:{tb.line}" if tb.file else None)
@@ -131,6 +160,18 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             if rule.fact and not located:
                 continue
             found.add(rule.cause, rule.confidence, rule.evidence or first_line)
+    dead_sends = [tb for program in seen.get("printed", []) for tb in observe.tracebacks(program["lines"])
+                  if DEAD_SOCKET.search(tb.exception) and re.search(r"\bsend(all)?\(", tb.text or "")]
+    if "login-flow" in found.causes and dead_sends and "uncaught-exception" in found.causes and \
+            len(found.causes["uncaught-exception"]["evidence"]) == len(dead_sends):
+        # a send on a connection already closed (the server closed it after a refused name) is what reusing
+        # it raises: the flow is the cause (a new connection per attempt), catching the error would not help
+        del found.causes["uncaught-exception"]
+        tb = dead_sends[0]
+        entry = found.causes["login-flow"]
+        entry["confidence"], entry["where"] = 0.9, f"{tb.file}:{tb.line}" if tb.file else entry["where"]
+        entry["evidence"].insert(0, f"{tb.thread} raised {tb.exception} at {tb.file}:{tb.line}: `{tb.text}`: it "
+                                    "sent on a connection that was already closed, instead of opening a new one")
     if "keeps-running" in found.causes and observe.main_thread_on_keyboard(seen):
         # a non-daemon thread keeps a process alive only after its main thread is done; one that still asks
         # for input did not end where it should have (its flow is the cause, e.g. BUSY not handled as the end)
@@ -138,7 +179,10 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
     for entry in found.causes.values():   # code facts locate, and make a cause more likely
         located = code.locating(facts, entry["cause"], role)
         if located:
-            fact = located[0]
+            # of several such lines, the one that writes what the test waited for (b'HELLO-FROM ada' -> the
+            # line that sends HELLO-FROM), where one does
+            word = re.match(r"\W*([A-Za-z][\w-]{2,})", seen.get("expected") or "")
+            fact = next((f for f in located if word and word.group(1) in f.text), located[0])
             entry["confidence"] = min(0.95, entry["confidence"] + 0.1)
             entry["where"] = entry["where"] or fact.where
             entry["evidence"].append(f"{fact.where}: `{fact.text}`")

@@ -29,6 +29,21 @@ def watch_log(label: str, size, read) -> None:
     _logs.append((label, start, read))
 
 
+HOST_OPTION = re.compile(r"^(-a|-t|-H|-s|--.*(host|addr|ip|target|server).*)$", re.I)
+PORT_OPTION = re.compile(r"^(-p|-P|--.*port.*)$", re.I)
+
+
+def given_address(argv: list) -> tuple | None:
+    """(host, port) that a program's command line gives it (`--address 127.0.0.1 --port 5378`), if both."""
+    host = port = None
+    for flag, value in zip(argv, argv[1:]):
+        if PORT_OPTION.match(flag) and value.isdigit():
+            port = int(value)
+        elif HOST_OPTION.match(flag) and not value.startswith("-"):
+            host = value
+    return (host, port) if host and port else None
+
+
 def capture(item, exc) -> dict:
     """At the failure, before teardown ends the programs: a plain dict (it travels from an xdist
     worker to the controller)."""
@@ -39,6 +54,7 @@ def capture(item, exc) -> dict:
     for term in getattr(item, "chatconform_terminals", []):
         try:
             seen["printed"].append({"label": getattr(term, "label", "program"), "alive": term.alive(),
+                                    "given": given_address(getattr(term, "argv", [])),
                                     "lines": term.all_lines()[-MAX_LINES:],
                                     "exit": None if term.alive() else term.exit_description()})
         except Exception:   # noqa: BLE001 - a half-started program: nothing to read

@@ -109,6 +109,7 @@ class Terminal:
             containment.child_setup(self.token)
 
         transcript.note("start: " + " ".join(argv))
+        self.argv = list(argv)   # as given, before containment wraps it (a diagnosis reads its address)
         argv = containment.command(argv, cwd, writable)
         self.child = pexpect.spawn(argv[0], argv[1:], cwd=cwd, env=env, echo=False,
                                    dimensions=(50, 1000), preexec_fn=child_setup)

@@ -230,6 +230,18 @@ def adapt_arguments(args: list, facts: Facts, dropped: list | None = None) -> li
     return out
 
 
+def without_address(args: list) -> list:
+    out, skip = [], False
+    for part in args:
+        if skip:
+            skip = False
+        elif part in ADDRESS_OPTIONS:
+            skip = True   # and its value
+        else:
+            out.append(part)
+    return out
+
+
 def _arguments(layouts: list, package: bool) -> list:
     """The arguments the course's layout gives its program (for a file or a package, as its layout says)."""
     for layout in layouts:
@@ -248,6 +260,10 @@ def command(parts: list) -> str:
 
 def program_for(candidate: Candidate, folder: Path, role: str, layouts: list, dropped: list | None = None) -> Program:
     args = adapt_arguments(_arguments(layouts, candidate.package), candidate.facts, dropped)
+    if role == "server" and not candidate.facts.options and not candidate.facts.argv:
+        # a server that reads no arguments (`PORT = 5378` in its code) listens where its code says: started
+        # without an address, it is expected on the protocol's default port, not waited for on another
+        args = without_address(args)
     where = folder / candidate.path
     if candidate.package:
         return Program(role, command(["{python}", "-m", where.name, *args]), where.parent)

@@ -11,7 +11,7 @@ import pytest
 from .. import fixed_address
 from ..diagnose import observe
 from ..harness import procstate, settings, waiting
-from ..harness.candidate import Background, HarnessError, free_port, listening
+from ..harness.candidate import Background, HarnessError, environment, free_port, listening
 from ..harness.failure import CheckFailure
 from ..harness.transcript import Transcript
 
@@ -39,7 +39,9 @@ class ServerProcess:
         if self.fixed_port and not released(host, port):
             raise HarnessError(f"port {port} is already taken by another program, so the {self.what} cannot "
                                f"listen on it (its command has no {{port}}, so it uses the default port {port})")
-        self.process = Background(self.argv_for_port(host, port), self.cwd, transcript)
+        # on a fixed port, the client tests' connections may wait in TIME_WAIT (inject/reuse_address)
+        env = environment(inject=("reuse_address",)) if self.fixed_port else None
+        self.process = Background(self.argv_for_port(host, port), self.cwd, transcript, env=env)
         self.process.wait_listening(host, port, self.what)
         self.address = (host, port)
         self._watch()
@@ -76,7 +78,9 @@ def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") ->
                          fixed_port=None if program.takes_port else ctx.spec.DEFAULT_PORT)
 
 
-@pytest.fixture(scope="session")
+# a module's: a server on a fixed port (one that reads no arguments) must be gone before a client test
+# of the same worker serves at that address (cnlab serves clients at 127.0.0.1:5378, such servers' port)
+@pytest.fixture(scope="module")
 def _candidate_server(ctx):
     if ctx.server or "server" not in ctx.programs:
         yield None
