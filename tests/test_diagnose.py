@@ -314,6 +314,10 @@ def test_a_connect_that_failed_elsewhere_names_both_addresses():
     shown = engine.diagnose(["RI2"], "Expected a line", {"printed": [printed]}, {}, tuple(facts), [])
     assert shown[0]["cause"] == "ignores-address-arguments" and shown[0]["where"] == "chat.py:4"
     assert "dialled 192.168.56.1:5353" in shown[0]["evidence"] and "not 127.0.0.1:5378" in shown[0]["evidence"]
+    # it never reached the test's server: what a rule would say of its sends has no evidence
+    rules = engine.rules(("ignores-send-count", "RT4", r"", {"confidence": 0.8}))
+    shown = engine.diagnose(["RT4"], "Expected a line", {"printed": [printed]}, {}, tuple(facts), rules)
+    assert [d["cause"] for d in shown] == ["ignores-address-arguments"]
     refused = [*died[:-1], "ConnectionRefusedError: [Errno 111] Connection refused"]
     same = tuple(f for f in code.facts_of_tree(ast.parse(source.replace("192.168.56.1', 5353", "127.0.0.1', 5378")),
                                                "chat.py", source.splitlines(), ()))

@@ -151,6 +151,10 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
             _, cause, how = VARIABLES[variable]
             found.add(cause, 0.85 if variable.startswith("delivery") else 0.75,
                       f"the same test {how} (rerun: {rerun} --experiment {variable})" if rerun else f"the same test {how}")
+    if "ignores-address-arguments" in found.causes and found.causes["ignores-address-arguments"]["where"]:
+        # its connect() failed at another address: it never reached the test's server, so no rule about what
+        # it does there (its sends, its framing) has any evidence; the address is all there is to say
+        return _shown(found, facts, role, seen, only="ignores-address-arguments")
     crashed = "uncaught-exception" in found.causes
     for rule in [*GENERIC_RULES, *protocol_rules]:
         if crashed and rule.fact and rule.cause == "substring-header":
@@ -176,6 +180,12 @@ def diagnose(failed: list, message: str, seen: dict, replays: dict, facts: tuple
         # a non-daemon thread keeps a process alive only after its main thread is done; one that still asks
         # for input did not end where it should have (its flow is the cause, e.g. BUSY not handled as the end)
         del found.causes["keeps-running"]
+    return _shown(found, facts, role, seen)
+
+
+def _shown(found, facts: tuple, role, seen: dict, only: str | None = None) -> list:
+    if only:
+        found.causes = {only: found.causes[only]}
     for entry in found.causes.values():   # code facts locate, and make a cause more likely
         located = code.locating(facts, entry["cause"], role)
         if located:
