@@ -54,7 +54,10 @@ def role_args(fixture: Path) -> list:
     spec_path = fixture / "mutation.json"
     if not spec_path.exists():
         return []
-    roles = {ROLE_OF_FILE.get(name) for name in json.loads(spec_path.read_text()).get("edits", {"?": 0})}
+    spec = json.loads(spec_path.read_text())
+    if "with" in spec:   # it brings another fixture's program: the two together are the point
+        return []
+    roles = {ROLE_OF_FILE.get(name) for name in spec.get("edits", {"?": 0})}
     return ["--role", roles.pop()] if len(roles) == 1 and None not in roles else []
 
 
@@ -75,6 +78,7 @@ def fixtures(protocol: str) -> list:
 def materialize(fixture: Path, into: Path) -> Path:
     """A fixture folder ready to check. A broken fixture given as mutation.json (a correct base
     fixture and the text edits that put one bug in) is written out under `into`; the bug is the diff.
+    `with` adds a file of another fixture's (`{"server.py": "threaded_server"}`) before the edits.
     A correct variant in another style says `variant` instead of `bug`."""
     spec_path = fixture / "mutation.json"
     if not spec_path.exists():
@@ -89,6 +93,8 @@ def materialize(fixture: Path, into: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(base, target, ignore=shutil.ignore_patterns("expected.json", "args.txt", "__pycache__",
                                                                 "mutation.json"))
+    for name, other in spec.get("with", {}).items():   # a file of another fixture's, beside the base's
+        shutil.copy(fixture.parent / other / name, target / name)
     for name, edits in spec["edits"].items():
         path = target / name
         text = path.read_text()
