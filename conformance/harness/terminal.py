@@ -292,6 +292,11 @@ class Terminal:
                      any(regex.search(form) for form in without_prompts(line, self.prompts)),
                      description, timeout, False, why)
 
+    def expect_where(self, predicate, description: str, timeout: float | None = None, why: str = "") -> None:
+        """Wait for a printed line for which predicate(line) holds, as printed or once rid of learned prompts."""
+        self._expect(lambda line: predicate(line) or any(predicate(form) for form in without_prompts(line, self.prompts)),
+                     description, timeout, False, why)
+
     def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         began = time.monotonic()
