@@ -16,6 +16,7 @@ from conformance.harness import settings
 from conformance.harness.candidate import Background
 from conformance.harness.failure import CheckFailure, Findings, about
 from conformance.harness.peer import POLICIES
+from conformance.harness.terminal import trailing_prompt
 from conformance.run.fixtures import accept_where_given
 from conformance.cnlab import steps
 from conformance.cnlab.spec import HEADERS, SEND_OK_TEXTS
@@ -378,14 +379,21 @@ def test_delivery(client, scripted, rng):
     client.expect_line(f"From {sender}: {message}")
 
 
+def ends_with(line: str, message: str) -> int:
+    """Where `message` ends the line (a prompt another thread printed may follow it), or -1."""
+    at = line.rfind(message)
+    after = line[at + len(message):] if at >= 0 else ""
+    return at if at >= 0 and (not after.strip() or trailing_prompt(after)) else -1
+
+
 def is_delivery(line: str, sender: str, message: str) -> bool:
     """A printed line that shows this message whole, from this sender, in whatever wording: the RT tests
     judge framing and timing by it; RI10's own tests judge the wording (`From <user>: <message>`), so a
     client that prints `<user>: <message>` fails RI10 there, not every RT test too (a real client did)."""
-    line = line.rstrip()
-    if not line.endswith(message) or f"DELIVERY {sender} " in line:   # a raw protocol line is RI1's concern
+    at = ends_with(line, message)
+    if at < 0 or f"DELIVERY {sender} " in line:   # a raw protocol line is RI1's concern
         return False
-    return re.search(rf"(?<!\w){re.escape(sender)}(?!\w)", line[: len(line) - len(message)]) is not None
+    return re.search(rf"(?<!\w){re.escape(sender)}(?!\w)", line[:at]) is not None
 
 
 def message_lines(client, sender: str, message: str) -> list:
@@ -424,7 +432,7 @@ def test_framing(client, scripted, rng, policy):
         expect_delivery(client, sender, message)
     shown = [message_lines(client, sender, m) for m in messages]
     printed = [p for p in client.plain_lines() if any(p in lines for lines in shown)]
-    if [p for p in printed if not any(p.endswith(m) for m in messages)] or len(printed) != 2:
+    if [p for p in printed if not any(ends_with(p, m) >= 0 for m in messages)] or len(printed) != 2:
         raise CheckFailure(f"Messages delivered as {policy!r} were printed incomplete or more than once.",
                            expected=expected, actual=printed)
 
@@ -600,13 +608,13 @@ def test_live_delaybot(live_client, rng):
             expect_delivery(live_client, "delaybot", message, timeout=settings.wait(settings.STARTUP))
             expect_delivery(live_client, "delaybot", message, timeout=settings.wait(settings.EVENT))
     except CheckFailure:
-        halves = [p for p in message_lines(live_client, "delaybot", message) if not p.endswith(message)]
+        halves = [p for p in message_lines(live_client, "delaybot", message) if ends_with(p, message) < 0]
         if halves:   # by evidence: half a line printed is RT3, not a late line (RT5)
             raise CheckFailure("Part of delaybot's message, cut mid-line, was printed as if it were whole.",
                                expected=[expected, expected], actual=halves, requirement="RT3") from None
         raise
     printed = message_lines(live_client, "delaybot", message)
-    if len(printed) != 2 or any(not p.endswith(message) for p in printed):
+    if len(printed) != 2 or any(ends_with(p, message) < 0 for p in printed):
         raise CheckFailure("delaybot's two messages, cut mid-line, were not printed exactly twice and whole.",
                            expected=[expected, expected], actual=printed, requirement="RT3")
 
