@@ -220,3 +220,49 @@ def test_visible_and_prompt_matching():
 def test_timeout_scale_multiplies_waits(monkeypatch):
     monkeypatch.setattr(settings, "timeout_scale", 3.0)
     assert settings.wait(2.0) == 6.0
+
+
+def connected_pair():
+    listener = socket.create_server(("127.0.0.1", 0))
+    other = socket.create_connection(listener.getsockname())
+    ours = listener.accept()[0]
+    listener.close()
+    return ours, other
+
+
+def test_a_peer_socket_is_closed_only_after_its_reader_ends():
+    """A descriptor closed while the reader polls it could be reused by the next socket or pipe, and the
+    poll would hold that one: a fork's exec pipe then never closes (the harness hung in Popen)."""
+    from conformance.harness.peer import WirePeer
+    for pause in (False, True):
+        ours, other = connected_pair()
+        peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
+        if pause:
+            peer.pause_reading()
+        other.sendall(b"last words\n")
+        peer.close()
+        assert peer.socket_closed.wait(5), "close() must close the socket once the reader is done"
+        peer._reader.join(5)
+        assert not peer._reader.is_alive()
+        other.close()
+
+
+def test_a_vanish_resets_and_a_send_to_a_program_that_stopped_reading_is_bounded(monkeypatch):
+    from conformance.harness.peer import WirePeer
+    ours, other = connected_pair()
+    peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
+    peer.vanish()
+    assert peer.socket_closed.is_set()
+    with pytest.raises(ConnectionResetError):
+        other.recv(10)
+    other.close()
+    ours, other = connected_pair()   # `other` never reads
+    other.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
+    monkeypatch.setattr(settings, "timeout_scale", 0.05)   # a stall of 0.5 s
+    began = time.monotonic()
+    with pytest.raises(CheckFailure, match="stopped reading"):
+        peer.send_raw(b"x" * (64 * 1024 * 1024))
+    assert time.monotonic() - began < 10
+    peer.close()
+    other.close()

@@ -44,11 +44,21 @@ LIMITS = {
 }
 
 
-def _prctl(option: int, value: int) -> None:
+def _find_prctl():
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+# looked up here, never in a forked child: dlopen/dlsym there can deadlock on a loader lock that
+# another thread of the harness held at the fork, and the candidate would never start
+_PRCTL = _find_prctl()
+
+
+def _prctl(option: int, value: int) -> None:
+    if _PRCTL is not None:
+        _PRCTL(option, value, 0, 0, 0)
 
 
 def child_setup(token: str = "") -> None:

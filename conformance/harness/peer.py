@@ -6,7 +6,6 @@ candidate's framing is exercised (TCP_NODELAY plus a short gap makes pieces trav
 from __future__ import annotations
 
 import random
-import select
 import socket
 import struct
 import termios
@@ -17,10 +16,12 @@ from ..diagnose import experiment
 from . import procstate, settings, waiting
 from .candidate import HarnessError
 from .failure import CheckFailure
+from .ready import ready
 from .transcript import Transcript
 
 MAX_KEPT = 64 * 1024 * 1024  # bytes kept from one connection; a flooding candidate loses the rest
 PIECE_GAP = 0.003            # between the pieces of one delivery, so they are separate segments
+SEND_STALL = 10.0            # a send that makes no progress this long: the candidate stopped reading
 
 POLICIES = ("whole", "coalesced", "bytewise", "chunks3", "chops", "utf8-split")
 
@@ -67,6 +68,12 @@ class WirePeer:
         self._reading.set()
         self._cond = threading.Condition()
         self._taking = False
+        # the socket is closed by whichever of the reader and close() comes last, never while the reader
+        # polls it: a descriptor closed under a poll can be given to the next socket or pipe opened, and
+        # the poll would then hold that one (a subprocess's exec pipe: the harness hung in fork)
+        self._closing = False
+        self._reader_done = False
+        self.socket_closed = threading.Event()
         waiting.connection(sock)
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"peer-{label}")
         self._reader.start()
@@ -74,10 +81,20 @@ class WirePeer:
     # --- receiving -------------------------------------------------------------------------
 
     def _read(self) -> None:
+        try:
+            self._read_until_the_end()
+        finally:
+            with self._cond:
+                self._reader_done = True
+                mine = self._closing
+            if mine:
+                self._close_socket()
+
+    def _read_until_the_end(self) -> None:
         while True:
             self._reading.wait()
             try:
-                select.select([self.sock], [], [])   # until bytes or the end arrive
+                ready(self.sock)   # until bytes or the end arrive
                 self._taking = True   # read but not yet taken in: not drained (waiting.Hopeless)
                 data = self.sock.recv(65536)
             except (OSError, ValueError):
@@ -221,12 +238,10 @@ class WirePeer:
             self.send_raw(piece)
 
     def send_raw(self, data: bytes) -> None:
-        self.transcript.add(f"{self.label}>", data)
-        try:
-            self.sock.sendall(data)
-        except OSError as exc:
-            raise CheckFailure(f"Could not send to the candidate on {self.label}: {exc}. "
-                               "Did it close the connection or stop reading?") from None
+        # bounded: a candidate that stops reading must not hold the test until its overall bound
+        if not self.send_within(data, settings.wait(SEND_STALL)):
+            raise CheckFailure(f"Could not send to the candidate on {self.label}: it took nothing more for "
+                               f"{settings.wait(SEND_STALL):.1f}s (it stopped reading).")
         if experiment.active("delivery") == "separate":
             # a diagnosis's replay: the program reads this write before the next one comes
             time.sleep(settings.wait(experiment.SEPARATE_GAP))
@@ -236,7 +251,7 @@ class WirePeer:
         self.transcript.add(f"{self.label}>", data)
         view = memoryview(data)
         while view:
-            if not select.select([], [self.sock], [], timeout)[1]:
+            if not ready(self.sock, timeout, write=True):
                 self.transcript.note(f"{self.label}: the candidate stopped reading; {len(view)} bytes unsent")
                 return False
             try:
@@ -256,16 +271,28 @@ class WirePeer:
             self.sock.shutdown(socket.SHUT_RD)   # sends nothing; wakes our reader, which holds the socket
         except OSError:
             pass
-        self._reader.join(1.0)
-        self.sock.close()
+        self._hand_over_close()
+        self.socket_closed.wait(settings.wait(settings.EVENT))   # the reset goes out when it is closed
 
     def close(self) -> None:
         self.transcript.add(f"{self.label}>", "[close]")
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(socket.SHUT_RDWR)   # the goodbye (FIN) goes out now; it wakes our reader
         except OSError:
             pass
+        self._hand_over_close()
+
+    def _hand_over_close(self) -> None:
+        with self._cond:
+            self._closing = True
+            mine = self._reader_done
+        self._reading.set()   # a paused reader goes on, to read the end the shutdown made
+        if mine:
+            self._close_socket()
+
+    def _close_socket(self) -> None:
         self.sock.close()
+        self.socket_closed.set()
 
 
 class ScriptedServer:
@@ -294,8 +321,7 @@ class ScriptedServer:
         hopeless = waiting.Hopeless(until=deadline)
         while True:
             remaining = deadline - time.monotonic()
-            ready = select.select([self.listener], [], [], max(0.0, min(remaining, settings.POLL)))[0]
-            if ready:
+            if ready(self.listener, max(0.0, min(remaining, settings.POLL))):
                 return self._take(self.listener.accept()[0])
             if not self.candidate_alive():
                 pending = self.accept_pending()   # it may have connected just before it exited
@@ -319,7 +345,7 @@ class ScriptedServer:
     def accept_pending(self) -> list[WirePeer]:
         """Every connection the candidate has already opened and the harness not yet accepted."""
         new = []
-        while select.select([self.listener], [], [], 0)[0]:
+        while ready(self.listener, 0):
             new.append(self._take(self.listener.accept()[0]))
         return new
 
@@ -349,7 +375,7 @@ class ScriptedServer:
 
     def _drained(self) -> bool:
         """No connection waits to be accepted, and every open one has been read to its end."""
-        return not select.select([self.listener], [], [], 0)[0] and all(peer._drained() for peer in self.peers)
+        return not ready(self.listener, 0) and all(peer._drained() for peer in self.peers)
 
     def _take(self, sock: socket.socket) -> WirePeer:
         sock.settimeout(None)

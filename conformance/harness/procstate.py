@@ -12,7 +12,6 @@ import ctypes
 import errno
 import fcntl
 import os
-import select
 import socket
 import struct
 import termios
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
+from .ready import ready
 
 PROC = Path("/proc")
 ASLEEP = {"S", "I", "T", "t", "Z", "X"}   # D (disk) and R (runnable) are work in progress
@@ -126,7 +126,7 @@ def _look_at(fd: int, own: int) -> TcpSocket | None:
         if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
             return None
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-            waiting = select.select([fd], [], [], 0)[0]
+            waiting = ready(fd, 0)
             return TcpSocket(True, 1 if waiting else 0, 0, None, readable=bool(waiting), fd=own)
         try:
             host, port = sock.getpeername()[:2]
@@ -135,7 +135,7 @@ def _look_at(fd: int, own: int) -> TcpSocket | None:
             peer = None
         return TcpSocket(False, int_ioctl(fd, termios.FIONREAD), int_ioctl(fd, SIOCOUTQ), peer,
                          sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
-                         bool(select.select([fd], [], [], 0)[0]), own)
+                         ready(fd, 0), own)
     finally:
         sock.detach()   # the copy is closed by the caller
 
@@ -223,7 +223,7 @@ def unread_tty_bytes(pid: int) -> int:
         try:
             if not os.isatty(copy):
                 return 0
-            select.select([copy], [], [], 0)
+            ready(copy, 0)
             return int_ioctl(copy, termios.FIONREAD)
         except OSError:
             return 0

@@ -16,7 +16,6 @@ import codecs
 import errno
 import os
 import re
-import select
 import signal
 import termios
 import threading
@@ -28,6 +27,7 @@ import pexpect
 from ..diagnose import experiment
 from . import containment, procstate, settings, waiting
 from .failure import CheckFailure
+from .ready import ready
 from .transcript import Transcript, shown
 
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
@@ -144,7 +144,7 @@ class Terminal:
     def _read(self) -> None:
         while True:
             try:
-                if not select.select([self.fd], [], [], 0.5)[0]:
+                if not ready(self.fd, 0.5):
                     continue
                 self._taking = True   # read but not yet taken in: not drained (waiting.Hopeless)
                 data = os.read(self.fd, 65536)
@@ -250,7 +250,7 @@ class Terminal:
         if self.closed:
             return True   # the reader has taken in the end: nothing more can come
         try:
-            if select.select([self.fd], [], [], 0)[0]:
+            if ready(self.fd, 0):
                 return False
         except (OSError, ValueError):
             return False
@@ -446,7 +446,7 @@ class Terminal:
         hopeless = waiting.Hopeless(self._drained, deadline)
         while data:
             remaining = deadline - time.monotonic()
-            if not select.select([], [self.fd], [], min(max(remaining, 0), settings.POLL))[1]:
+            if not ready(self.fd, min(max(remaining, 0), settings.POLL), write=True):
                 if self.gone():
                     raise CheckFailure("The candidate did not read its input: it has exited.")
                 if hopeless():
@@ -556,9 +556,11 @@ class Terminal:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        containment.kill_all(self.token)
+        # nothing holds the terminal now, so the reader reads its end; only then is the descriptor closed:
+        # one closed under the reader's poll could be given to the next file opened, and read from there
+        self._reader.join(settings.wait(settings.EXIT))
         try:
             self.child.close(force=True)
         except Exception:  # noqa: BLE001 - pexpect may complain about an already-reaped child
             pass
-        containment.kill_all(self.token)
-        self._reader.join(1)

@@ -78,7 +78,7 @@ def pytest_runtest_makereport(item, call):
             info["message"] = clip("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE, CUT)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         elif isinstance(exc, pytest.fail.Exception):   # pytest-timeout's bound: the test ran too long
-            info["message"] = f"{type(exc).__name__}: {exc}"
+            info["message"] = f"{type(exc).__name__}: {exc}{stopped_at(call.excinfo)}"
         else:
             # anything else is the harness's own fault (a bug, the machine): no verdict on the candidate,
             # one clear line and the test an error, never a failure charged to the student
@@ -160,6 +160,14 @@ def pytest_internalerror(excrepr, excinfo):
         with open(os.environ["CHATCONFORM_TRACEBACK"], "a", encoding="utf-8") as f:
             f.write(str(excrepr) + "\n")
     return True
+
+
+def stopped_at(excinfo) -> str:
+    """Where a test that ran past its bound was stopped (its innermost frames): every wait is bounded,
+    so this names the one that was not."""
+    entries = [e for e in excinfo.traceback if not str(e.path).endswith(("pytest_timeout.py", "outcomes.py"))]
+    frames = [f"{os.path.basename(str(e.path))}:{e.lineno + 1} {e.name}" for e in entries[-4:]]
+    return f" (stopped in {' < '.join(reversed(frames))})" if frames else ""
 
 
 def one_line(excinfo) -> str:
