@@ -17,7 +17,9 @@ NAME = "alice"
 
 
 @pytest.fixture
-def gui(launch_gui) -> BraceClient:
+def gui(scripted, launch_gui) -> BraceClient:
+    # the server listens before the program starts, as the handed-out one does when a person starts
+    # it first: a client that connects at start-up (a connect() at module level) finds it there
     return BraceClient(launch_gui("client"), NAME)
 
 
