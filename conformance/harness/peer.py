@@ -73,6 +73,7 @@ class WirePeer:
         # the poll would then hold that one (a subprocess's exec pipe: the harness hung in fork)
         self._closing = False
         self._reader_done = False
+        self.answers_close = False   # a scripted server's connection: the candidate's close is answered
         self.socket_closed = threading.Event()
         waiting.connection(sock)
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"peer-{label}")
@@ -112,7 +113,22 @@ class WirePeer:
                 self._taking = False
                 self._cond.notify_all()
             if not data:
+                if not reset and self.answers_close:
+                    self._answer_close()
                 return
+
+    def _answer_close(self) -> None:
+        """Close our side once the candidate closed its own, as every real server does (its recv()
+        returns b'' and it closes): a client that half-closes on !quit and waits for the server's close
+        to end its reader thread then exits, as it does against the course's server."""
+        with self._cond:
+            if self._closing:
+                return
+        self.transcript.add(f"{self.label}>", "[close] (answering the candidate's)")
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def _wait(self, predicate, timeout: float, give_up: bool = False) -> bool | None:
         """settings.wait_until; `give_up`: None as soon as the bytes cannot come any more (waiting.py)."""
@@ -382,6 +398,7 @@ class ScriptedServer:
         label = self.transcript.new_connection()
         self.transcript.note(f"candidate connected ({label})")
         peer = WirePeer(sock, self.transcript, label, self.rng)
+        peer.answers_close = True
         self.peers.append(peer)
         return peer
 
