@@ -283,6 +283,8 @@ class WirePeer:
         """Close with a reset (SO_LINGER 0), as a killed client or a pulled cable does: no goodbye."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transcript.add(f"{self.label}>", "[reset]")
+        with self._cond:
+            self._closing = True   # before the shutdown: the reader must not answer with a FIN
         try:
             self.sock.shutdown(socket.SHUT_RD)   # sends nothing; wakes our reader, which holds the socket
         except OSError:
@@ -292,6 +294,8 @@ class WirePeer:
 
     def close(self) -> None:
         self.transcript.add(f"{self.label}>", "[close]")
+        with self._cond:
+            self._closing = True
         try:
             self.sock.shutdown(socket.SHUT_RDWR)   # the goodbye (FIN) goes out now; it wakes our reader
         except OSError:
