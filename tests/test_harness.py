@@ -266,3 +266,27 @@ def test_a_vanish_resets_and_a_send_to_a_program_that_stopped_reading_is_bounded
     assert time.monotonic() - began < 10
     peer.close()
     other.close()
+
+
+def test_a_scripted_server_answers_a_clients_close_and_a_vanish_sends_no_goodbye():
+    """As every real server does: a client that half-closes and waits for the server's close gets it."""
+    server = ScriptedServer(Transcript(), random.Random(1))
+    client = socket.create_connection((server.host, server.port))
+    try:
+        server.accept(timeout=2)
+        client.shutdown(socket.SHUT_WR)
+        client.settimeout(5)
+        assert client.recv(10) == b""
+    finally:
+        client.close()
+        server.close()
+    server = ScriptedServer(Transcript(), random.Random(1))
+    client = socket.create_connection((server.host, server.port))
+    try:
+        server.accept(timeout=2).vanish()
+        client.settimeout(5)
+        with pytest.raises(ConnectionResetError):
+            client.recv(10)
+    finally:
+        client.close()
+        server.close()
