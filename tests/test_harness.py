@@ -290,3 +290,15 @@ def test_a_scripted_server_answers_a_clients_close_and_a_vanish_sends_no_goodbye
     finally:
         client.close()
         server.close()
+
+
+def test_typing_a_long_line_into_a_program_that_exited_fails_at_once(tmp_path):
+    """A closed terminal reports a hang-up for ever: it must not count as writable (the typing loop
+    spun on EAGAIN until the test's overall bound)."""
+    term = Terminal([sys.executable, "-c", "import sys; sys.stdin.buffer.raw.read(10)"], str(tmp_path),
+                    candidate.environment(), Transcript())
+    began = time.monotonic()
+    with pytest.raises(CheckFailure, match="exited"):
+        term.type("x" * 200000, timeout=5)
+    assert time.monotonic() - began < 4
+    term.kill()

@@ -121,14 +121,14 @@ class WirePeer:
         """Close our side once the candidate closed its own, as every real server does (its recv()
         returns b'' and it closes): a client that half-closes on !quit and waits for the server's close
         to end its reader thread then exits, as it does against the course's server."""
-        with self._cond:
+        with self._cond:   # under the lock: a vanish() in between must not follow this FIN with its reset
             if self._closing:
                 return
-        self.transcript.add(f"{self.label}>", "[close] (answering the candidate's)")
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+            self.transcript.add(f"{self.label}>", "[close] (answering the candidate's)")
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
 
     def _wait(self, predicate, timeout: float, give_up: bool = False) -> bool | None:
         """settings.wait_until; `give_up`: None as soon as the bytes cannot come any more (waiting.py)."""
@@ -281,10 +281,12 @@ class WirePeer:
 
     def vanish(self) -> None:
         """Close with a reset (SO_LINGER 0), as a killed client or a pulled cable does: no goodbye."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.transcript.add(f"{self.label}>", "[reset]")
         with self._cond:
+            if self._closing:   # closed already: nothing left to reset
+                return
             self._closing = True   # before the shutdown: the reader must not answer with a FIN
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transcript.add(f"{self.label}>", "[reset]")
         try:
             self.sock.shutdown(socket.SHUT_RD)   # sends nothing; wakes our reader, which holds the socket
         except OSError:

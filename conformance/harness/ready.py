@@ -12,4 +12,8 @@ def ready(fd, timeout: float | None = None, write: bool = False) -> bool:
     wait for ever)."""
     poller = select.poll()
     poller.register(fd, select.POLLOUT if write else select.POLLIN)
-    return bool(poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000))))
+    events = poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
+    # a hang-up makes a descriptor readable (its end) but not writable: a closed terminal's master
+    # reports POLLHUP for ever, and a writer that took it for "writable" would spin on EAGAIN
+    wanted = select.POLLOUT | select.POLLERR | select.POLLNVAL if write else ~0
+    return any(mask & wanted for _, mask in events)

@@ -136,13 +136,14 @@ class Terminal:
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._taking = False
+        self._stopping = False   # kill(): the reader ends at its next poll (at most 0.5 s)
         self._reader = threading.Thread(target=self._read, daemon=True, name="terminal")
         self._reader.start()
 
     # --- output ----------------------------------------------------------------------------
 
     def _read(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 if not ready(self.fd, 0.5):
                     continue
@@ -446,22 +447,22 @@ class Terminal:
         hopeless = waiting.Hopeless(self._drained, deadline)
         while data:
             remaining = deadline - time.monotonic()
-            if not ready(self.fd, min(max(remaining, 0), settings.POLL), write=True):
-                if self.gone():
-                    raise CheckFailure("The candidate did not read its input: it has exited.")
-                if hopeless():
-                    raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were still "
-                                       f"unread, and {waiting.explain(time.monotonic() - began)}.")
-                if remaining <= 0:
-                    raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were "
-                                       f"still unread after {timeout:.1f}s.")
-                continue
-            try:
-                data = data[os.write(self.fd, data[:4096]):]
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EINTR):
+            if ready(self.fd, min(max(remaining, 0), settings.POLL), write=True):
+                try:
+                    data = data[os.write(self.fd, data[:4096]):]
                     continue
-                raise CheckFailure(f"Could not type into the candidate: it has exited ({exc.strerror}).") from None
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EINTR):
+                        raise CheckFailure(f"Could not type into the candidate: it has exited ({exc.strerror}).") \
+                            from None
+            if self.gone():
+                raise CheckFailure("The candidate did not read its input: it has exited.")
+            if hopeless():
+                raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were still "
+                                   f"unread, and {waiting.explain(time.monotonic() - began)}.")
+            if remaining <= 0:
+                raise CheckFailure(f"The candidate did not read its input: {len(data)} bytes of it were "
+                                   f"still unread after {timeout:.1f}s.")
         return printed
 
     def wait_reaction(self, printed: int, timeout: float | None = None) -> bool:
@@ -557,9 +558,13 @@ class Terminal:
         except (ProcessLookupError, PermissionError):
             pass
         containment.kill_all(self.token)
-        # nothing holds the terminal now, so the reader reads its end; only then is the descriptor closed:
-        # one closed under the reader's poll could be given to the next file opened, and read from there
+        # nothing holds the terminal now, so the reader reads its end (or stops at its next poll); only then
+        # is the descriptor closed: one closed under the reader's poll could be given to the next file
+        # opened, and read from there
+        self._stopping = True
         self._reader.join(settings.wait(settings.EXIT))
+        if self._reader.is_alive():   # (cannot happen: its polls last 0.5 s) never close under it; leak it
+            return
         try:
             self.child.close(force=True)
         except Exception:  # noqa: BLE001 - pexpect may complain about an already-reaped child
