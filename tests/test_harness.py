@@ -302,3 +302,19 @@ def test_typing_a_long_line_into_a_program_that_exited_fails_at_once(tmp_path):
         term.type("x" * 200000, timeout=5)
     assert time.monotonic() - began < 4
     term.kill()
+
+
+def test_a_connection_the_candidate_closed_is_not_drained_until_its_end_is_read(monkeypatch):
+    """Its close counts no bytes (FIONREAD 0): until the reader has taken the end in, a wait for it must
+    not give up as if nothing more could come (seen under load: SS7 'kept the connection open')."""
+    from conformance.harness.peer import WirePeer
+    monkeypatch.setattr(WirePeer, "_read", lambda self: None)   # a reader not yet scheduled
+    ours, other = connected_pair()
+    peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
+    assert peer._drained()
+    other.close()
+    deadline = time.monotonic() + 5
+    while peer._drained() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not peer._drained()
+    ours.close()
