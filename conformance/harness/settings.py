@@ -15,6 +15,9 @@ def wait(seconds: float) -> float:
 # Base values (seconds) before scaling.
 STARTUP = 5.0    # a candidate's first output or connection (interpreter start-up included)
 EVENT = 2.0      # an answer to something the harness just did
+BULK = 10.0      # one message of many megabytes pushed through the candidate: a server that a stalled
+                 # client blocks never delivers it (and the wait gives up early once nothing can come),
+                 # a loaded machine only delays it, and 300 answers in a row must not hang on one slow one
 QUIET = 0.25     # a window in which nothing may happen
 EXIT = 2.0       # a process asked (or required) to exit
 SETTLE = 0.03    # asleep this long with no input waiting: the program is ready to be typed into

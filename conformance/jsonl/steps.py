@@ -33,9 +33,9 @@ def chat(source: str, message: str) -> bytes:
     return encode("message", {"source": source, "message": message})
 
 
-def read_json(wire: WirePeer, what: str = "a JSON line") -> dict:
+def read_json(wire: WirePeer, what: str = "a JSON line", timeout: float | None = None) -> dict:
     """The next line on the wire, which must be one JSON object in UTF-8 ending with \\n."""
-    line = wire.read_line(what=what)
+    line = wire.read_line(timeout, what=what)
     try:
         obj = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

@@ -314,13 +314,14 @@ def test_stalled_client(clients, rng):
     stalled.pause_reading()
     big = "y" * 60_000
     dropped = False
+    bulk = settings.wait(settings.BULK)
     for i in range(300):     # 18 MB: past any sane backlog bound
         a.send_raw(encode("message", f"{i} {big}"))   # (the harness drains a's socket on its own)
         for wire in (b,):
-            obj = steps.read_json(wire, f"message {i} (a stalled client must not delay it)")
+            obj = steps.read_json(wire, f"message {i} (a stalled client must not delay it)", bulk)
             while obj.get("data", {}).get("source") == steps.SERVER:   # the drop notice may come in between
                 dropped = dropped or stalled_name in obj["data"].get("message", "")
-                obj = steps.read_json(wire, f"message {i}")
+                obj = steps.read_json(wire, f"message {i}", bulk)
             if obj != said(a_name, f"{i} {big}"):
                 raise CheckFailure("A message was lost or changed while a client stalled.",
                                    expected=f"message {i} from {a_name}", actual=str(obj)[:200])

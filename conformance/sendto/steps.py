@@ -54,14 +54,14 @@ def show(data: bytes) -> str:
     return f"{name}: {shown}"
 
 
-def read_packet(wire: WirePeer, what: str = "a packet") -> bytes:
+def read_packet(wire: WirePeer, what: str = "a packet", timeout: float | None = None) -> bytes:
     """The next whole packet on the wire, header included."""
-    header = wire.read_exact(5, what=f"{what} (its 5-byte header)")
+    header = wire.read_exact(5, timeout, what=f"{what} (its 5-byte header)")
     length = struct.unpack(">I", header[1:])[0]
     if length > MAX_REPLY:
         raise CheckFailure(f"A packet header on {wire.label} gives a length of {length} bytes: is the length "
                            "4 bytes big-endian?", expected=what, actual=show(header))
-    return header + wire.read_exact(length, what=f"the {length}-byte body of {what}")
+    return header + wire.read_exact(length, timeout, what=f"the {length}-byte body of {what}")
 
 
 def expect_packet(wire: WirePeer, expected: bytes, what: str = "") -> bytes:

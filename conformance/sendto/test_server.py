@@ -301,7 +301,8 @@ def test_stalled_client(clients):
     big = "y" * 60_000
     for i in range(600):     # up to 36 MB: past any sane backlog bound
         sender.send_raw(sendto("Stall", big))
-        reply = steps.read_packet(sender, f"the reply to sendto {i} (a stalled client must not delay it)")
+        reply = steps.read_packet(sender, f"the reply to sendto {i} (a stalled client must not delay it)",
+                                  settings.wait(settings.BULK))
         if reply == FAILURE:
             return           # Stall was dropped: it is no longer logged in
         if reply != OK:
