@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from conformance.diagnose.engine import top_cause  # noqa: E402
-from tests.selfcheck import check, check_args, fixtures, materialize, role_args  # noqa: E402
+from conformance.selftest.checks import check  # noqa: E402
+from conformance.selftest.fixtures import check_args, fixtures, materialize, role_args  # noqa: E402
 
 PROTOCOLS = ("cnlab", "jsonl", "sendto", "chat10", "brace")
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests import realclass  # noqa: E402
-from tests.selfcheck import FIXTURES, fixtures, materialize  # noqa: E402
+from conformance.selftest import realclass  # noqa: E402
+from conformance.selftest.fixtures import FIXTURES, fixtures, materialize  # noqa: E402
 
 HOSTILE = ["hangs", "flood_lines", "flood_no_newline", "forks_many", "closes_stdio", "setsid_escapee"]
 MIX = {"cnlab": 22, "brace": 14, "sendto": 5, "jsonl": 4}   # fixtures per protocol, after the real-style class (the rest: hostile)

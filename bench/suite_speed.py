@@ -47,7 +47,7 @@ def broken_table(workers: str) -> int:
     """The whole cnlab client suite on the reference and on each broken submission: wall time and
     the ratio to the reference's."""
     sys.path.insert(0, str(ROOT))
-    from tests.selfcheck import materialize
+    from conformance.selftest.fixtures import materialize
     rows = [("reference", ROOT / "reference" / "cnlab")]
     with tempfile.TemporaryDirectory() as tmp:
         for label, source in BROKEN:

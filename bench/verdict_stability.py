@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.selfcheck import check, check_args, fixtures, materialize, role_args  # noqa: E402
-from tests.test_selftest import REFERENCE_SERVER, TIMEOUT_SCALE  # noqa: E402
+from conformance.selftest.checks import check  # noqa: E402
+from conformance.selftest.fixtures import check_args, fixtures, materialize, role_args  # noqa: E402
+from conformance.selftest.arguments import REFERENCE_SERVER, TIMEOUT_SCALE  # noqa: E402
 
 
 def spin(stop) -> None:

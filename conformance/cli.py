@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from . import PROTOCOLS, fixed_address
-from .diagnose.experiment import VARIABLES, time_factor
+from .diagnose.experiment import VARIABLES
+from .harness.variation import time_factor
 from .harness import buffers, network
 from .harness.results import report_usage_error
 from .resources import FIXTURES, PACKAGE, SUITE_INI, harness_python

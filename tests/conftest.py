@@ -28,7 +28,7 @@ def _weight(item) -> float:
     params = callspec.params if callspec else {}
     if isinstance(params.get("fixture"), Path):
         fixture = params["fixture"]
-        from tests.selfcheck import role_args
+        from conformance.selftest.fixtures import role_args
         gui = fixture.parent.name == "chat10" and role_args(fixture) != ["--role", "server"]
         correct = (fixture / "expected.json").read_text().strip() == "[]"
         return SLOW_FIXTURES.get(f"{fixture.parent.name}/{fixture.name}", (60 if gui else 20) + (20 if correct else 0))

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.selfcheck import FIXTURES, ROOT, check, explain, materialize
+from conformance.selftest.checks import ROOT, check, explain
+from conformance.selftest.fixtures import FIXTURES, materialize
 
 GOOD = FIXTURES / "cnlab" / "select_client" / "client.py"
 QUICK = ["--test", "cnlab/client/RI10-delivery"]

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.diagnose import causes, code, engine, experiment, observe
-from tests.selfcheck import ROOT, check, materialize
+from conformance.diagnose import causes, code, engine, observe
+from conformance.harness import variation
+from conformance.selftest.checks import ROOT, check
+from conformance.selftest.fixtures import materialize
 
 FIXTURES = ROOT / "fixtures"
 CNLAB_HEADERS = tuple(__import__("conformance.cnlab.diagnose", fromlist=["HEADERS"]).HEADERS)
@@ -87,19 +89,19 @@ def test_own_wording_is_a_close_line_not_any_line():
 def test_char_safe_moves_every_cut_out_of_a_character():
     data = "ahoj Žluťoučký kůň\n".encode()
     pieces = [data[i:i + 3] for i in range(0, len(data), 3)]
-    safe = experiment.char_safe(pieces)
+    safe = variation.char_safe(pieces)
     assert b"".join(safe) == data
     assert all(p.decode("utf-8") for p in safe)   # every piece decodes on its own
 
 
 def test_a_plan_notes_cuts_joins_and_split_characters():
-    experiment.begin_test()
-    experiment.note_plan([b"a\n", b"b\n"], [b"a\nb\n"])
-    assert experiment.SEEN.get("joined") and not experiment.SEEN.get("cut")
-    experiment.begin_test()
-    experiment.note_plan(["ž\n".encode()], ["ž\n".encode()[:1], "ž\n".encode()[1:]])
-    assert experiment.SEEN.get("cut") and experiment.SEEN.get("utf8")
-    experiment.begin_test()
+    variation.begin_test()
+    variation.note_plan([b"a\n", b"b\n"], [b"a\nb\n"])
+    assert variation.SEEN.get("joined") and not variation.SEEN.get("cut")
+    variation.begin_test()
+    variation.note_plan(["ž\n".encode()], ["ž\n".encode()[:1], "ž\n".encode()[1:]])
+    assert variation.SEEN.get("cut") and variation.SEEN.get("utf8")
+    variation.begin_test()
 
 
 # --- the engine ---------------------------------------------------------------------------------

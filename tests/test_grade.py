@@ -21,8 +21,8 @@ import pytest
 from conformance.grade import collect, detect, report, rubric
 from conformance.grade import run as run_module
 from conformance.grade.emit import FORMATS, kelvin
-from tests import realclass
-from tests.selfcheck import ROOT
+from conformance.selftest import realclass
+from conformance.selftest.checks import ROOT
 from tests.system import need
 
 REFERENCE = ROOT / "reference"

@@ -1,6 +1,5 @@
 """The GUI probe on small Tk programs: the widget tree, typing (Unicode too), a frozen GUI told from
 a dead one, and a network thread's uncaught exception reported."""
-import shutil
 
 import pytest
 

@@ -8,7 +8,7 @@ import pytest
 
 from conformance.harness.gui import poll
 from tests.gui_programs import gui_programs, virtual_screen
-from tests.selfcheck import ROOT, check, explain
+from conformance.selftest.checks import ROOT, check, explain
 from tests.shadowing import shadowable, shadowing, shadowing_copy
 from tests.system import need
 

@@ -3,7 +3,6 @@ a verdict (never a harness crash), nothing left running, the harness's memory an
 bench/hostile.py runs the same over the whole suite, and with the harness SIGKILLed."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,11 +11,8 @@ import pytest
 from tests.system import NOT_TESTED
 
 from conformance.harness import containment
-
-ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("hostile_bench", ROOT / "bench" / "hostile.py")
-hostile = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hostile)
+from conformance.selftest import hostile
+from conformance.selftest.checks import ROOT
 MANIFEST = json.loads((hostile.CORPUS / "manifest.json").read_text())
 TESTS = ["cnlab/client/RI2-welcome", "cnlab/client/RA1-login", "cnlab/client/RC1-quit"]
 # a flooding case keeps a core busy for its whole run: on a loaded machine it takes over a minute

@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from conformance.grade.commands import copy_of_checkout
-from tests.selfcheck import ROOT, materialize
+from conformance.selftest.checks import ROOT
+from conformance.selftest.fixtures import materialize
 from tests.system import missing
 
 # one worker builds the wheel and the environment once, and runs every test of this module

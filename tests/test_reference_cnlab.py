@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conformance.harness.candidate import Background, free_port
-from tests.selfcheck import ROOT
+from conformance.selftest.checks import ROOT
 
 
 @pytest.fixture

@@ -1,28 +1,13 @@
 """The self-test: the reference passes everything; every fixture fails exactly its manifest."""
 import importlib
 import json
-import shutil
 
 import pytest
 
 from tests.system import need
-from tests.selfcheck import (ROOT, check, check_args, explain, failed_requirements, fixtures, materialize,
-                             role_args)
-
-# The reference server started with a known user limit, so the BUSY test runs too.
-REFERENCE_SERVER = {"cnlab": ["--server-cmd", "{python} server.py --host {host} --port {port} --max-clients 4",
-                              "--server-max-clients", "4"],
-                    "jsonl": ["--server-cmd", "{python} server.py --port {port} --max-users 3",
-                              "--server-max-users", "3", "--bonus"],
-                    "sendto": ["--server-cmd", "{python} server.py --port {port} --max-clients 30",
-                               "--server-max-clients", "30"],
-                    "chat10": [], "brace": []}
-
-
-# jsonl's suite moves tens of MB through Python servers (JS9, JS11); with two suites running at
-# once on a 2-core machine its waits get twice the time. (cnlab keeps 1: its RT5 bound is a verdict.)
-TIMEOUT_SCALE = {"cnlab": [], "jsonl": ["--timeout-scale", "2"], "sendto": ["--timeout-scale", "2"],
-                 "chat10": ["--timeout-scale", "2"], "brace": ["--timeout-scale", "2"]}
+from conformance.selftest.arguments import REFERENCE_SERVER, TIMEOUT_SCALE
+from conformance.selftest.checks import ROOT, check, explain, failed_requirements
+from conformance.selftest.fixtures import check_args, fixtures, materialize, role_args
 
 pytestmark = pytest.mark.timeout(900)
 GUI_PROTOCOLS = {"chat10"}   # Tk on Xvfb; brace's Qt clients draw offscreen and need no X server

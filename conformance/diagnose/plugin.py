@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from _pytest.runner import runtestprotocol
 
-from ..harness import settings
+from ..harness import settings, variation
 from ..harness.failure import CheckFailure
 from . import code, engine, experiment, observe
 
@@ -35,12 +35,12 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     _clock.update(started=time.monotonic(), replays=0.0)
-    experiment.set_active(config.getoption("chatconform_experiment", None))
+    variation.set_active(config.getoption("chatconform_experiment", None))
 
 
 def enabled(config) -> bool:
     return (getattr(config, "chatconform", None) is not None and not config.getoption("chatconform_no_diagnose")
-            and not experiment.ACTIVE)
+            and not variation.ACTIVE)
 
 
 def protocol_knowledge(protocol: str):
@@ -88,14 +88,14 @@ def pytest_runtest_protocol(item, nextitem):
 
 def begin_test() -> None:
     """What a run of a test records for its diagnosis starts empty (the first run and each replay)."""
-    experiment.begin_test()
+    variation.begin_test()
     observe.begin_test()
 
 
 def attach(item, nextitem, report, first_run: float) -> None:
     info = report.chatconform
     seen = getattr(item, "chatconform_seen", None) or {}
-    did = dict(experiment.SEEN)
+    did = dict(variation.SEEN)
     limit = float(item.config.getini("timeout") or 60) * REPLAY_BUDGET
     replays: dict = {}
     began = time.monotonic()
@@ -119,7 +119,7 @@ def attach(item, nextitem, report, first_run: float) -> None:
     # within the run's share (a failing run costs at most 1.3 times its own time, plus 2.5 s)
     if first_run <= experiment.MAX_TEST_SECONDS and not engine.proved(diagnoses):
         for variable in experiment.replays_for(did, seen):
-            cost = first_run * experiment.time_factor(variable) + 0.5
+            cost = first_run * variation.time_factor(variable) + 0.5
             now = time.monotonic()
             own = now - _clock["started"] - _clock["replays"]
             if first_run + (now - began) + cost > limit or _clock["replays"] + cost > RUN_SHARE * own + RUN_GRACE:
@@ -144,14 +144,14 @@ def attach(item, nextitem, report, first_run: float) -> None:
 def replay(item, nextitem, variable: str) -> bool:
     """The test once more, the same seed, with `variable` changed: did it pass?"""
     scale = settings.timeout_scale
-    experiment.set_active(variable)
+    variation.set_active(variable)
     begin_test()
-    settings.timeout_scale = scale * experiment.time_factor(variable)
-    experiment.REPLAYING = True
+    settings.timeout_scale = scale * variation.time_factor(variable)
+    variation.set_replaying(True)
     try:
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
     finally:
         settings.timeout_scale = scale
-        experiment.set_active(None)
-        experiment.REPLAYING = False
+        variation.set_active(None)
+        variation.set_replaying(False)
     return any(r.when == "call" and r.passed for r in reports) and not any(r.failed for r in reports)

@@ -11,8 +11,7 @@ import struct
 import threading
 import time
 
-from ..diagnose import experiment
-from . import settings, waiting
+from . import settings, variation, waiting
 from .candidate import HarnessError
 from .failure import CheckFailure
 from .ready import ready
@@ -248,11 +247,11 @@ class WirePeer:
 
     def send(self, *messages: bytes, policy: str = "whole") -> None:
         pieces = plan(list(messages), policy, self.rng)
-        experiment.note_plan(list(messages), pieces)
-        if experiment.active("delivery") == "separate":   # a diagnosis's replay: each message on its own
+        variation.note_plan(list(messages), pieces)
+        if variation.active("delivery") == "separate":   # a diagnosis's replay: each message on its own
             pieces = list(messages)
-        elif experiment.active("delivery") == "char-safe":
-            pieces = experiment.char_safe(pieces)
+        elif variation.active("delivery") == "char-safe":
+            pieces = variation.char_safe(pieces)
         for i, piece in enumerate(pieces):
             if i:
                 time.sleep(PIECE_GAP)  # shaping the delivery, not synchronising with anything
@@ -263,9 +262,9 @@ class WirePeer:
         if not self.send_within(data, settings.wait(SEND_STALL)):
             raise CheckFailure(f"Could not send to the candidate on {self.label}: it took nothing more for "
                                f"{settings.wait(SEND_STALL):.1f}s (it stopped reading).")
-        if experiment.active("delivery") == "separate":
+        if variation.active("delivery") == "separate":
             # a diagnosis's replay: the program reads this write before the next one comes
-            time.sleep(settings.wait(experiment.SEPARATE_GAP))
+            time.sleep(settings.wait(variation.SEPARATE_GAP))
 
     def send_within(self, data: bytes, timeout: float) -> bool:
         """Send data unless the candidate stops taking it for `timeout` seconds: True if all went."""

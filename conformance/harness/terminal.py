@@ -24,8 +24,7 @@ from collections import Counter
 
 import pexpect
 
-from ..diagnose import experiment
-from . import containment, procstate, settings, waiting
+from . import containment, procstate, settings, variation, waiting
 from .failure import CheckFailure
 from .ready import ready
 from .transcript import Transcript, shown
@@ -427,9 +426,9 @@ class Terminal:
         the candidate, whatever its length. `when_ready=False` types at once (a test about typing ahead).
         Returns how much the program had printed when the line was typed (for `wait_reaction`)."""
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
-        experiment.saw("typed")
-        if experiment.active("typing") == "slow":   # a diagnosis's replay: a slow typist
-            time.sleep(experiment.TYPING_GAP)
+        variation.saw("typed")
+        if variation.active("typing") == "slow":   # a diagnosis's replay: a slow typist
+            time.sleep(variation.TYPING_GAP)
         if when_ready:
             self.settle()
         if self.gone():

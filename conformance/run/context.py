@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from .. import fixed_address, spec_of
-from ..diagnose import experiment
-from ..harness import buffers, containment, network, scratch, settings
+from ..harness import buffers, containment, network, scratch, settings, variation
 from ..harness.candidate import Program, find_program
 from . import discover
 from ..harness.results import Results, report_usage_error, show_paths_relative
@@ -191,7 +190,7 @@ def pytest_configure(config):
         # starts workers late: the signal can come before the copy is finished)
         signal.signal(signal.SIGTERM, _worker_terminated)
     # a diagnosis's experiment run with three times the time (--experiment time=x3)
-    settings.timeout_scale = config.option.timeout_scale * experiment.time_factor(config.option.chatconform_experiment)
+    settings.timeout_scale = config.option.timeout_scale * variation.time_factor(config.option.chatconform_experiment)
     if config.option.chatconform_junit:
         config.option.xmlpath = config.option.chatconform_junit
     try:

@@ -2,7 +2,6 @@
 terminals and GUIs, raw wire clients, the scripted server."""
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import shutil

@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-from ..diagnose import experiment
-from ..harness import containment, settings
+from ..harness import containment, settings, variation
 from ..harness.candidate import HarnessError
 from ..harness.failure import EVALUATED, CheckFailure
 from ..harness.gui import screenshot_dir
@@ -74,7 +73,7 @@ def pytest_runtest_makereport(item, call):
             info["check_failure"] = True
             info["failed_requirements"] = exc.blamed(ids)
             notes = (exited_notes(item) if report.when == "call" else []) + \
-                (safely(gui_notes, item) if not experiment.REPLAYING else [])   # a replay keeps the first run's screenshot
+                (safely(gui_notes, item) if not variation.replaying() else [])   # a replay keeps the first run's screenshot
             info["message"] = clip("\n".join([exc.describe(), ""] + notes).strip(), MAX_REPORT_MESSAGE, CUT)
             report.longrepr = failure_text(item, exc, transcript, rerun, notes)
         elif isinstance(exc, pytest.fail.Exception):   # pytest-timeout's bound: the test ran too long

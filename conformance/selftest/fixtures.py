@@ -1,42 +1,14 @@
-"""Running the suite on a submission as a user would, and reading back what failed."""
+"""The fixtures of the self-test (fixtures/<protocol>/<name>/): listed, written out, and their own check
+options. Shared by tests/ and bench/."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
-
-
-_server = []   # this process's CheckServer (tests/checkserver.py), started on first use
-
-
-def check(protocol: str, submission: Path, tmp_path: Path, *extra: str, env: dict | None = None,
-          forked: bool = False) -> tuple[int, dict, str]:
-    """(exit status, --json document, console output) of `python -m conformance check`. `forked`:
-    run it in a child of this worker's check server (the same CLI, without an interpreter start and
-    imports per run); CHATCONFORM_SELFTEST_FORK=0 turns that off."""
-    report = tmp_path / "report.json"
-    argv = ["check", protocol, str(submission), "--json", str(report), *extra]
-    environment = {**os.environ, **(env or {})}
-    if forked and os.environ.get("CHATCONFORM_SELFTEST_FORK") != "0":
-        from tests.checkserver import CheckServer
-        if not _server:
-            _server.append(CheckServer())
-        output_file = tmp_path / "output.txt"
-        code = _server[0].run(argv, environment, ROOT, output_file, timeout=900)
-        output = output_file.read_text(errors="replace") if output_file.exists() else ""
-    else:
-        proc = subprocess.run([sys.executable, "-m", "conformance", *argv], cwd=ROOT, capture_output=True,
-                              text=True, timeout=900, env=environment)
-        code, output = proc.returncode, proc.stdout + proc.stderr
-    document = json.loads(report.read_text()) if report.exists() else {}
-    return code, document, output
+from ..resources import FIXTURES
 
 
 def check_args(fixture: Path) -> list:
@@ -59,16 +31,6 @@ def role_args(fixture: Path) -> list:
         return []
     roles = {ROLE_OF_FILE.get(name) for name in spec.get("edits", {"?": 0})}
     return ["--role", roles.pop()] if len(roles) == 1 and None not in roles else []
-
-
-def failed_requirements(document: dict) -> list:
-    return sorted({req for test in document["tests"] if test["outcome"] in ("failed", "error")
-                   for req in test["failed_requirements"]})
-
-
-def explain(document: dict) -> str:
-    return "\n".join(f"  {t['outcome']:7} {t['id']}: {t['message'].splitlines()[0] if t['message'] else ''}"
-                     for t in document.get("tests", []) if t["outcome"] != "passed")
 
 
 def fixtures(protocol: str) -> list:
@@ -109,5 +71,5 @@ def materialize(fixture: Path, into: Path) -> Path:
 
 
 if __name__ == "__main__":
-    # python -m tests.selfcheck FIXTURE_DIR OUT_DIR: write a mutation fixture out, to read or run it
+    # python -m conformance.selftest.fixtures FIXTURE_DIR OUT_DIR: write a mutation fixture out, to read or run it
     print(materialize(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()))

@@ -8,7 +8,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from tests.selfcheck import FIXTURES, materialize
+from .fixtures import FIXTURES, materialize
 
 CLASS = FIXTURES / "class"
 

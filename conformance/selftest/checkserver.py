@@ -18,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from ..resources import CHECKOUT as ROOT
 
 
 def preload() -> None:
@@ -80,7 +80,7 @@ class CheckServer:
     """The self-test's side: start the server once, then run(argv, env, cwd, out, timeout)."""
 
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.checkserver"], cwd=ROOT, text=True,
+        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.selftest.checkserver"], cwd=ROOT, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def run(self, argv: list[str], env: dict, cwd: Path, out: Path, timeout: float) -> int:

@@ -1,0 +1,46 @@
+"""Running `python -m conformance check` as a user would, and reading back what failed. Shared by
+tests/ and bench/."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..resources import CHECKOUT as ROOT
+
+_server = []   # this process's CheckServer (checkserver.py), started on first use
+
+
+def check(protocol: str, submission: Path, tmp_path: Path, *extra: str, env: dict | None = None,
+          forked: bool = False) -> tuple[int, dict, str]:
+    """(exit status, --json document, console output) of `python -m conformance check`. `forked`:
+    run it in a child of this worker's check server (the same CLI, without an interpreter start and
+    imports per run); CHATCONFORM_SELFTEST_FORK=0 turns that off."""
+    report = tmp_path / "report.json"
+    argv = ["check", protocol, str(submission), "--json", str(report), *extra]
+    environment = {**os.environ, **(env or {})}
+    if forked and os.environ.get("CHATCONFORM_SELFTEST_FORK") != "0":
+        from .checkserver import CheckServer
+        if not _server:
+            _server.append(CheckServer())
+        output_file = tmp_path / "output.txt"
+        code = _server[0].run(argv, environment, ROOT, output_file, timeout=900)
+        output = output_file.read_text(errors="replace") if output_file.exists() else ""
+    else:
+        proc = subprocess.run([sys.executable, "-m", "conformance", *argv], cwd=ROOT, capture_output=True,
+                              text=True, timeout=900, env=environment)
+        code, output = proc.returncode, proc.stdout + proc.stderr
+    document = json.loads(report.read_text()) if report.exists() else {}
+    return code, document, output
+
+
+def failed_requirements(document: dict) -> list:
+    return sorted({req for test in document["tests"] if test["outcome"] in ("failed", "error")
+                   for req in test["failed_requirements"]})
+
+
+def explain(document: dict) -> str:
+    return "\n".join(f"  {t['outcome']:7} {t['id']}: {t['message'].splitlines()[0] if t['message'] else ''}"
+                     for t in document.get("tests", []) if t["outcome"] != "passed")
