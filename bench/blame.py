@@ -16,10 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from conformance.protocols import NAMES as PROTOCOLS  # noqa: E402
 from conformance.selftest.checks import check, failed_requirements  # noqa: E402
 from conformance.selftest.fixtures import check_args, fixtures, materialize, role_args  # noqa: E402
-
-PROTOCOLS = ("cnlab", "jsonl", "sendto", "chat10", "brace")
 
 
 def judge(fixture: Path) -> tuple:

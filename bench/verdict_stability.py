@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.selftest.checks import check  # noqa: E402
 from conformance.selftest.fixtures import check_args, fixtures, materialize, role_args  # noqa: E402
-from conformance.selftest.arguments import REFERENCE_SERVER, TIMEOUT_SCALE  # noqa: E402
+from conformance import protocols as registry  # noqa: E402
 
 
 def spin(stop) -> None:
@@ -39,7 +39,7 @@ def submissions(protocols, named=(), only_named=False) -> list:
     out = []
     for protocol in protocols:
         if not only_named:
-            out.append((protocol, ROOT / "reference" / protocol, REFERENCE_SERVER[protocol], True))
+            out.append((protocol, ROOT / "reference" / protocol, registry.get(protocol).selftest_reference_args, True))
         for fixture in fixtures(protocol):
             correct = json.loads((fixture / "expected.json").read_text()) == []   # a correct variant too
             if fixture.name in named or (correct and not only_named):
@@ -56,7 +56,7 @@ def main() -> int:
     parser.add_argument("--only-named", action="store_true", help="only the fixtures named, no reference")
     parser.add_argument("--test", action="append", default=[], help="only this test, as ROLE/ID (repeatable)")
     args = parser.parse_args()
-    protocols = args.protocol or sorted(REFERENCE_SERVER)
+    protocols = args.protocol or sorted(registry.NAMES)
     stop = multiprocessing.Event()
     load = None if args.no_load else multiprocessing.Process(target=spin, args=(stop,), daemon=True)
     if load:
@@ -72,7 +72,7 @@ def main() -> int:
                 narrow = [a for t in args.test for a in ("--test", t if t.startswith(protocol + "/") else f"{protocol}/{t}")]
                 with tempfile.TemporaryDirectory() as tmp:
                     code, document, output = check(protocol, materialize(submission, Path(tmp)), Path(tmp), *extra,
-                                                   *TIMEOUT_SCALE[protocol], "--seed", seed, *narrow, forked=True)
+                                                   *registry.get(protocol).selftest_scale_args(), "--seed", seed, *narrow, forked=True)
                 tests = document.get("tests", [])
                 total += len(tests)
                 for test in tests:   # skipped tests (no Xvfb, a bonus) are no verdict: not counted

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import PROTOCOLS, fixed_address
+from . import protocols
 from .diagnose.experiment import VARIABLES
 from .harness.variation import time_factor
 from .harness import buffers, network
@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                        description="Check one submission against a protocol's suite: every failure names its "
                        "requirement, with expected vs actual, a transcript and a command that reruns it.",
                        epilog=CHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("protocol", nargs="?", help="one of: " + ", ".join(PROTOCOLS))
+    c.add_argument("protocol", nargs="?", help="one of: " + ", ".join(protocols.NAMES))
     c.add_argument("submission", nargs="?", help="a submission folder or program file")
     c.add_argument("--role", choices=("client", "server", "all"), default="all",
                    help="which programs to check (default all: every program the submission has)")
@@ -128,8 +128,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
 
 def check(args: argparse.Namespace) -> int:
-    if args.protocol not in PROTOCOLS:
-        return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(PROTOCOLS)})", args)
+    if args.protocol not in protocols.NAMES:
+        return fail(f"unknown protocol {args.protocol!r} (choose from {', '.join(protocols.NAMES)})", args)
     if args.submission is None:
         return fail("missing SUBMISSION (a folder or a program file)", args)
     if not Path(args.submission).exists():
@@ -150,8 +150,7 @@ def check(args: argparse.Namespace) -> int:
             buffers.lower_limits()
     fixed_port = "the --server-cmd has no {port}: the server takes its default port" \
         if args.server_cmd and "{port}" not in args.server_cmd else \
-        f"{args.protocol} clients connect to one fixed address" \
-        if fixed_address(args.protocol) else None
+        f"{args.protocol} clients connect to one fixed address"
     if args.workers not in ("0", 0) and fixed_port and not network.workers_private():
         print(f"chatconform: {fixed_port}, and parallel workers cannot have networks of their own here, so the "
               "tests run one at a time (-n ignored)", file=sys.stderr)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+collect_ignore = ["toy"]   # a sixth protocol's folders (test_registry.py lays them into a copy of the checkout)
 
 
 def reference_module(protocol: str, name: str):

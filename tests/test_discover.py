@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance import spec_of
+from conformance import protocols
 from conformance.grade import collect
 from conformance.run import discover
 
@@ -36,11 +36,9 @@ def write(folder: Path, files: dict) -> Path:
 
 
 def find(folder: Path, protocol: str, role: str = "client") -> discover.Choice:
-    spec = spec_of(protocol)
-    layouts = spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
-    return discover.find(folder, role, layouts, gui=role == "client" and getattr(spec, "GUI_CLIENT", False),
-                         by_behaviour=role in getattr(spec, "STUDENT_ROLES", spec.ROLES),
-                         words=tuple(getattr(spec, "HEADERS", ())))
+    described = protocols.get(protocol)
+    return discover.find(folder, role, list(described.layouts(role)), gui=role == "client" and described.gui_client,
+                         by_behaviour=role in described.student_roles, words=described.header_words)
 
 
 def test_the_course_package_at_any_depth_runs_with_dash_m(tmp_path):

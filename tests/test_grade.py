@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance import protocols
 from conformance.grade import collect, detect, report, rubric
 from conformance.grade import run as run_module
 from conformance.grade.emit import FORMATS, kelvin
@@ -28,7 +29,7 @@ from tests.system import need
 REFERENCE = ROOT / "reference"
 
 
-@pytest.mark.parametrize("protocol", ["cnlab", "jsonl", "sendto", "chat10", "brace"])
+@pytest.mark.parametrize("protocol", protocols.NAMES)
 def test_each_reference_is_detected(protocol):
     found, how = detect.detect(REFERENCE / protocol)
     assert found == protocol, how

@@ -2,17 +2,7 @@
 order of the text: the window's elements, then the protocol, then what every GUI client owes."""
 from __future__ import annotations
 
-from conformance.harness.candidate import Layout
-
-ROLES = ("client",)   # the server is handed out (reference/brace/server.py behaves like it)
-STUDENT_ROLES = ("client",)
-GUI_CLIENT = True     # the client opens a window and runs its event loop
-FRESH_SERVER = True
-DEFAULT_PORT = 33002
-GUI_TOOLKIT = "qt"    # candidates run on Qt's offscreen platform: no X server
-# Real submissions take host and port from fields in the window, or ignore them and always connect
-# to 127.0.0.1:33002: the scripted and the live server listen there (in the run's private network).
-CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
+from conformance.protocol import MUST
 
 # The wire has no delimiter, so a message without a header (a private `NAME: text`) cannot be told
 # from the end of the message before it unless time tells them apart: the suite leaves the wire quiet
@@ -20,13 +10,6 @@ CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
 # pauses more than a few milliseconds inside one message. A client may take this much quiet (or any
 # shorter quiet of its own) as the end of a message.
 MESSAGE_GAP = 0.5
-
-CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py")]
-SERVER_LAYOUTS: list = []
-REFERENCE_SERVER_ARGS: list = []
-
-
-MUST, SHOULD = "MUST", "SHOULD"
 
 REQUIREMENTS = {
     "BC1": (MUST, "A username field and a connect button: connecting sends exactly {REGISTER}<username>, "

@@ -13,7 +13,8 @@ from conformance.harness.gui import (USERNAME, GuiApp, Widgets, area, captions, 
                                      reachable, reading_order, same_page)
 from conformance.harness.peer import WirePeer
 
-from .spec import CLIENT_ADDRESS, MESSAGE_GAP
+from . import PROTOCOL
+from .spec import MESSAGE_GAP
 
 CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
 
@@ -137,7 +138,7 @@ class BraceClient:
     """A candidate's window, used as a person uses it. The way taken through it (tabs clicked, fields
     filled, dialogs accepted, tabs the program switched to) is written to the transcript."""
 
-    def __init__(self, app: GuiApp, name: str, address: tuple = CLIENT_ADDRESS):
+    def __init__(self, app: GuiApp, name: str, address: tuple = PROTOCOL.client_address):
         self.app, self.probe, self.name, self.address = app, app.probe, name, address
         self.status_id: str | None = None
         self.prepared = self.named = self.connected_once = False   # the dialog passed; it took the name

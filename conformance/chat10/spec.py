@@ -1,19 +1,5 @@
 """chat10: chatconform's requirement IDs for the CHAT/1.0 chat room (004_*.txt has none)."""
-from conformance.harness.candidate import Layout
-
-ROLES = ("client", "server")
-GUI_CLIENT = True     # the client opens a Tk window and runs its main loop
-FRESH_SERVER = True   # a fresh server per server test: one test's state never reaches another
-DEFAULT_PORT = 8765   # where a server whose command has no {port} listens
-# The text's defaults: --target localhost, --port 8765. The client is served there (in the run's
-# private network) and still started with --target/--port; CC1's target-port test serves elsewhere.
-CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
-
-CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py --target {host} --port {port} --username {username}")]
-SERVER_LAYOUTS = [Layout("server.py", "{python} server.py --port {port}")]
-REFERENCE_SERVER_ARGS: list = []
-
-MUST, SHOULD = "MUST", "SHOULD"
+from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {
     "CS1": (MUST, "server.py has an argparse command line: --help, --version (e.g. server.py 1.0), --port."),

@@ -1,9 +1,9 @@
 """cnlab's knowledge for diagnoses: its header words (a code fact looks for them matched by
 substring) and the failed checks that name a cause (engine.Rule)."""
 from ..diagnose.engine import rules
+from . import spec
 
-HEADERS = ("HELLO-FROM", "HELLO", "IN-USE", "BUSY", "BAD-RQST-HDR", "BAD-RQST-BODY", "SEND-OK", "BAD-DEST-USER",
-           "DELIVERY", "LIST-OK", "SEND", "LIST")
+HEADERS = spec.HEADERS
 
 RULES = rules(
     ("wrong-wire-format", "RI7 RC2 RI11 RT4", r"Wrong bytes from the candidate"),

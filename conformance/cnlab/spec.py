@@ -1,29 +1,6 @@
-"""cnlab: the requirement table (IDs and sentences from the assignment text, 003_*.txt) and where
-a submission's programs live."""
-from conformance.harness.candidate import Layout
-
-ROLES = ("client", "server")   # students write the client; the server suite checks the given server
-STUDENT_ROLES = ("client",)   # what the assignment asks for: found in a submission by what it does
-DEFAULT_PORT = 5378   # where a server whose command has no {port} listens
-# The server suite shares one server: one that dies when a test's clients hang up breaks this (never the
-# test's own requirement, nor the next test's).
-DISCONNECT_REQUIREMENT = "SV12"
-# The assignment's tests serve at 127.0.0.1:5378 and start the client with exactly that address, so
-# a client that dials it without reading its arguments (the course's old template) passes them: the
-# scripted and the live server listen there, in the run's private network. Whether a client honours
-# --address/--port is judged once, by CL1 (serving elsewhere), a warning beyond the text.
-CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
-
-CLIENT_LAYOUTS = [
-    Layout("client.py", "{python} client.py --address {host} --port {port}"),
-    Layout("chat_client_check/client.py", "{python} chat_client_check/client.py --address {host} --port {port}"),
-    Layout("a1_chat_client", "{python} -m a1_chat_client -a {host} -p {port}"),
-]
-SERVER_LAYOUTS = [
-    Layout("server.py", "{python} server.py --host {host} --port {port}"),
-]
-
-MUST, SHOULD = "MUST", "SHOULD"
+"""cnlab: the requirement table (IDs and sentences from the assignment text, 003_*.txt); what else
+the protocol is, in its descriptor (conformance/cnlab/__init__.py)."""
+from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {
     # the client (the assignment's own IDs and sentences)
@@ -112,4 +89,3 @@ HEADERS = ("HELLO-FROM", "HELLO", "IN-USE", "BUSY", "BAD-RQST-HDR", "BAD-RQST-BO
            "BAD-DEST-USER", "DELIVERY", "LIST-OK", "SEND", "LIST")
 
 SEND_OK_TEXTS = ("The message was sent succesfully", "The message was sent successfully")  # spec (sic), course client
-REFERENCE_SERVER_ARGS = ["--delaybot-pause", "0.5"]

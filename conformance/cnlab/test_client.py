@@ -706,7 +706,7 @@ def full_server(ctx, transcript):
             pytest.skip("the --server's user limit is unknown: pass --server-max-clients N to test BUSY")
         yield ctx.server, ctx.server_max_clients
         return
-    host, port = ctx.spec.CLIENT_ADDRESS   # where the course serves (the client is served there throughout)
+    host, port = ctx.descriptor.client_address   # where the course serves (the client is served there throughout)
     server = Background([sys.executable, "server.py", "--host", host, "--port", str(port), "--max-clients", "1"],
                         ctx.reference, transcript)
     try:

@@ -6,7 +6,6 @@ The verdict is the first run's, always: replays only feed the diagnosis, and a f
 diagnosing costs the diagnosis, never the verdict."""
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
 
@@ -42,13 +41,6 @@ def enabled(config) -> bool:
     return (getattr(config, "chatconform", None) is not None and not config.getoption("chatconform_no_diagnose")
             and not variation.ACTIVE)
 
-
-def protocol_knowledge(protocol: str):
-    """conformance/<protocol>/diagnose.py: HEADERS (for code facts) and RULES; None if it has none."""
-    try:
-        return importlib.import_module(f"conformance.{protocol}.diagnose")
-    except ModuleNotFoundError:
-        return None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -100,9 +92,9 @@ def attach(item, nextitem, report, first_run: float) -> None:
     replays: dict = {}
     began = time.monotonic()
     ctx = item.config.chatconform
-    knowledge = protocol_knowledge(ctx.protocol)
+    markers, rules = ctx.descriptor.diagnosis()
     folder = ctx.copy or ctx.submission
-    facts = code.facts(str(folder), tuple(getattr(knowledge, "HEADERS", ()))) if folder else ()
+    facts = code.facts(str(folder), markers) if folder else ()
     program = ctx.programs.get(info.get("role") or "")
     entry = code.entry_file(program.template, program.cwd) if program is not None and folder else None
     used = code.imported_files(str(folder), entry) if entry is not None and entry.is_file() and Path(folder).is_dir() \
@@ -112,7 +104,7 @@ def attach(item, nextitem, report, first_run: float) -> None:
 
     def diagnosis() -> list:
         return engine.diagnose(info.get("failed_requirements", []), info.get("message", ""), seen, replays, facts,
-                               getattr(knowledge, "RULES", []), rerun=info.get("rerun", ""), role=info.get("role"))
+                               rules, rerun=info.get("rerun", ""), role=info.get("role"))
 
     diagnoses = diagnosis()
     # replays only where what was seen does not already prove a mechanism, within the test's bound and

@@ -13,7 +13,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from .. import PROTOCOLS
+from ..protocols import NAMES as PROTOCOLS
 from . import layouts, report
 from .collect import CollectError, Submission, collect, identify, slugify
 from ..harness import containment

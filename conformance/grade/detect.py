@@ -5,19 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-# protocol: [(pattern, what it shows)]; every pattern found scores one
-EVIDENCE = {
-    "brace": [(r"\{REGISTER\}|[\"']REGISTER[\"']", "the {REGISTER} header"), (r"\bPyQt5\b", "PyQt5"),
-              (r"\{QUIT\}|\{CLIENTS\}|[\"']CLIENTS[\"']", "the {QUIT}/{CLIENTS} headers")],
-    "chat10": [(r"CHAT/1\.0", "the CHAT/1.0 start line"), (r"Msg-len", "the Msg-len header"),
-               (r"\btkinter\b", "tkinter")],
-    "cnlab": [(r"HELLO-FROM", "the HELLO-FROM handshake"), (r"DELIVERY|SEND-OK|BAD-DEST-USER", "cnlab replies"),
-              (r"--address", "the --address option")],
-    "jsonl": [(r"[\"']type[\"']\s*:", "JSON objects with a \"type\""), (r"\bjson\b", "the json module"),
-              (r"setname|[\"']history[\"']", "the setname/history commands")],
-    "sendto": [(r"\bstruct\b", "the struct module"), (r"0x8[123]|\\x8[123]", "response types 0x81-0x83"),
-               (r"\bsendto\b.*|\blogout\b", "the sendto/logout commands")],
-}
+from .. import protocols
 
 
 def sources(folder: Path, limit: int = 2_000_000) -> str:
@@ -40,9 +28,9 @@ def detect(folder: Path) -> tuple[str | None, str]:
     if not code:
         return None, "no .py file"
     scores = {}
-    for protocol, patterns in EVIDENCE.items():
-        found = [what for pattern, what in patterns if re.search(pattern, code)]
-        scores[protocol] = found
+    # every pattern of a protocol's detection evidence that is found scores one; a tie is listed by name
+    for protocol in sorted(protocols.every(), key=lambda p: p.name):
+        scores[protocol.name] = [what for pattern, what in protocol.detection if re.search(pattern, code)]
     best = max(scores, key=lambda p: len(scores[p]))
     ranked = sorted((len(v) for v in scores.values()), reverse=True)
     if not scores[best] or (len(ranked) > 1 and ranked[0] == ranked[1]):

@@ -28,9 +28,9 @@ def requirement_columns(documents: list) -> list:
 
 def protocols_of(documents: list) -> list:
     """The protocols present in the class, in the order the tool lists them."""
-    from .. import PROTOCOLS
+    from ..protocols import NAMES
     present = {doc.get("protocol") for doc in documents}
-    return [p for p in PROTOCOLS if p in present]
+    return [p for p in NAMES if p in present]
 
 
 def graded(doc: dict) -> bool:

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import PROTOCOLS, spec_of
+from .. import protocols
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,10 +74,10 @@ def load(path: Path | None) -> Rubric:
     rubric.until = until
     roles = data.get("roles", {})
     for protocol, wanted in roles.items():
-        if protocol not in PROTOCOLS or not isinstance(wanted, list) or \
-                any(role not in spec_of(protocol).ROLES for role in wanted):
+        if protocol not in protocols.NAMES or not isinstance(wanted, list) or \
+                any(role not in protocols.get(protocol).roles for role in wanted):
             raise RubricError(f"rubric [roles]: {protocol} = {wanted!r}: name a protocol and a list of its roles "
-                              f"({', '.join(PROTOCOLS)})")
+                              f"({', '.join(protocols.NAMES)})")
     rubric.roles = roles
     return rubric
 
@@ -86,8 +86,7 @@ def required_roles(protocol: str, rubric: "Rubric | None" = None) -> tuple:
     """The programs a submission must have (one it lacks scores 0 for its requirements): what the
     assignment asks students to write (cnlab and brace: the client; the others: both), unless the
     rubric says otherwise."""
-    spec = spec_of(protocol)
-    own = getattr(spec, "STUDENT_ROLES", spec.ROLES)
+    own = protocols.get(protocol).student_roles
     return tuple(rubric.roles.get(protocol, own) if rubric is not None else own)
 
 
@@ -98,19 +97,19 @@ def points_for(req: str, level: str, rubric: Rubric, beyond: dict) -> float:
 
 
 def beyond_text(protocol: str) -> dict:
-    """SHOULD ID -> the sentence of the assignment's text it goes beyond (the protocol's BEYOND_TEXT)."""
-    return dict(getattr(spec_of(protocol), "BEYOND_TEXT", {}))
+    """SHOULD ID -> the sentence of the assignment's text it goes beyond."""
+    return dict(protocols.get(protocol).beyond_text)
 
 
 def requirements_of(protocol: str) -> dict:
     """ID -> (level, sentence), in the spec's order."""
-    return spec_of(protocol).REQUIREMENTS
+    return protocols.get(protocol).requirements
 
 
 @functools.lru_cache(maxsize=None)
 def requirements_of_role(protocol: str, role: str) -> tuple:
     """The IDs that the protocol's suite for this role checks (read from its test file's markers)."""
-    path = Path(spec_of(protocol).__file__).parent / f"test_{role}.py"
+    path = protocols.get(protocol).suite(role)
     if not path.exists():
         return ()
     ids = [i for marker in re.findall(r"@requirement\(([^)]*)\)", path.read_text())

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import fixed_address
 from ..resources import harness_python
 from ..harness import network
 from .collect import Submission
@@ -151,7 +150,7 @@ class ClassRun:
         report.unlink(missing_ok=True)
         argv = harness_python("check", protocol, str(sub.folder), "--json", str(report),
                 "--timeout-scale", str(self.timeout_scale), "--shown-as", ".", *self.layout_args(sub), *self.extra)
-        fixed = not self.private and fixed_address(protocol) is not None
+        fixed = not self.private   # every protocol's clients are served at its fixed address
         with (self.serial if fixed else contextlib.nullcontext()):
             with open(self.out / "logs" / f"{sub.slug}.txt", "wb") as log:
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

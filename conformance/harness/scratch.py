@@ -61,8 +61,8 @@ def make(submission: Path) -> tuple[Path, Path]:
 def is_reference(folder: Path) -> bool:
     """A reference of chatconform's (in the package, the checkout, or a copy of the references
     folder): a protocol's folder with its codec, beside the shared common/outbox.py."""
-    from .. import PROTOCOLS
-    return folder.name in PROTOCOLS and (folder / "codec.py").is_file() and \
+    from ..protocols import NAMES
+    return folder.name in NAMES and (folder / "codec.py").is_file() and \
         (folder.parent / "common" / "outbox.py").is_file()
 
 

@@ -1,18 +1,5 @@
 """jsonl: chatconform's requirement IDs for the JSON-lines chat (the assignment, 001_*.txt, has none)."""
-from conformance.harness.candidate import Layout
-
-ROLES = ("client", "server")
-FRESH_SERVER = True   # a fresh server per server test: one test's state never reaches another
-DEFAULT_PORT = 5555   # where a server whose command has no {port} listens
-# Served where the examples put the server (127.0.0.1:5555), in the run's private network;
-# the client is still started with SERVER PORT, and JC1's elsewhere test serves at another address.
-CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
-
-CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py {host} {port}")]
-SERVER_LAYOUTS = [Layout("server.py", "{python} server.py --port {port}")]
-REFERENCE_SERVER_ARGS = ["--history", "100"]
-
-MUST, SHOULD = "MUST", "SHOULD"
+from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {
     "JC1": (MUST, "client.py SERVER PORT (positional) connects to the server; (SHOULD) --help prints usage."),

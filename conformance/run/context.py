@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .. import fixed_address, spec_of
+from .. import protocols
+from ..protocol import Protocol
 from ..harness import buffers, containment, network, scratch, settings, variation
 from ..harness.candidate import Program, find_program
 from . import discover
@@ -33,7 +34,7 @@ class RunContext:
     server: tuple | None = None                     # (host, port) of --server
     server_max_clients: int | None = None
     server_max_users: int | None = None
-    spec: object = None
+    descriptor: Protocol | None = None             # what the protocol is (conformance/protocol.py)
     scratch: Path | None = None                     # the folder of the submission's scratch copy
     shown: str = ""                                 # how reports name the submission
     choices: dict = field(default_factory=dict)     # role -> how its program was found (or what was looked at)
@@ -51,20 +52,6 @@ def parse_address(text: str) -> tuple:
     return host or "127.0.0.1", int(port)
 
 
-def layouts_of(spec, role: str) -> list:
-    return spec.CLIENT_LAYOUTS if role == "client" else spec.SERVER_LAYOUTS
-
-
-def student_roles(spec) -> tuple:
-    """The roles the assignment asks students to write (found by what the code does; the others only
-    at the course's own layout, e.g. a cnlab server.py)."""
-    return getattr(spec, "STUDENT_ROLES", spec.ROLES)
-
-
-def gui_client(spec) -> bool:
-    return getattr(spec, "GUI_CLIENT", False)
-
-
 def build_context(config) -> RunContext | None:
     opt = config.option
     if not opt.protocol:
@@ -79,8 +66,8 @@ def build_context(config) -> RunContext | None:
         seed = getattr(config, "workerinput", {}).get("chatconform_seed")
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10 ** 6)
-    spec = spec_of(opt.protocol)
-    ctx = RunContext(opt.protocol, submission, seed, spec=spec, server_max_clients=opt.server_max_clients,
+    ctx = RunContext(opt.protocol, submission, seed, descriptor=protocols.get(opt.protocol),
+                     server_max_clients=opt.server_max_clients,
                      server_max_users=opt.server_max_users)
     if opt.server:
         ctx.server = parse_address(opt.server)
@@ -97,36 +84,36 @@ def build_context(config) -> RunContext | None:
 
 
 def find_programs(ctx: RunContext, opt, copy: Path, submission: Path) -> RunContext:
-    spec = ctx.spec
+    spec = ctx.descriptor
     found, ctx.choices, surveyed = {}, {}, None
     for role in ROLES:
         override = opt.client_cmd if role == "client" else opt.server_cmd
-        if role not in spec.ROLES:
+        if role not in spec.roles:
             found[role] = None
         elif override or copy.is_file():
-            found[role] = find_program(copy, role, layouts_of(spec, role), override)
+            found[role] = find_program(copy, role, list(spec.layouts(role)), override)
         else:
             surveyed = discover.survey(copy) if surveyed is None else surveyed   # read once for both roles
-            choice = discover.find(copy, role, layouts_of(spec, role), gui=role == "client" and gui_client(spec),
-                                   by_behaviour=role in student_roles(spec), surveyed=surveyed,
-                                   words=tuple(getattr(spec, "HEADERS", ())))
+            choice = discover.find(copy, role, list(spec.layouts(role)), gui=role == "client" and spec.gui_client,
+                                   by_behaviour=role in spec.student_roles, surveyed=surveyed,
+                                   words=spec.header_words)
             found[role], ctx.choices[role] = choice.program, choice.why
     if copy.is_file() and not any(found.values()):
         # a program file of another name (hw/chat.py): the client, or the server with --role server
-        role = opt.role if opt.role in spec.ROLES else next(r for r in ROLES if r in spec.ROLES)
-        found[role] = find_program(copy, role, layouts_of(spec, role), None, any_file=True)
+        role = opt.role if opt.role in spec.roles else next(r for r in ROLES if r in spec.roles)
+        found[role] = find_program(copy, role, list(spec.layouts(role)), None, any_file=True)
     if ctx.server:  # an external server stands for the submission's own
         found["server"] = Program("server", f"(already running at {opt.server})", submission)
     wanted = ROLES if opt.role == "all" else (opt.role,)
     for role in wanted:
-        if found[role] is not None and role in spec.ROLES:
+        if found[role] is not None and role in spec.roles:
             ctx.programs[role] = found[role]
     if not ctx.programs:
-        wanted_roles = [r for r in wanted if r in spec.ROLES]
+        wanted_roles = [r for r in wanted if r in spec.roles]
         if not wanted_roles:
             raise pytest.UsageError(f"{opt.protocol} has no {opt.role} role")
         if opt.role == "all":   # what the assignment asks students to write
-            wanted_roles = [r for r in wanted_roles if r in student_roles(spec)] or wanted_roles
+            wanted_roles = [r for r in wanted_roles if r in spec.student_roles] or wanted_roles
         looked = "; ".join(f"{role}: {ctx.choices[role]}" for role in wanted_roles if role in ctx.choices)
         raise pytest.UsageError(f"no {opt.protocol} {' or '.join(wanted_roles)} found in the submission"
                                 + (f" ({looked})" if looked else "") + "; name the program with --client-cmd or "
@@ -206,20 +193,14 @@ def pytest_configure(config):
     config_holder["config"] = config
     if ctx is not None:
         config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
-        config.chatconform_results.should = should_requirements(ctx.spec)
+        config.chatconform_results.should = ctx.descriptor.should()
         config.chatconform_results.containment = containment.describe()
         config.chatconform_results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
                                                 for role, program in ctx.programs.items()}
         if config.option.role == "all":   # a role the protocol has but the submission lacks
             config.chatconform_results.missing = {
                 role: f"no {role} found ({ctx.choices.get(role) or 'nothing looked at'})"
-                for role in ctx.spec.ROLES if role not in ctx.programs}
-
-
-def should_requirements(spec) -> dict:
-    """SHOULD ID -> the sentence of the assignment's text it goes beyond ("" where it does not)."""
-    beyond = getattr(spec, "BEYOND_TEXT", {})
-    return {req: beyond.get(req, "") for req, (level, _) in spec.REQUIREMENTS.items() if level == "SHOULD"}
+                for role in ctx.descriptor.roles if role not in ctx.programs}
 
 
 def pytest_unconfigure(config):
@@ -250,11 +231,11 @@ def header_lines(ctx: RunContext) -> list:
     lines = [f"chatconform: {ctx.protocol}  submission {ctx.shown}  seed {ctx.seed}  "
              f"(--seed {ctx.seed} reproduces this run)"]
     lines += [f"  {role}: {shown_program(ctx, program)}" + ("" if program.takes_port or role != "server" or ctx.server else
-              f"  [no {{port}}: default port {ctx.spec.DEFAULT_PORT}, "
+              f"  [no {{port}}: default port {ctx.descriptor.default_port}, "
               + ("each parallel worker in a network of its own]" if network.workers_private() else
                  "tests one at a time]"))
               for role, program in ctx.programs.items()]
-    fixed = fixed_address(ctx.protocol)
+    fixed = ctx.descriptor.client_address
     if fixed and "client" in ctx.programs:
         lines.append(f"  the client is served at {fixed[0]}:{fixed[1]}, where {ctx.protocol} clients connect (the "
                      "assignment's default): in the run's private network" + (

@@ -9,7 +9,6 @@ import tempfile
 
 import pytest
 
-from .. import fixed_address
 from ..harness import containment, procstate, settings, waiting
 from ..harness.candidate import environment
 from ..harness.failure import EVALUATED, CheckFailure, Findings
@@ -136,7 +135,7 @@ def virtual_screen(pytestconfig):
 def launch_gui(ctx, launch, transcript, request, pytestconfig):
     """Start a GUI program of the submission with the GUI probe inside it: launch_gui(role, **values).
     Tk programs draw on the session's Xvfb; Qt programs on Qt's own offscreen platform (no X server)."""
-    qt = getattr(ctx.spec, "GUI_TOOLKIT", "tk") == "qt"
+    qt = ctx.descriptor.gui_toolkit == "qt"
     screen = None if qt else request.getfixturevalue("virtual_screen")
     if not qt and screen is None:
         pytest.skip(f"GUI test not run: {pytestconfig.chatconform_gui_missing}")
@@ -202,9 +201,9 @@ ELSEWHERE_HOST = "127.0.0.2"   # on loopback, but not where any assignment's tes
 def served_elsewhere(ctx, transcript, rng, launch):
     """For the one test per protocol that judges whether a client honours its address arguments:
     (elsewhere, decoy): a scripted server at 127.0.0.2 on a free port, which the client is told to
-    use, and a decoy at the address the assignment's tests serve at (CLIENT_ADDRESS), which records a
+    use, and a decoy at the address the assignment's tests serve at (the client_address), which records a
     client that dials there anyway. Every other test serves where the course serves."""
-    fixed = fixed_address(ctx.protocol)
+    fixed = ctx.descriptor.client_address
     servers = [ScriptedServer(transcript, rng, ELSEWHERE_HOST, 0)] + \
         ([ScriptedServer(transcript, rng, *fixed)] if fixed else [])
     for server in servers:
@@ -241,7 +240,7 @@ def accept_where_given(elsewhere, decoy, why: str = ""):
 def scripted(ctx, transcript, rng, launch):
     """A scripted server on loopback that plays the server for a candidate client; it stops waiting
     for a connection once every program the test started has exited."""
-    server = ScriptedServer(transcript, rng, *(fixed_address(ctx.protocol) or ("127.0.0.1", 0)))
+    server = ScriptedServer(transcript, rng, *ctx.descriptor.client_address)
     server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
     server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
     yield server

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 
-from .. import PROTOCOLS
+from ..protocols import NAMES
 ROLES = ("client", "server")
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("chatconform")
-    group.addoption("--protocol", choices=PROTOCOLS, help="the protocol to check")
+    group.addoption("--protocol", choices=NAMES, help="the protocol to check")
     group.addoption("--submission", help="the submission: a folder or a program file")
     group.addoption("--role", choices=ROLES + ("all",), default="all",
                     help="which programs to check (default: every program the submission has)")

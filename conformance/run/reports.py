@@ -228,7 +228,7 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def requirement_sentences(config) -> dict:
     """ID -> (level, sentence): the protocol's requirements and the harness's own (HC1)."""
-    return {**config.chatconform.spec.REQUIREMENTS, **containment.REQUIREMENTS}
+    return {**config.chatconform.descriptor.requirements, **containment.REQUIREMENTS}
 
 
 def spec_order(spec: dict):

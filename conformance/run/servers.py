@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from .. import fixed_address
 from ..diagnose import observe
 from ..harness import procstate, settings, waiting
 from ..harness.candidate import Background, HarnessError, environment, free_port, listening
@@ -75,7 +74,7 @@ def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") ->
     program = ctx.programs["server"]
     argv_for_port = argv_for_port or (lambda host, port: program.argv(host=host, port=port))
     return ServerProcess(argv_for_port, program.cwd, what,
-                         fixed_port=None if program.takes_port else ctx.spec.DEFAULT_PORT)
+                         fixed_port=None if program.takes_port else ctx.descriptor.default_port)
 
 
 # a module's: a server on a fixed port (one that reads no arguments) must be gone before a client test
@@ -93,7 +92,7 @@ def _candidate_server(ctx):
 def reference_server(ctx, fixed_port: int | None = None) -> ServerProcess:
     """The protocol's reference server, on a free port or on `fixed_port`."""
     argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
-                               *ctx.spec.REFERENCE_SERVER_ARGS]
+                               *ctx.descriptor.reference_server_args]
     return ServerProcess(argv, ctx.reference, "reference server", fixed_port=fixed_port)
 
 
@@ -110,13 +109,13 @@ def _reference_server(ctx):
 @pytest.fixture
 def server_under_test(ctx, request) -> tuple:
     """(host, port) of the server the server suite checks: --server, or the submission's own: one per
-    session, or a fresh one per test where the protocol's spec says FRESH_SERVER (names, history and
+    session, or a fresh one per test where the protocol's descriptor says fresh_server (names, history and
     notices of one test must not reach another)."""
     if ctx.server:
         waiting.blind()   # a server outside the run: /proc cannot show what it is doing
         yield ctx.server
         return
-    if getattr(ctx.spec, "FRESH_SERVER", False):
+    if ctx.descriptor.fresh_server:
         yield request.getfixturevalue("fresh_server")
         return
     server = request.getfixturevalue("_candidate_server")
@@ -137,7 +136,7 @@ def server_under_test(ctx, request) -> tuple:
             raise CheckFailure("The server exited when this test's clients hung up: it must go on serving the others.",
                                expected="the server still running after its clients closed their connections",
                                actual=server.process.output()[-1500:] or "[it printed nothing]",
-                               requirement=getattr(ctx.spec, "DISCONNECT_REQUIREMENT", None))
+                               requirement=ctx.descriptor.disconnect_requirement)
 
     request.getfixturevalue("post_checks").append(still_serving)
     yield address
@@ -207,7 +206,7 @@ def live_server(ctx, request, transcript):
         waiting.blind()
         yield ctx.server
         return
-    fixed = fixed_address(ctx.protocol)
+    fixed = ctx.descriptor.client_address
     if fixed is None:
         yield request.getfixturevalue("_reference_server").ensure(transcript)
         return

@@ -27,11 +27,10 @@ def preload() -> None:
     import pytest  # noqa: F401
     import conformance.cli  # noqa: F401
     import conformance.conftest  # noqa: F401
-    from conformance import PROTOCOLS
-    for protocol in PROTOCOLS:
-        for role in ("client", "server"):
-            if (ROOT / "conformance" / protocol / f"test_{role}.py").exists():
-                __import__(f"conformance.{protocol}.test_{role}")
+    from conformance import protocols
+    for protocol in protocols.every():
+        for role in protocol.roles:
+            __import__(f"{protocol.package}.test_{role}")
 
 
 def run(request: dict) -> None:

@@ -1,19 +1,6 @@
 """sendto: chatconform's requirement IDs for the CS3560 chatroom (002_*.txt names the messages but no
 byte format; the format is chatconform's, in reference/sendto/PROTOCOL.md)."""
-from conformance.harness.candidate import Layout
-
-ROLES = ("client", "server")
-FRESH_SERVER = True   # a fresh server per server test: one test's state never reaches another
-DEFAULT_PORT = 6000   # where a server whose command has no {port} listens
-# Served where the protocol's own definition put the server (127.0.0.1:6000), in the run's private network;
-# the client is still started with HOST PORT, and SC1's elsewhere test serves at another address.
-CLIENT_ADDRESS = ("127.0.0.1", DEFAULT_PORT)
-
-CLIENT_LAYOUTS = [Layout("client.py", "{python} client.py {host} {port}")]
-SERVER_LAYOUTS = [Layout("server.py", "{python} server.py --port {port}")]
-REFERENCE_SERVER_ARGS: list = []
-
-MUST, SHOULD = "MUST", "SHOULD"
+from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {
     "SC1": (MUST, "client.py HOST PORT connects to HOST PORT immediately."),
