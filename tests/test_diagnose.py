@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conformance.diagnose import causes, code, engine, observe
-from conformance.harness import variation
+from conformance.harness import state, variation
 from conformance.selftest.checks import ROOT, check
 from conformance.selftest.fixtures import materialize
 
@@ -97,10 +97,10 @@ def test_char_safe_moves_every_cut_out_of_a_character():
 def test_a_plan_notes_cuts_joins_and_split_characters():
     variation.begin_test()
     variation.note_plan([b"a\n", b"b\n"], [b"a\nb\n"])
-    assert variation.SEEN.get("joined") and not variation.SEEN.get("cut")
+    assert state.current().seen.get("joined") and not state.current().seen.get("cut")
     variation.begin_test()
     variation.note_plan(["ž\n".encode()], ["ž\n".encode()[:1], "ž\n".encode()[1:]])
-    assert variation.SEEN.get("cut") and variation.SEEN.get("utf8")
+    assert state.current().seen.get("cut") and state.current().seen.get("utf8")
     variation.begin_test()
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conformance.harness import candidate, containment, procstate, settings
+from conformance.harness import candidate, containment, procstate, settings, state
 from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import ScriptedServer, plan
 from conformance.harness.terminal import Terminal, line_matches
@@ -218,7 +218,7 @@ def test_visible_and_prompt_matching():
 
 
 def test_timeout_scale_multiplies_waits(monkeypatch):
-    monkeypatch.setattr(settings, "timeout_scale", 3.0)
+    monkeypatch.setattr(state.current(), "timeout_scale", 3.0)
     assert settings.wait(2.0) == 6.0
 
 
@@ -259,7 +259,7 @@ def test_a_vanish_resets_and_a_send_to_a_program_that_stopped_reading_is_bounded
     ours, other = connected_pair()   # `other` never reads
     other.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
-    monkeypatch.setattr(settings, "timeout_scale", 0.05)   # a stall of 0.5 s
+    monkeypatch.setattr(state.current(), "timeout_scale", 0.05)   # a stall of 0.5 s
     began = time.monotonic()
     with pytest.raises(CheckFailure, match="stopped reading"):
         peer.send_raw(b"x" * (64 * 1024 * 1024))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import stash
 from conformance.harness import buffers, settings
 from conformance.harness.candidate import Background, free_port, group_memory
 from conformance.harness.failure import CheckFailure, about
@@ -413,7 +414,7 @@ def test_endless_header(clients, findings):
 def test_endless_header_memory(clients, request, transcript):
     """The memory half of CS9's endless header, set up without the relay (two clients that JOINed): a
     server that keeps a header without end grows by all of it, whatever its relay does."""
-    pgid = getattr(request.node, "chatconform_server_pgid", None)
+    pgid = stash.record(request.node).server_pgid
     if not pgid:
         pytest.skip("the server's memory cannot be seen here (--server)")
     joined(clients, "ann", "ben")

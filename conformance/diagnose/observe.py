@@ -8,15 +8,17 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from ..harness import procstate, waiting
+from .. import stash
+from ..harness import procstate
 from ..harness.failure import show
+from ..harness.state import current
 
 MAX_LINES = 400   # of each program's output kept for reading tracebacks
-_logs: list = []  # (label, size(), read(start)) of the running test's background programs (servers)
+# The running test's background programs' output (servers): (label, start, read(start)), in the run's state.
 
 
 def begin_test() -> None:
-    _logs.clear()
+    current().logs.clear()
 
 
 def watch_log(label: str, size, read) -> None:
@@ -26,7 +28,7 @@ def watch_log(label: str, size, read) -> None:
         start = size()
     except Exception:   # noqa: BLE001
         return
-    _logs.append((label, start, read))
+    current().logs.append((label, start, read))
 
 
 HOST_OPTION = re.compile(r"^(-a|-t|-H|-s|--.*(host|addr|ip|target|server).*)$", re.I)
@@ -51,7 +53,7 @@ def capture(item, exc) -> dict:
             "expected_shown": show(exc.expected) if exc.expected is not None else None,
             "actual_shown": show(exc.actual) if exc.actual is not None else None,
             "hint": getattr(exc, "cause", None), "printed": [], "programs": []}
-    for term in getattr(item, "chatconform_terminals", []):
+    for term in stash.record(item).terminals:
         try:
             seen["printed"].append({"label": getattr(term, "label", "program"), "alive": term.alive(),
                                     "given": given_address(getattr(term, "argv", [])),
@@ -59,13 +61,13 @@ def capture(item, exc) -> dict:
                                     "exit": None if term.alive() else term.exit_description()})
         except Exception:   # noqa: BLE001 - a half-started program: nothing to read
             continue
-    for label, start, read in list(_logs):
+    for label, start, read in list(current().logs):
         try:
             text = read(start)
         except Exception:   # noqa: BLE001 - the program is gone with its log
             continue
         seen["printed"].append({"label": label, "alive": True, "lines": text.splitlines()[-MAX_LINES:], "exit": None})
-    for pid_of in list(waiting._actors):
+    for pid_of in list(current().actors):
         try:
             pid = pid_of()
         except Exception:   # noqa: BLE001

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from _pytest.runner import runtestprotocol
 
-from ..harness import settings, variation
+from .. import stash
+from ..harness import state, variation
 from ..harness.failure import CheckFailure
 from . import code, engine, experiment, observe
 
 REPLAY_BUDGET = 0.75   # of the test's timeout: the first run and its replays must end well inside it
 RUN_SHARE = 0.3        # replays may add at most this share to the run's own time so far (plus RUN_GRACE s,
 RUN_GRACE = 2.5        # so that a rerun of one failed test is diagnosed too)
-_clock = {"started": time.monotonic(), "replays": 0.0}
 
 
 def pytest_addoption(parser):
@@ -32,37 +32,35 @@ def pytest_addoption(parser):
                          + ", ".join(sorted(experiment.VARIABLES)))
 
 
-def pytest_configure(config):
-    _clock.update(started=time.monotonic(), replays=0.0)
-    variation.set_active(config.getoption("chatconform_experiment", None))
-
-
 def enabled(config) -> bool:
-    return (getattr(config, "chatconform", None) is not None and not config.getoption("chatconform_no_diagnose")
-            and not variation.ACTIVE)
-
+    """Diagnoses are made: a run with --protocol, without --no-diagnose, with no variation in force
+    (--experiment, or a replay running)."""
+    return (stash.context(config) is not None and not config.getoption("chatconform_no_diagnose")
+            and not state.current().active)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     exc = call.excinfo.value if call.excinfo is not None else None
-    if isinstance(exc, CheckFailure) and not hasattr(item, "chatconform_seen") and enabled(item.config):
+    record = stash.record(item)
+    if isinstance(exc, CheckFailure) and record.seen is None and enabled(item.config):
         try:
-            item.chatconform_seen = observe.capture(item, exc)   # now, while the programs still run
+            record.seen = observe.capture(item, exc)   # now, while the programs still run
         except Exception:   # noqa: BLE001 - an observation lost costs a diagnosis, never the verdict
-            item.chatconform_seen = {}
+            record.seen = {}
     return report
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     begin_test()
-    if not enabled(item.config) or getattr(item, "chatconform_id", None) is None:
+    record = stash.record(item)
+    if not enabled(item.config) or record.identity is None:
         return None   # pytest's own protocol
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    item.__dict__.pop("chatconform_seen", None)
+    record.seen = None
     began = time.monotonic()
     reports = runtestprotocol(item, nextitem=nextitem, log=False)
     failed = [r for r in reports if r.failed and (getattr(r, "chatconform", None) or {}).get("check_failure")]
@@ -71,7 +69,7 @@ def pytest_runtest_protocol(item, nextitem):
             attach(item, nextitem, failed[-1], time.monotonic() - began)
         except Exception as exc:   # noqa: BLE001 - see the module's docstring
             failed[-1].chatconform["diagnosis_error"] = f"{type(exc).__name__}: {exc}"
-    item.__dict__.pop("chatconform_seen", None)
+    record.seen = None
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -86,12 +84,12 @@ def begin_test() -> None:
 
 def attach(item, nextitem, report, first_run: float) -> None:
     info = report.chatconform
-    seen = getattr(item, "chatconform_seen", None) or {}
-    did = dict(variation.SEEN)
+    seen = stash.record(item).seen or {}
+    did = dict(state.current().seen)
     limit = float(item.config.getini("timeout") or 60) * REPLAY_BUDGET
     replays: dict = {}
     began = time.monotonic()
-    ctx = item.config.chatconform
+    ctx = stash.context(item.config)
     markers, rules = ctx.descriptor.diagnosis()
     folder = ctx.copy or ctx.submission
     facts = code.facts(str(folder), markers) if folder else ()
@@ -113,11 +111,12 @@ def attach(item, nextitem, report, first_run: float) -> None:
         for variable in experiment.replays_for(did, seen):
             cost = first_run * variation.time_factor(variable) + 0.5
             now = time.monotonic()
-            own = now - _clock["started"] - _clock["replays"]
-            if first_run + (now - began) + cost > limit or _clock["replays"] + cost > RUN_SHARE * own + RUN_GRACE:
+            clock = state.current().clock
+            own = now - clock["started"] - clock["replays"]
+            if first_run + (now - began) + cost > limit or clock["replays"] + cost > RUN_SHARE * own + RUN_GRACE:
                 break
             replays[variable] = replay(item, nextitem, variable)
-            _clock["replays"] += time.monotonic() - now
+            clock["replays"] += time.monotonic() - now
             if variable == "delivery=char-safe" and replays[variable]:
                 break   # the smaller change already makes it pass: whole messages would prove nothing more
         if replays:
@@ -134,16 +133,7 @@ def attach(item, nextitem, report, first_run: float) -> None:
 
 
 def replay(item, nextitem, variable: str) -> bool:
-    """The test once more, the same seed, with `variable` changed: did it pass?"""
-    scale = settings.timeout_scale
-    variation.set_active(variable)
-    begin_test()
-    settings.timeout_scale = scale * variation.time_factor(variable)
-    variation.set_replaying(True)
-    try:
+    """The test once more, the same seed, with `variable` changed, in a state of its own: did it pass?"""
+    with state.replaying(variation.parse(variable), variation.time_factor(variable)):
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
-    finally:
-        settings.timeout_scale = scale
-        variation.set_active(None)
-        variation.set_replaying(False)
     return any(r.when == "call" and r.passed for r in reports) and not any(r.failed for r in reports)

@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 from . import cgroup, procstate, scratch
+from .state import current
 from ..resources import PACKAGE, REFERENCE
 
 INJECT = Path(__file__).resolve().parent / "inject"   # the modules injected into candidates
@@ -225,13 +226,33 @@ def command_line(pid: int) -> str:
 
 def escaped(token: str, group: int) -> list[tuple[int, str]]:
     """Processes of the candidate outside its process group (setsid(), setpgid()): those a plain
-    kill of the group would leave running. Zombies do not count."""
+    kill of the group would leave running. Zombies and dying processes do not count, and each one
+    found is looked at again: still the same process (its start time), still carrying the token,
+    still outside. (The scan of /proc takes a while on a loaded machine, and pids are reused: with
+    pid_max 32768 a self-test wraps them every few minutes. A correct client was once charged HC1
+    for a process that was not its own.)"""
     out = []
     for pid in carrying(token):
-        fields = procstate.stat_fields(str(pid))   # [state, ppid, pgrp, …]
-        if fields and fields[0] != "Z" and int(fields[2]) != group:
+        fields = procstate.stat_fields(str(pid))   # [state, ppid, pgrp, …, starttime (19)]
+        if not outside(fields, group):
+            continue
+        again = procstate.stat_fields(str(pid)) if pid in carrying_one(token, pid) else None
+        if outside(again, group) and again[19] == fields[19]:
             out.append((pid, command_line(pid)))
     return out
+
+
+def outside(fields: list | None, group: int) -> bool:
+    return bool(fields) and fields[0] not in ("Z", "X") and int(fields[2]) != group
+
+
+def carrying_one(token: str, pid: int) -> list[int]:
+    """[pid] if that process carries the token (carrying() for one process), else []."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return [pid] if f"{TOKEN_VARIABLE}={token}".encode() in f.read(1 << 20) else []
+    except OSError:
+        return []
 
 
 def kill_all(token: str, timeout: float = 2.0) -> None:
@@ -264,11 +285,9 @@ def exiting(pid: int) -> bool:
     return fields is not None and fields[0] not in ("Z", "X")
 
 
-_spawned: set[int] = set()   # the harness's own children (pexpect, subprocess): their owners wait for them
-
-
 def spawned(pid: int) -> int:
-    _spawned.add(pid)
+    """One of the harness's own children (pexpect, subprocess): its owner waits for it (the run's state)."""
+    current().spawned.add(pid)
     return pid
 
 
@@ -284,7 +303,7 @@ def reap_orphans() -> None:
                 pass
     except OSError:
         return
-    for pid in children - _spawned:
+    for pid in children - current().spawned:
         try:
             os.waitpid(pid, os.WNOHANG)
         except (ChildProcessError, OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from .state import current
 from .transcript import clip, shown
 
 
@@ -53,9 +54,9 @@ def show(value) -> str:
 
 
 # The requirements the running test has judged and found met so far (an `about` block that ended
-# without a failure): when the test fails later on another requirement, these stay "passed", and its
-# other requirements, never reached, are "not evaluated" (results.py). Reset before every test.
-EVALUATED: list = []
+# without a failure) are kept in the run's state (`evaluated`, reset before every test): when the test
+# fails later on another requirement, these stay "passed", and its other requirements, never reached,
+# are "not evaluated" (results.py).
 
 
 @contextmanager
@@ -68,7 +69,8 @@ def about(*requirements: str):
         if exc.requirement is None:
             exc.requirement = requirements[0] if len(requirements) == 1 else requirements
         raise
-    EVALUATED.extend(r for r in requirements if r not in EVALUATED)
+    evaluated = current().evaluated
+    evaluated.extend(r for r in requirements if r not in evaluated)
 
 
 class Findings:

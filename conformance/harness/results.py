@@ -8,32 +8,36 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
+from .state import current
+
 RECORD_KEY = "chatconform"
 
 
 # Absolute paths of the grader's machine never reach a report: the submission's copy and folder
 # become paths relative to the submission, the interpreter `python`, the harness's temporary folders
-# their last part. (prefix, replacement) pairs, registered when the run knows its folders.
-SHOWN_PATHS: list = []
-TEMPORARY = [re.compile(r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")]   # removed from every text, in this order
+# their last part. The run registers its (prefix, replacement) pairs and its scratch copy's pattern in
+# its state (state.py) once it knows its folders; every temporary folder of the harness goes too.
+TEMPORARY_FOLDER = re.compile(r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")
 
 
 def show_paths_relative(*pairs: tuple, copy_name: str | None = None) -> None:
     """`copy_name`: the submission folder's name in any scratch copy (each xdist worker makes its own):
     its whole path goes, before the temporary folder alone would."""
+    run = current()
     if copy_name:
-        TEMPORARY.insert(0, re.compile(r"/(?:tmp|var/tmp)/chatconform-scratch-\w+/" + re.escape(copy_name)
+        run.temporary.insert(0, re.compile(r"/(?:tmp|var/tmp)/chatconform-scratch-\w+/" + re.escape(copy_name)
                                        + r"(?:/|(?=\W|$))"))
     for prefix, replacement in pairs:
-        if prefix and (prefix, replacement) not in SHOWN_PATHS:
-            SHOWN_PATHS.append((prefix, replacement))
-    SHOWN_PATHS.sort(key=lambda pair: len(pair[0]), reverse=True)   # the longest prefix first
+        if prefix and (prefix, replacement) not in run.shown_paths:
+            run.shown_paths.append((prefix, replacement))
+    run.shown_paths.sort(key=lambda pair: len(pair[0]), reverse=True)   # the longest prefix first
 
 
 def scrub(text: str) -> str:
-    for prefix, replacement in SHOWN_PATHS:
+    run = current()
+    for prefix, replacement in run.shown_paths:
         text = text.replace(prefix, replacement)
-    for pattern in TEMPORARY:
+    for pattern in (*run.temporary, TEMPORARY_FOLDER):   # the scratch copy's whole path before its folder alone
         text = pattern.sub("", text)
     return text
 

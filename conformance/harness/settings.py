@@ -1,15 +1,15 @@
-"""Run-wide knobs set once by the pytest plugin; every wait in the harness goes through `wait()`."""
+"""The harness's timing constants; every wait goes through `wait()`, scaled by the run's --timeout-scale."""
 from __future__ import annotations
 
 import threading
 import time
 
-timeout_scale = 1.0
+from .state import current
 
 
 def wait(seconds: float) -> float:
-    """A timeout or quiet window, scaled by --timeout-scale."""
-    return seconds * timeout_scale
+    """A timeout or quiet window, scaled by --timeout-scale (the run's state; a replay's may be longer)."""
+    return seconds * current().timeout_scale
 
 
 # Base values (seconds) before scaling.

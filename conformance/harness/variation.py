@@ -10,26 +10,28 @@ only replays that can change something are run.
 """
 from __future__ import annotations
 
-ACTIVE: dict = {}
-SEEN: dict = {}
+from .state import current
+
 TYPING_GAP = 1.5     # typing=slow: a line only every 1.5 s
 SEPARATE_GAP = 0.1   # delivery=separate: the program reads one write before the next comes
-_replaying = {"now": False}   # a diagnosis's replay is running (its failure report is never shown)
+# The variation in force, whether a replay is running and what the running test did: in the run's
+# state (state.py); a replay has a state of its own.
 
 
 def begin_test() -> None:
-    SEEN.clear()
+    current().seen.clear()
 
 
-def set_active(spec: str | None) -> None:
-    ACTIVE.clear()
-    if spec:
-        name, _, value = spec.partition("=")
-        ACTIVE[name] = value
+def parse(spec: str | None) -> dict:
+    """--experiment VAR=VALUE as the variation in force: {VAR: VALUE} (nothing for None)."""
+    if not spec:
+        return {}
+    name, _, value = spec.partition("=")
+    return {name: value}
 
 
 def active(name: str) -> str | None:
-    return ACTIVE.get(name)
+    return current().active.get(name)
 
 
 def time_factor(variable: str | None) -> int:
@@ -37,16 +39,13 @@ def time_factor(variable: str | None) -> int:
     return 3 if variable == "time=x3" else 1
 
 
-def set_replaying(now: bool) -> None:
-    _replaying["now"] = now
-
-
 def replaying() -> bool:
-    return _replaying["now"]
+    return current().replaying
 
 
 def saw(what: str, amount: int = 1) -> None:
-    SEEN[what] = SEEN.get(what, 0) + amount
+    seen = current().seen
+    seen[what] = seen.get(what, 0) + amount
 
 
 def char_safe(pieces: list) -> list:

@@ -1,8 +1,8 @@
 """When waiting is pointless: stop, and say why.
 
-An expectation (a line to be printed, bytes on the wire, a connection, an exit) used to cost its
-whole window whenever it failed. It cannot be met any more once every program the test involves
-is *blocked for good*: each of their threads is asleep in a call that only input can end (read,
+An expectation (a line to be printed, bytes on the wire, a connection, an exit) that fails need not
+cost its whole window: it cannot be met any more once every program the test involves is *blocked
+for good*: each of their threads is asleep in a call that only input can end (read,
 recv, accept, select/poll/epoll without a timeout, a lock wait without a timeout, a wait for a
 child) or sleeps past the window; nothing ran between two looks a settle window apart (same state,
 call and CPU time per thread: input arriving would have woken a thread); what they sent and what
@@ -21,26 +21,27 @@ from __future__ import annotations
 import time
 
 from . import procstate, settings
+from .state import current
 
-_actors: list = []     # callables: the pid of a program of the running test, or None if it cannot be seen
-_blind = [False]       # the running test involves a program whose waiting cannot be judged
-_sockets: list = []    # the harness's own connections in the running test
+# The running test's programs (callables: a pid, or None where it cannot be seen), whether one of them
+# cannot be judged, and the harness's own connections: in the run's state (state.py).
 
 
 def begin_test() -> None:
-    _actors.clear()
-    _sockets.clear()
-    _blind[0] = False
+    run = current()
+    run.actors.clear()
+    run.sockets.clear()
+    run.blind = False
 
 
 def connection(sock) -> None:
     """A connection of the harness's in the running test: what it sent must be through before a
     wait may give up."""
-    _sockets.append(sock)
+    current().sockets.append(sock)
 
 
 def _sent_through() -> bool:
-    for sock in _sockets:
+    for sock in current().sockets:
         try:
             if procstate.int_ioctl(sock.fileno(), procstate.SIOCOUTQ):
                 return False
@@ -51,12 +52,12 @@ def _sent_through() -> bool:
 
 def involve(pid_of) -> None:
     """A program of the running test (pid_of() -> its pid, or None where it cannot be seen)."""
-    _actors.append(pid_of)
+    current().actors.append(pid_of)
 
 
 def blind() -> None:
     """The running test involves a program whose waiting cannot be judged: never give up early."""
-    _blind[0] = True
+    current().blind = True
 
 
 class Hopeless:
@@ -70,9 +71,10 @@ class Hopeless:
         self.since = 0.0
 
     def __call__(self) -> bool:
-        if _blind[0] or not _actors:
+        run = current()
+        if run.blind or not run.actors:
             return False
-        pids = [pid_of() for pid_of in _actors]
+        pids = [pid_of() for pid_of in run.actors]
         if None in pids:
             return False
         until = self.until if self.until is not None else time.monotonic() + settings.wait(settings.EVENT)
@@ -88,7 +90,7 @@ class Hopeless:
 
 
 def explain(waited: float) -> str:
-    several = len(_actors) > 1
+    several = len(current().actors) > 1
     return (f"the program{'s' if several else ''} of this test {'were' if several else 'was'} blocked waiting for "
             f"input that the test was not going to give (seen in /proc {waited:.2f}s into the wait), so it could "
             "not come any more (docs/harness.md: When waiting is pointless)")

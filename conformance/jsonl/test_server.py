@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from conformance import stash
 from conformance.harness import settings
 from conformance.harness.candidate import free_port, group_memory, wait_listening
 from conformance.harness.failure import CheckFailure
@@ -230,7 +231,7 @@ def test_long_line(clients, raw, server_under_test, request, transcript, newline
     grow by less than the line (it may not keep what it refused); and it must still serve."""
     members = room(clients, 1)
     a, _ = members[0]
-    pgid = getattr(request.node, "chatconform_server_pgid", None)   # None with --server: memory unknown
+    pgid = stash.record(request.node).server_pgid   # None with --server: memory unknown
     before = group_memory(pgid) if pgid else None
     first = b'{"type": "message", "data": "'
     chunk = b"x" * MIB

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from .. import protocols
+from .. import protocols, stash
 from ..protocol import Protocol
-from ..harness import buffers, containment, network, scratch, settings, variation
+from ..harness import buffers, containment, network, scratch, variation
 from ..harness.candidate import Program, find_program
+from ..harness.state import RunState, activate, current
 from . import discover
 from ..harness.results import Results, report_usage_error, show_paths_relative
 from .options import ROLES
 
 from ..resources import CHECKOUT, PACKAGE, REFERENCE
-config_holder: dict = {}  # pytest_runtest_logreport receives no config
 
 
 @dataclass
@@ -146,9 +146,6 @@ def paths_shown(ctx: RunContext) -> list:
     return pairs
 
 
-interruptions: list = []
-
-
 def interrupt(signum, frame):
     raise KeyboardInterrupt(f"stopped by signal {signum}")
 
@@ -159,7 +156,7 @@ def _worker_terminated(signum, frame):
 
 
 def pytest_keyboard_interrupt(excinfo):
-    interruptions.append(excinfo)
+    current().interruptions.append(excinfo)
 
 
 def pytest_configure(config):
@@ -176,8 +173,11 @@ def pytest_configure(config):
         # longer leaves its copy of the submission behind, even one it is still making (a loaded machine
         # starts workers late: the signal can come before the copy is finished)
         signal.signal(signal.SIGTERM, _worker_terminated)
-    # a diagnosis's experiment run with three times the time (--experiment time=x3)
-    settings.timeout_scale = config.option.timeout_scale * variation.time_factor(config.option.chatconform_experiment)
+    # the run's state; a diagnosis's experiment run (--experiment time=x3) has three times the time
+    experiment = config.getoption("chatconform_experiment", None)
+    config.stash[stash.STATE] = activate(RunState(
+        timeout_scale=config.option.timeout_scale * variation.time_factor(experiment),
+        active=variation.parse(experiment), config=config))
     if config.option.chatconform_junit:
         config.option.xmlpath = config.option.chatconform_junit
     try:
@@ -185,20 +185,19 @@ def pytest_configure(config):
     except pytest.UsageError as exc:   # said once, in the tool's own words, and in the --json document
         report_usage_error(str(exc), config.option.chatconform_json)
         raise pytest.UsageError() from None
-    config.chatconform = ctx
+    config.stash[stash.CONTEXT] = ctx
     if ctx is not None:
         ctx.shown = config.option.shown_as or config.option.submission
         show_paths_relative(*paths_shown(ctx), copy_name=ctx.copy.name if ctx.copy is not None and ctx.copy.is_dir() else None)
         containment.start()
-    config_holder["config"] = config
     if ctx is not None:
-        config.chatconform_results = Results(ctx.protocol, ctx.shown, ctx.seed)
-        config.chatconform_results.should = ctx.descriptor.should()
-        config.chatconform_results.containment = containment.describe()
-        config.chatconform_results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
-                                                for role, program in ctx.programs.items()}
+        results = config.stash[stash.RESULTS] = Results(ctx.protocol, ctx.shown, ctx.seed)
+        results.should = ctx.descriptor.should()
+        results.containment = containment.describe()
+        results.programs = {role: shown_program(ctx, program).replace("\n      ", "; ")
+                            for role, program in ctx.programs.items()}
         if config.option.role == "all":   # a role the protocol has but the submission lacks
-            config.chatconform_results.missing = {
+            results.missing = {
                 role: f"no {role} found ({ctx.choices.get(role) or 'nothing looked at'})"
                 for role in ctx.descriptor.roles if role not in ctx.programs}
 
@@ -210,7 +209,7 @@ def pytest_unconfigure(config):
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
     """xdist: every worker uses the controller's seed."""
-    ctx = node.config.chatconform
+    ctx = stash.context(node.config)
     if ctx is not None:
         node.workerinput["chatconform_seed"] = ctx.seed
 
@@ -249,7 +248,7 @@ def header_lines(ctx: RunContext) -> list:
 
 def pytest_sessionstart(session):
     """Say what is checked and the seed, also in quiet mode (the report header is not shown there)."""
-    ctx = session.config.chatconform
+    ctx = stash.context(session.config)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if ctx is None or reporter is None or hasattr(session.config, "workerinput"):
         return

@@ -9,21 +9,24 @@ import tempfile
 
 import pytest
 
+from .. import stash
 from ..harness import containment, procstate, settings, waiting
 from ..harness.candidate import environment
-from ..harness.failure import EVALUATED, CheckFailure, Findings
+from ..harness.failure import CheckFailure, Findings
 from ..harness.gui import GuiApp, Probe, VirtualScreen
 from ..harness.peer import RawClients, ScriptedServer
+from ..harness.state import current
 from ..harness.terminal import Terminal
 from ..harness.transcript import Transcript
-from .context import RunContext, interruptions
+from .context import RunContext
 
 
 @pytest.fixture(scope="session")
 def ctx(pytestconfig) -> RunContext:
-    if pytestconfig.chatconform is None:
+    context = stash.context(pytestconfig)
+    if context is None:
         pytest.skip("no --protocol given")
-    return pytestconfig.chatconform
+    return context
 
 
 @pytest.fixture(autouse=True)
@@ -37,14 +40,14 @@ def _programs_of_the_test():
 @pytest.fixture
 def transcript(request) -> Transcript:
     t = Transcript()
-    request.node.chatconform_transcript = t
+    stash.record(request.node).transcript = t
     return t
 
 
 @pytest.fixture
 def rng(request, ctx) -> random.Random:
     """Seeded per test, so one test's names do not depend on which tests ran before it."""
-    stable = getattr(request.node, "chatconform_id", (request.node.nodeid,))[0]
+    stable = (stash.record(request.node).identity or (request.node.nodeid,))[0]
     return random.Random(f"{ctx.seed}/{stable}")
 
 
@@ -52,7 +55,7 @@ def rng(request, ctx) -> random.Random:
 def post_checks(request) -> list:
     """Checks run after the test body passed (e.g. RI1 over the whole transcript)."""
     checks: list = []
-    request.node.chatconform_post_checks = checks
+    stash.record(request.node).post_checks = checks
     yield checks
     checks.clear()   # they hold the test's terminals; the item lives to the end of the session
 
@@ -62,19 +65,20 @@ def findings(request) -> Findings:
     """The test's soft findings: violations of other requirements met on the way (a message sent back
     to its sender while a room is set up), recorded and charged once the test ends, with its own
     verdict, so that the test goes on to judge its own requirement."""
-    request.node.chatconform_findings = Findings()
-    return request.node.chatconform_findings
+    found = stash.record(request.node).findings = Findings()
+    return found
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem):
-    found = getattr(pyfuncitem, "chatconform_findings", None) or Findings()
-    own = getattr(pyfuncitem, "chatconform_id", ("", "", []))[2]   # the test's own requirement IDs
+    record = stash.record(pyfuncitem)
+    found = record.findings or Findings()
+    own = (record.identity or ("", "", []))[2]   # the test's own requirement IDs
     try:
         result = yield
         # the body ran to its end: its own IDs are judged, whatever a post-check or a finding charges
-        EVALUATED.extend(own)
-        for check in getattr(pyfuncitem, "chatconform_post_checks", []):
+        current().evaluated.extend(own)
+        for check in record.post_checks:
             check()
     except CheckFailure as exc:
         if not found.failures:
@@ -105,12 +109,12 @@ def launch(ctx, transcript, request):
         return term
 
     start.started = started
-    request.node.chatconform_terminals = started
+    stash.record(request.node).terminals = started
     yield start
     left = [process for term in started for process in term.escaped()]
     for term in started:
         term.kill()
-    if left and not interruptions:   # after Ctrl-C or SIGTERM: only clean up, the test is an error anyway
+    if left and not current().interruptions:   # after Ctrl-C or SIGTERM: only clean up, the test is an error anyway
         raise CheckFailure(f"The program left {len(left)} process(es) running after it was stopped (they had "
                            "left its process group, e.g. with setsid()); chatconform killed them.",
                            expected="nothing of the program running once its test ends",
@@ -122,7 +126,7 @@ def virtual_screen(pytestconfig):
     """The X server GUI candidates draw on: a session-wide Xvfb (None where it cannot run)."""
     why = VirtualScreen.missing()
     if why:
-        pytestconfig.chatconform_gui_missing = why
+        pytestconfig.stash[stash.GUI_MISSING] = why
         yield None
         return
     screen = VirtualScreen()
@@ -138,7 +142,7 @@ def launch_gui(ctx, launch, transcript, request, pytestconfig):
     qt = ctx.descriptor.gui_toolkit == "qt"
     screen = None if qt else request.getfixturevalue("virtual_screen")
     if not qt and screen is None:
-        pytest.skip(f"GUI test not run: {pytestconfig.chatconform_gui_missing}")
+        pytest.skip(f"GUI test not run: {pytestconfig.stash[stash.GUI_MISSING]}")
     apps: list[GuiApp] = []
 
     def start(role: str = "client", **values) -> GuiApp:
@@ -155,7 +159,7 @@ def launch_gui(ctx, launch, transcript, request, pytestconfig):
         app.wait_shown(settings.wait(settings.STARTUP))
         return app
 
-    request.node.chatconform_guis = apps
+    stash.record(request.node).guis = apps
     yield start
     for app in apps:
         app.probe.close()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from .. import stash
+
 
 def test_identity(item) -> tuple[str, str, str, list] | None:
     """(protocol, role, stable id, requirement IDs) of a suite test, from its file and marker."""
@@ -25,7 +27,7 @@ def test_identity(item) -> tuple[str, str, str, list] | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    ctx = config.chatconform
+    ctx = stash.context(config)
     if ctx is None:
         return
     keep, drop = [], []
@@ -39,7 +41,7 @@ def pytest_collection_modifyitems(config, items):
         if protocol != ctx.protocol or role not in ctx.programs or (only and stable not in only):
             drop.append(item)
             continue
-        item.chatconform_id = (stable, role, ids)
+        stash.record(item).identity = (stable, role, ids)
         for req in ids:
             item.user_properties.append(("requirement", req))
         keep.append(item)
@@ -51,7 +53,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def rerun_command(config, stable: str) -> str:
-    ctx = config.chatconform
+    ctx = stash.context(config)
     opt = config.option
     parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, opt.shown_as or os.path.relpath(ctx.submission), "--test", stable,
                                              "--seed", str(ctx.seed)]

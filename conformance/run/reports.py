@@ -8,17 +8,18 @@ import sys
 
 import pytest
 
+from .. import stash
 from ..harness import containment, settings, variation
 from ..harness.candidate import HarnessError
-from ..harness.failure import EVALUATED, CheckFailure
+from ..harness.failure import CheckFailure
 from ..harness.gui import screenshot_dir
+from ..harness.state import current
 from ..harness.transcript import LEGEND, Transcript, clip
-from .context import config_holder
 from .identity import rerun_command
 
 
 def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str, notes: list) -> str:
-    stable, _, ids = item.chatconform_id
+    stable, _, ids = stash.record(item).identity
     spec = requirement_sentences(item.config)
     about = exc.blamed(ids)
     out = [f"{stable}"]
@@ -26,7 +27,7 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
         level, sentence = spec[req]
         out.append(f"  {req} ({level}): {sentence}")
         if level == "SHOULD":
-            beyond = item.config.chatconform_results.should.get(req)
+            beyond = stash.results(item.config).should.get(req)
             out.append("    A warning (SHOULD), not a MUST failure" + (f"; it goes beyond the text: {beyond}"
                                                                      if beyond else "."))
     out += ["", exc.describe(), ""]
@@ -40,7 +41,7 @@ def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: 
 def exited_notes(item) -> list:
     """A candidate that died during the test explains most failures: say so, with its last words."""
     notes = []
-    for term in getattr(item, "chatconform_terminals", []):
+    for term in stash.record(item).terminals:
         if not term.alive():
             tail = "\n".join(term.all_lines()[-15:]).strip()
             notes += [f"Note: the candidate exited during the test ({term.exit_description()}). "
@@ -60,13 +61,13 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if os.environ.get(settings.FAULT_VARIABLE) == "report":   # the self-test's injected harness fault
         raise RuntimeError("a harness fault injected by the self-test")
-    identity = getattr(item, "chatconform_id", None)
-    if identity is None:
+    record = stash.record(item)
+    if record.identity is None:
         return report
-    stable, role, ids = identity
+    stable, role, ids = record.identity
     rerun = rerun_command(item.config, stable)
-    transcript = getattr(item, "chatconform_transcript", None)
-    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun, "evaluated": list(EVALUATED)}
+    transcript = record.transcript
+    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun, "evaluated": list(current().evaluated)}
     if report.failed and call.excinfo is not None:
         exc = call.excinfo.value
         if isinstance(exc, CheckFailure):
@@ -89,21 +90,20 @@ def pytest_runtest_makereport(item, call):
         info["transcript"] = clip(transcript.render(), MAX_REPORT_TRANSCRIPT, CUT)
     report.chatconform = info
     if report.when == "teardown":   # the test is over: its terminals, GUIs and transcript can go
-        for name in ("chatconform_terminals", "chatconform_guis", "chatconform_transcript"):
-            item.__dict__.pop(name, None)
+        record.terminals, record.guis, record.transcript = [], [], None
     return report
 
 
 def pytest_runtest_setup(item):
-    EVALUATED.clear()   # what this test judges, it records anew
+    current().evaluated.clear()   # what this test judges, it records anew
 
 
 def pytest_runtest_logreport(report):
-    config = config_holder.get("config")
+    config = current().config   # (this hook is given no config)
     if config is not None and getattr(report, "chatconform", None) is not None:
-        config.chatconform_results.add(report)
+        stash.results(config).add(report)
         if report.when == "teardown" and config.option.chatconform_json_every_test and config.option.chatconform_json:
-            write_document(config.option.chatconform_json, {**config.chatconform_results.document(), "partial": True})
+            write_document(config.option.chatconform_json, {**stash.results(config).document(), "partial": True})
 
 
 def write_document(path: str, document: dict) -> None:
@@ -116,12 +116,12 @@ def write_document(path: str, document: dict) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
-    if getattr(config, "chatconform", None) is None or hasattr(config, "workerinput"):
+    if stash.context(config) is None or hasattr(config, "workerinput"):
         return
-    results = config.chatconform_results
+    results = stash.results(config)
     if session.exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail:
         results.interrupted()
-    faults = getattr(config, "chatconform_faults", [])
+    faults = current().faults
     if faults:
         results.interrupted()   # what a fault stopped is an error, never passed
     if results.summary()["error"] and session.exitstatus in (0, 1):
@@ -146,13 +146,13 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_internalerror(excrepr, excinfo):
     """A fault of the harness (or of pytest, or a crashed worker): one clear line, exit 2, no traceback.
     The whole traceback goes to CHATCONFORM_TRACEBACK's file, when that is set, for whoever debugs it."""
-    config = config_holder.get("config")
+    config = current().config
     if config is None:
         return None
     if hasattr(config, "workerinput"):
         return None   # the controller reports it (xdist forwards a worker's internal error)
     line = one_line(excinfo)
-    config.__dict__.setdefault("chatconform_faults", []).append(f"the harness failed: {line}")
+    current().faults.append(f"the harness failed: {line}")
     print(f"chatconform: error: the harness failed, so there is no verdict: {line}. This is chatconform's fault, "
           "not the submission's; run again, and report it if it stays.", file=sys.stderr)
     if os.environ.get("CHATCONFORM_TRACEBACK"):
@@ -189,7 +189,7 @@ def one_line(excinfo) -> str:
 def pytest_configure(config):
     """pytest's terminal reporter prints every internal error as a traceback: here it is one line."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or getattr(config, "chatconform", None) is None:
+    if reporter is None or stash.context(config) is None:
         return
     config.pluginmanager.unregister(reporter)
     reporter.pytest_internalerror = lambda excrepr: True
@@ -197,9 +197,9 @@ def pytest_configure(config):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    if config.chatconform is None or hasattr(config, "workerinput"):
+    if stash.context(config) is None or hasattr(config, "workerinput"):
         return
-    results = config.chatconform_results
+    results = stash.results(config)
     verdicts = results.by_requirement()
     if not verdicts:
         return
@@ -228,7 +228,7 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def requirement_sentences(config) -> dict:
     """ID -> (level, sentence): the protocol's requirements and the harness's own (HC1)."""
-    return {**config.chatconform.descriptor.requirements, **containment.REQUIREMENTS}
+    return {**stash.context(config).descriptor.requirements, **containment.REQUIREMENTS}
 
 
 def spec_order(spec: dict):
@@ -247,6 +247,7 @@ def safely(describe, item) -> list:
 def gui_notes(item) -> list:
     """For a failed GUI test: each GUI's widget tree, its uncaught exceptions and a screenshot."""
     notes = []
-    for n, app in enumerate(getattr(item, "chatconform_guis", []), 1):
-        notes += app.report(screenshot_dir() / f"{item.chatconform_id[0].replace('/', '_')}-{n}.png")
+    record = stash.record(item)
+    for n, app in enumerate(record.guis, 1):
+        notes += app.report(screenshot_dir() / f"{record.identity[0].replace('/', '_')}-{n}.png")
     return notes

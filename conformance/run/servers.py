@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from .. import stash
 from ..diagnose import observe
 from ..harness import procstate, settings, waiting
 from ..harness.candidate import Background, HarnessError, environment, free_port, listening
@@ -124,7 +125,7 @@ def server_under_test(ctx, request) -> tuple:
     if server.process is not None:   # the last test's clients have hung up: let it finish with them first
         procstate.wait_idle(server.process.proc.pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT))
     address = server.ensure(transcript)
-    pid = request.node.chatconform_server_pgid = server.process.proc.pid
+    pid = stash.record(request.node).server_pgid = server.process.proc.pid
 
     def still_serving() -> None:
         """After a body that passed: the server is shared by the tests, so if this test's clients hanging
@@ -153,7 +154,7 @@ def fresh_server(ctx, raw, transcript, request):
     server = candidate_server(ctx)
     try:
         address = server.ensure(transcript)
-        request.node.chatconform_server_pgid = server.process.proc.pid   # for memory checks
+        stash.record(request.node).server_pgid = server.process.proc.pid   # for memory checks
         yield address
     finally:
         raw.close_all()   # clients hang up first, so no TIME_WAIT holds the server's port (default-port runs)
@@ -166,7 +167,7 @@ def settle_server(request, transcript):
     acknowledges nothing (a chat10 JOIN): every thread of it asleep with nothing unread, for the settle
     window (/proc); where that cannot be seen (--server, not Linux), a settle window of SERVER_SETTLE s."""
     def settle() -> None:
-        pid = getattr(request.node, "chatconform_server_pgid", None)
+        pid = stash.record(request.node).server_pgid
         done = procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT)) \
             if pid else None
         if done is None:
@@ -183,7 +184,7 @@ def server_idle(request, transcript, settle_server):
     closed connection (recv() returning b'' again and again) uses all of it. Skipped where the
     server's processes cannot be seen (--server, no /proc)."""
     def check(why: str) -> None:
-        pid = getattr(request.node, "chatconform_server_pgid", None)
+        pid = stash.record(request.node).server_pgid
         settle_server()
         share = procstate.cpu_share(pid, settings.wait(settings.IDLE_WINDOW)) if pid else None
         if share is None:
