@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from conformance.harness import candidate  # noqa: E402
+from conformance.harness import programs  # noqa: E402
 from conformance.harness.gui import GuiApp, Probe, VirtualScreen, Widgets  # noqa: E402
 from conformance.harness.transcript import Transcript  # noqa: E402
 
@@ -43,17 +43,17 @@ def bench(toolkit: str, runs: int, commands: int) -> list:
         screen = VirtualScreen()
         screen.start()
         extra = {"DISPLAY": screen.display}
-    port = candidate.free_port()
+    port = programs.free_port()
     server = subprocess.Popen([sys.executable, "server.py", "--port", str(port)], cwd=folder,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lines = []
     try:
-        candidate.wait_listening("127.0.0.1", port, 10)
+        programs.wait_listening("127.0.0.1", port, 10)
         startups, timings = [], {"tree": [], "read": [], "type (5 characters)": [], "ping": []}
         for run in range(runs):
             folder_of_socket = tempfile.mkdtemp(prefix="chatconform-bench-")
             path = folder_of_socket + "/probe.sock"
-            env = candidate.environment(("gui_probe",), {**extra, "CHATCONFORM_PROBE_SOCKET": path,
+            env = programs.environment(("gui_probe",), {**extra, "CHATCONFORM_PROBE_SOCKET": path,
                                                          "XDG_RUNTIME_DIR": folder_of_socket})
             began = time.perf_counter()
             proc = subprocess.Popen([sys.executable, *client_args(port, run)], cwd=folder, env=env,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from conformance.harness.candidate import free_port, wait_listening  # noqa: E402
+from conformance.harness.programs import free_port, wait_listening  # noqa: E402
 
 
 def peak_memory_kib(pid: int) -> int:

@@ -101,7 +101,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
            "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
            "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
            "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
-           # every test's own bound (pyproject's 60 s) scales with the waits: a slow machine is slow throughout
+           # every test's own bound (suite.ini's 60 s, TEST_TIMEOUT) scales with the waits: a slow machine is slow throughout
            "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * time_factor(args.experiment))),
            "-v" if args.verbose else "-q"]
     for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),

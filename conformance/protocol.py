@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from .harness.candidate import Layout
+from .harness.programs import Layout
 
 MUST, SHOULD = "MUST", "SHOULD"
 ROLES = ("client", "server")   # every role a suite may have, in the order they are checked

@@ -6,7 +6,7 @@ import sys
 import textwrap
 from contextlib import contextmanager
 
-from conformance.harness import candidate
+from conformance.harness import programs
 from conformance.harness.gui import GuiApp, Probe
 from conformance.harness.terminal import Terminal
 from conformance.harness.transcript import Transcript
@@ -36,7 +36,7 @@ def gui_programs(tmp_path, env: dict, screen=None):
         script.write_text(textwrap.dedent(code))
         path = str(tmp_path / "probe.sock")   # in its folder: a sandboxed candidate sees only that
         term = Terminal([sys.executable, str(script)], str(tmp_path),
-                        candidate.environment(("gui_probe",), {**env, "CHATCONFORM_PROBE_SOCKET": path}), Transcript())
+                        programs.environment(("gui_probe",), {**env, "CHATCONFORM_PROBE_SOCKET": path}), Transcript())
         app = GuiApp(term, Probe(path, Transcript(), term.alive), screen)
         apps.append(app)
         app.probe.connect(10)

@@ -19,7 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
-from conformance.harness.candidate import INJECT_DIR
+from conformance.harness.programs import INJECT_DIR
 
 PROBE_DIR = INJECT_DIR / "gui_probe"
 ADAPTERS = {"qt": PROBE_DIR / "chatconform_probe_qt.py", "tk": PROBE_DIR / "chatconform_probe_tk.py"}

@@ -7,7 +7,7 @@ import time
 
 from hypothesis import given, strategies as st
 
-from conformance.harness.candidate import free_port, wait_listening
+from conformance.harness.programs import free_port, wait_listening
 from tests.conftest import reference_module
 
 codec = reference_module("brace", "codec")

@@ -7,17 +7,17 @@ import time
 
 import pytest
 
-from conformance.harness import candidate, containment, procstate, settings, state
+from conformance.harness import containment, procstate, programs, settings, state
 from conformance.harness.failure import CheckFailure
-from conformance.harness.peer import ScriptedServer, plan
-from conformance.harness.terminal import Terminal, line_matches
+from conformance.harness.peer import POLICIES, ScriptedServer, WirePeer, plan
+from conformance.harness.terminal import Terminal, clean, line_matches
 from conformance.harness.transcript import Transcript, visible
 
 
 def run(tmp_path, code: str, inject=()) -> Terminal:
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent(code))
-    return Terminal([sys.executable, str(script)], str(tmp_path), candidate.environment(inject), Transcript())
+    return Terminal([sys.executable, str(script)], str(tmp_path), programs.environment(inject), Transcript())
 
 
 def test_expect_line_and_prompt(tmp_path):
@@ -164,13 +164,16 @@ def test_partial_send_injection(tmp_path):
 
 
 def test_resource_limits_are_applied(tmp_path):
+    """Every limit of containment.LIMITS, as the candidate sees it: soft and hard, so it cannot lift them."""
     term = run(tmp_path, """
         import resource
-        print("core", resource.getrlimit(resource.RLIMIT_CORE)[0])
+        for number in %r:
+            print("limit", number, *resource.getrlimit(number))
         input()
-    """)
+    """ % (sorted(containment.LIMITS),))
     try:
-        term.expect_line("core 0", timeout=5)
+        for number, value in sorted(containment.LIMITS.items()):
+            term.expect_line(f"limit {number} {value} {value}", timeout=5)
     finally:
         term.kill()
 
@@ -178,7 +181,7 @@ def test_resource_limits_are_applied(tmp_path):
 def test_delivery_policies_keep_the_bytes():
     rng = random.Random(1)
     messages = ["DELIVERY a Žluťoučký kůň\n".encode(), b"DELIVERY b hi\n"]
-    for policy in ("whole", "coalesced", "bytewise", "chunks3", "chops", "utf8-split"):
+    for policy in POLICIES:
         pieces = plan(messages, policy, rng)
         assert b"".join(pieces) == b"".join(messages), policy
     split = plan(messages, "utf8-split", rng)
@@ -214,12 +217,24 @@ def test_visible_and_prompt_matching():
     assert not line_matches("From ann: hi!!", "From ann: hi", [">"])
     assert not line_matches("From a: hi there", "From a: hi")
     assert not line_matches("XFrom a: hi", "From a: hi")
-    assert line_matches("\x1b[32mok\x1b[0m".replace("\x1b[32m", "").replace("\x1b[0m", ""), "ok")
+    assert line_matches(clean("\x1b[32mok\x1b[0m\r"), "ok")        # colour codes and a CR are not text
+    assert clean("\x1b]0;title\x07\x1b[1;31mred\x1b[0m") == "red"   # a window title too
+    assert not line_matches("\x1b[32mok\x1b[0m", "ok")               # (unclean, it is other text)
 
 
 def test_timeout_scale_multiplies_waits(monkeypatch):
-    monkeypatch.setattr(state.current(), "timeout_scale", 3.0)
-    assert settings.wait(2.0) == 6.0
+    """A wait for an answer runs settings.EVENT × the run's scale, and its failure says so."""
+    monkeypatch.setattr(state.current(), "timeout_scale", 0.05)
+    ours, other = connected_pair()
+    peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
+    try:
+        began = time.monotonic()
+        with pytest.raises(CheckFailure, match=rf"within {settings.EVENT * 0.05:.1f}s"):
+            peer.read_line()
+        assert time.monotonic() - began < settings.EVENT / 2
+    finally:
+        peer.close()
+        other.close()
 
 
 def connected_pair():
@@ -233,7 +248,6 @@ def connected_pair():
 def test_a_peer_socket_is_closed_only_after_its_reader_ends():
     """A descriptor closed while the reader polls it could be reused by the next socket or pipe, and the
     poll would hold that one: a fork's exec pipe then never closes (the harness hung in Popen)."""
-    from conformance.harness.peer import WirePeer
     for pause in (False, True):
         ours, other = connected_pair()
         peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
@@ -248,7 +262,6 @@ def test_a_peer_socket_is_closed_only_after_its_reader_ends():
 
 
 def test_a_vanish_resets_and_a_send_to_a_program_that_stopped_reading_is_bounded(monkeypatch):
-    from conformance.harness.peer import WirePeer
     ours, other = connected_pair()
     peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))
     peer.vanish()
@@ -296,7 +309,7 @@ def test_typing_a_long_line_into_a_program_that_exited_fails_at_once(tmp_path):
     """A closed terminal reports a hang-up for ever: it must not count as writable (the typing loop
     spun on EAGAIN until the test's overall bound)."""
     term = Terminal([sys.executable, "-c", "import sys; sys.stdin.buffer.raw.read(10)"], str(tmp_path),
-                    candidate.environment(), Transcript())
+                    programs.environment(), Transcript())
     began = time.monotonic()
     with pytest.raises(CheckFailure, match="exited"):
         term.type("x" * 200000, timeout=5)
@@ -307,7 +320,6 @@ def test_typing_a_long_line_into_a_program_that_exited_fails_at_once(tmp_path):
 def test_a_connection_the_candidate_closed_is_not_drained_until_its_end_is_read(monkeypatch):
     """Its close counts no bytes (FIONREAD 0): until the reader has taken the end in, a wait for it must
     not give up as if nothing more could come (seen under load: SS7 'kept the connection open')."""
-    from conformance.harness.peer import WirePeer
     monkeypatch.setattr(WirePeer, "_read", lambda self: None)   # a reader not yet scheduled
     ours, other = connected_pair()
     peer = WirePeer(ours, Transcript(), "wire#1", random.Random(1))

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conformance.harness.candidate import Background, free_port
+from conformance.harness.programs import Background, free_port
 from conformance.selftest.checks import ROOT
 
 

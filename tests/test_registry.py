@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance import protocols
-from conformance.harness.candidate import Layout
+from conformance.harness.programs import Layout
 from conformance.protocol import MUST, SHOULD, Protocol
 from conformance.selftest.checks import ROOT
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conformance.harness import candidate, waiting
+from conformance.harness import programs, waiting
 from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import ScriptedServer
 from conformance.harness.terminal import Terminal
@@ -30,7 +30,7 @@ def watched(tmp_path):
     def start(code: str, *args: str) -> Terminal:
         script = tmp_path / "prog.py"
         script.write_text(textwrap.dedent(code))
-        term = Terminal([sys.executable, str(script), *args], str(tmp_path), candidate.environment(), Transcript())
+        term = Terminal([sys.executable, str(script), *args], str(tmp_path), programs.environment(), Transcript())
         started.append(term)
         waiting.begin_test()
         waiting.involve(lambda: term.pid)

@@ -1,5 +1,5 @@
 """brace: {HEADER}payload with no delimiter; students write a PyQt5 client, the server is given."""
-from conformance.harness.candidate import Layout
+from conformance.harness.programs import Layout
 from conformance.protocol import Protocol
 
 from . import spec

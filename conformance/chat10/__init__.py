@@ -1,5 +1,5 @@
 """chat10: CHAT/1.0 headers and a Msg-len payload; students write the server and a Tkinter client."""
-from conformance.harness.candidate import Layout
+from conformance.harness.programs import Layout
 from conformance.protocol import Protocol
 
 from . import spec

@@ -6,7 +6,7 @@ import pytest
 
 from conformance import stash
 from conformance.harness import buffers, settings
-from conformance.harness.candidate import Background, free_port, group_memory
+from conformance.harness.programs import Background, free_port, group_memory
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
 from conformance.run.servers import expect_listening_beyond_localhost
@@ -347,7 +347,7 @@ def test_idle_after_clients_leave(clients, server_idle, how):
 @requirement("CS10", name="idle-with-clients-connected")
 def test_idle_with_clients_connected(clients, server_idle):
     """Two clients joined and silent: a writer thread per client that polls its queue without blocking
-    burns a core for each (CS10 used to look only after the clients had left)."""
+    burns a core for each, which a look after the clients have left would miss."""
     joined(clients, "ann", "ben")
     server_idle("while its clients are connected and silent")
 

@@ -1,6 +1,6 @@
 """cnlab: the course's line protocol (HELLO-FROM, SEND, DELIVERY); students write the client, the
 server is given (its suite checks the course's server and the reference)."""
-from conformance.harness.candidate import Layout
+from conformance.harness.programs import Layout
 from conformance.protocol import Protocol
 
 from . import spec

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conformance.harness import settings
-from conformance.harness.candidate import Background
+from conformance.harness.programs import Background
 from conformance.harness.failure import CheckFailure, Findings, about
 from conformance.harness.peer import POLICIES
 from conformance.harness.terminal import trailing_prompt

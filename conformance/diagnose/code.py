@@ -33,7 +33,7 @@ FACT_CAUSES = {
     "decode-per-recv": ("decode-per-chunk",),
     "recv-no-buffer": ("one-recv-one-message",),
     "substring-header": ("substring-header", "frames-by-content"),
-    "brace-count": ("frames-by-content",),
+    "curly-brace-framing": ("frames-by-content",),
     "sendall": ("sendall", "one-client-stalls-all", "io-in-gui-thread"),
     "send-result-unused": ("ignores-send-count",),
     "len-of-text": ("chars-not-bytes",),
@@ -136,7 +136,7 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
                 str(call.args[0].value).lower() in ("ascii", "us-ascii"):
             add("encode-ascii", call)
         elif name == "count" and call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value in ("{", "}", b"{", b"}"):
-            add("brace-count", call)
+            add("curly-brace-framing", call)
         elif name == "bind" and call.args and isinstance(call.args[0], ast.Tuple) and call.args[0].elts and \
                 isinstance(call.args[0].elts[0], ast.Constant) and call.args[0].elts[0].value in ("localhost", "127.0.0.1"):
             add("bind-localhost", call)
@@ -152,7 +152,7 @@ def facts_of_tree(tree, file: str, lines: list, headers: tuple) -> list:
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops) and \
                 any(isinstance(c, ast.Constant) and c.value in ("{", "}", b"{", b"}", 123, 125)
                     for c in [node.left, *node.comparators]):
-            add("brace-count", node)
+            add("curly-brace-framing", node)
         if isinstance(node, ast.Compare) and any(isinstance(op, ast.In) for op in node.ops) and \
                 isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes, int)) and \
                 _is_header(node.left.value, headers):

@@ -12,7 +12,7 @@ import threading
 import time
 
 from . import settings, variation, waiting
-from .candidate import HarnessError
+from .programs import HarnessError
 from .failure import CheckFailure
 from .ready import ready
 from .transcript import Transcript

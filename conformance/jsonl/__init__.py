@@ -1,5 +1,5 @@
 """jsonl: JSON lines ({"type", "data"}); students write the client and the server."""
-from conformance.harness.candidate import Layout
+from conformance.harness.programs import Layout
 from conformance.protocol import Protocol
 
 from . import spec

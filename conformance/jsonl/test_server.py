@@ -9,7 +9,7 @@ import pytest
 
 from conformance import stash
 from conformance.harness import settings
-from conformance.harness.candidate import free_port, group_memory, wait_listening
+from conformance.harness.programs import free_port, group_memory, wait_listening
 from conformance.harness.failure import CheckFailure
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, encode, expect_json, expect_notice, next_chat, said

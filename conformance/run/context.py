@@ -14,7 +14,7 @@ import pytest
 from .. import protocols, stash
 from ..protocol import Protocol
 from ..harness import buffers, containment, network, scratch, variation
-from ..harness.candidate import Program, find_program
+from ..harness.programs import Program, find_program
 from ..harness.state import RunState, activate, current
 from . import discover
 from ..harness.results import Results, report_usage_error, show_paths_relative

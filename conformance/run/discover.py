@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..harness.candidate import Layout, Program
+from ..harness.programs import Layout, Program
 
 # Folders that hold no student program (environments, caches, other people's code)
 SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",

@@ -11,7 +11,7 @@ import pytest
 
 from .. import stash
 from ..harness import containment, procstate, settings, waiting
-from ..harness.candidate import environment
+from ..harness.programs import environment
 from ..harness.failure import CheckFailure, Findings
 from ..harness.gui import GuiApp, Probe, VirtualScreen
 from ..harness.peer import RawClients, ScriptedServer

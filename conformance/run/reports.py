@@ -10,7 +10,7 @@ import pytest
 
 from .. import stash
 from ..harness import containment, settings, variation
-from ..harness.candidate import HarnessError
+from ..harness.programs import HarnessError
 from ..harness.failure import CheckFailure
 from ..harness.gui import screenshot_dir
 from ..harness.state import current

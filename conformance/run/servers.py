@@ -11,7 +11,7 @@ import pytest
 from .. import stash
 from ..diagnose import observe
 from ..harness import procstate, settings, waiting
-from ..harness.candidate import Background, HarnessError, environment, free_port, listening
+from ..harness.programs import Background, HarnessError, environment, free_port, listening
 from ..harness.failure import CheckFailure
 from ..harness.transcript import Transcript
 

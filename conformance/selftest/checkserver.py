@@ -1,8 +1,8 @@
 """`python -m conformance check` for the self-test, without an interpreter start and imports per run.
 
-The self-test runs the CLI some 140 times; each run used to start an interpreter and import pytest
-and the harness (half a second of CPU on the 2-core CI machine: a fifth of a small fixture's whole
-cost). This server imports them once, never starts a thread, and forks a child per run that does
+The self-test runs the CLI some 190 times; started anew, each run would start an interpreter and
+import pytest and the harness (half a second of CPU on the 2-core CI machine: a fifth of a small
+fixture's whole cost). This server imports them once, never starts a thread, and forks a child per run that does
 what `python -m conformance ARGS` does (cli.main), with its own environment, working folder and
 output files; the child's exit status is the run's. One server per self-test worker.
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..harness import containment, network, procstate
-from ..harness.candidate import listening
+from ..harness.programs import listening
 from ..resources import CHECKOUT as ROOT, FIXTURES
 
 CORPUS = FIXTURES / "hostile"

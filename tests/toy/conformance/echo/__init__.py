@@ -1,5 +1,5 @@
 """echo: a server sends every line back to its sender (the registry's toy sixth protocol)."""
-from conformance.harness.candidate import Layout
+from conformance.harness.programs import Layout
 from conformance.protocol import MUST, Protocol
 
 PROTOCOL = Protocol(
