@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance import sources
 from conformance.harness import settings
 from conformance.harness.programs import Background
 from conformance.harness.failure import CheckFailure, Findings, about
@@ -311,62 +312,27 @@ def shown_path(path: Path, root: Path) -> str:
 
 
 def own_files(program, root: Path) -> dict:
-    """path -> syntax tree (or the error that parsing it raised) of the client's program file (or `-m`
+    """path -> syntax tree (or, where it is not Python, the error's message) of the client's program file (or `-m`
     package) and, transitively, the modules of the submission it imports: only files inside the
     submission (`root`), never a grader's wrapper that --client-cmd names. Without a program of the
     submission in the command: every .py of the submission."""
     folder = program.cwd.resolve()
     parts = program.argv(host="h", port="0")
-    inside = lambda path: path == root or root in path.parents   # noqa: E731
-    todo = []
+    entries = []
     for i, part in enumerate(parts):
         if part == "-m" and i + 1 < len(parts):
-            todo += module_files(folder, parts[i + 1])
+            entries += sources.module_files(folder, parts[i + 1], whole_packages=True)
         elif part.endswith(".py") and (folder / part).is_file():
-            todo.append((folder / part).resolve())
-    todo = [path.resolve() for path in todo if inside(path.resolve())]
-    if not todo:
-        return {path: parse(path) for path in sorted(root.rglob("*.py"))}
-    trees: dict = {}
-    while todo:
-        path = todo.pop()
-        if path in trees:
-            continue
-        trees[path] = tree = parse(path)
-        if isinstance(tree, ast.AST):
-            for name in (name for node in ast.walk(tree) for name in imported(node)):
-                for base in {folder, path.parent}:
-                    todo += [f for f in module_files(base, name) if f not in trees and inside(f.resolve())]
-    return dict(sorted(trees.items()))
+            entries.append(folder / part)
+    files = sources.imported_files(root, entries, places=lambda path: (folder, path.parent), whole_packages=True)
+    if not files:
+        files = sorted(sources.walk(root)[0])
+    return {path: tree_or_why(path) for path in files}
 
 
-def parse(path):
-    try:
-        return ast.parse(path.read_bytes(), filename=str(path))
-    except (SyntaxError, ValueError, OSError) as exc:
-        return exc
-
-
-def imported(node) -> list:
-    """The dotted names an import statement may load: `import a.b` -> a.b; `from a import b` -> a, a.b."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if isinstance(node, ast.ImportFrom):
-        prefix = f"{node.module}." if node.module else ""
-        return [node.module or ""] + [prefix + alias.name for alias in node.names]
-    return []
-
-
-def module_files(base, dotted: str) -> list:
-    """The submission's files of an imported module: base/a/b.py, or a package's every .py."""
-    if not dotted:
-        return []
-    target = base.joinpath(*dotted.split("."))
-    if target.with_suffix(".py").is_file():
-        return [target.with_suffix(".py").resolve()]
-    if (target / "__init__.py").is_file():
-        return sorted(p.resolve() for p in target.rglob("*.py"))
-    return []
+def tree_or_why(path: Path):
+    source = sources.read(path)
+    return source.tree if source.tree is not None else source.detail
 
 
 # --- receiving ----------------------------------------------------------------------------

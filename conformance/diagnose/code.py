@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_FILES = 200
-MAX_BYTES = 1_000_000
+from .. import sources
+
 
 
 @dataclass(frozen=True)
@@ -241,17 +241,13 @@ def _is_header(value, headers: tuple) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def facts(folder: str, headers: tuple = ()) -> tuple:
-    """Every fact in the .py files under `folder` (at most MAX_FILES, each up to MAX_BYTES)."""
+    """Every fact in the submission's .py files (sources.py: which files, and how much of each)."""
     root = Path(folder)
     found: list = []
-    files = sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)[:MAX_FILES]
-    for path in files:
-        try:
-            source = path.read_bytes()[:MAX_BYTES].decode("utf-8", "replace")
-            tree = ast.parse(source)
-        except (OSError, SyntaxError, ValueError, RecursionError):
-            continue
-        found += facts_of_tree(tree, str(path.relative_to(root)), source.splitlines(), headers)
+    for path in sorted(sources.walk(root)[0]):
+        source = sources.read(path)
+        if source.tree is not None:
+            found += facts_of_tree(source.tree, str(path.relative_to(root)), source.text.splitlines(), headers)
     return tuple(_unique(found))
 
 
@@ -271,34 +267,9 @@ def imported_files(folder: str, entry: Path) -> set:
     """The files (relative to `folder`) that `entry` runs: itself and the submission's modules it
     imports, directly or through each other (by name, looked up beside the importing file and at the
     top of the submission). A fact in a file the program never imports cannot be where it goes wrong."""
-    root = Path(folder).resolve()
-    seen: set = set()
-    todo = [entry.resolve()]
-    while todo and len(seen) < MAX_FILES:
-        path = todo.pop()
-        if path in seen or not path.is_file():
-            continue
-        seen.add(path)
-        try:
-            tree = ast.parse(path.read_bytes()[:MAX_BYTES].decode("utf-8", "replace"))
-        except (OSError, SyntaxError, ValueError, RecursionError):
-            continue
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = "." * node.level + (node.module or "")
-                names = [base] + [f"{base}.{a.name}" if node.module else base + a.name for a in node.names]
-            for name in names:
-                dotted = name.lstrip(".").replace(".", "/")
-                if not dotted:
-                    continue
-                for top in (path.parent, root, entry.resolve().parent):
-                    for candidate in (top / f"{dotted}.py", top / dotted / "__init__.py"):
-                        if candidate.is_file():
-                            todo.append(candidate.resolve())
-    return {str(p.relative_to(root)) for p in seen if p.is_relative_to(root)}
+    root, entry = Path(folder).resolve(), entry.resolve()
+    files = sources.imported_files(root, [entry], places=lambda path: (path.parent, root, entry.parent))
+    return {str(p.relative_to(root)) for p in files}
 
 
 def waiting_input(func):

@@ -6,17 +6,16 @@ import re
 from pathlib import Path
 
 from .. import protocols
+from .. import sources as read_sources
 
 
 def sources(folder: Path, limit: int = 2_000_000) -> str:
+    """The submission's code as one text (each file's first 500,000 characters, 2,000,000 in all)."""
     text, total = [], 0
-    for path in sorted(folder.rglob("*.py")):
+    for path in sorted(read_sources.walk(folder)[0]):
         if total > limit:
             break
-        try:
-            chunk = path.read_text(errors="replace")[:500_000]
-        except OSError:
-            continue
+        chunk = read_sources.read(path).text[:500_000]
         text.append(chunk)
         total += len(chunk)
     return "\n".join(text)

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import sources
 from ..harness.programs import Layout, Program
 
-# Folders that hold no student program (environments, caches, other people's code)
-SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
-                "site-packages", "__MACOSX", ".idea", ".vscode", ".mypy_cache", ".pytest_cache", "build", "dist"}
 NOT_PROGRAMS = re.compile(r"^(setup|conftest|test_.*|.*_test|tests?)\.py$")
-MAX_FILES = 400          # a submission is a few files; a home folder is not
-MAX_FILE_BYTES = 1 << 20
 
 # Option names that mean the same to a person: a program that takes `--host` is given the address there
 ALIASES = [
@@ -82,11 +77,10 @@ MAX_WORDS = 500
 
 def facts_of(path: Path) -> Facts:
     facts = Facts(entry=path.name == "__main__.py")
-    try:
-        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", "replace")
-        tree = ast.parse(text)
-    except (OSError, SyntaxError, ValueError) as exc:
-        facts.unreadable = f"cannot be read as Python ({type(exc).__name__})"
+    source = sources.read(path)
+    text, tree = source.text, source.tree
+    if tree is None:
+        facts.unreadable = f"cannot be read as Python ({source.error})"
         return facts
     bound = False
     for node in ast.walk(tree):
@@ -140,21 +134,6 @@ class Candidate:
 class Choice:
     program: Program | None
     why: str              # how it was chosen, or what was looked at when nothing fits
-
-
-def _walk(folder: Path):
-    """(.py files, package folders) below `folder`, shallowest first, skipping what holds no program."""
-    files, packages = [], []
-    for top, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
-        here = Path(top)
-        if "__main__.py" in names:
-            packages.append(here)
-        files += [here / n for n in sorted(names) if n.endswith(".py")]
-        if len(files) > MAX_FILES:
-            break
-    depth = lambda p: (len(p.relative_to(folder).parts), str(p))   # noqa: E731
-    return sorted(files, key=depth)[:MAX_FILES], sorted(packages, key=depth)
 
 
 def _package_facts(package: Path) -> Facts:
@@ -273,7 +252,7 @@ def program_for(candidate: Candidate, folder: Path, role: str, layouts: list, dr
 def survey(folder: Path) -> list:
     """Every program the submission could hold, with what its code does: each package, and each .py
     file outside one (a package's modules are judged as the package). Read once for all roles."""
-    files, packages = _walk(folder)
+    files, packages = sources.walk(folder)
     found = [Candidate(package.relative_to(folder), True, _package_facts(package)) for package in packages]
     package_paths = [c.path for c in found]
     for path in files:
