@@ -14,6 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
+from serving import listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("chat10-server")
 
@@ -63,11 +64,8 @@ async def serve_client(room: Room, reader: asyncio.StreamReader, writer: asyncio
 
 async def main(args) -> None:
     room = Room()
-    server = await asyncio.start_server(lambda r, w: serve_client(room, r, w), args.host, args.port)
-    host, port = server.sockets[0].getsockname()[:2]
-    print(f"chat10 server listening on {host}:{port}", flush=True)
-    async with server:
-        await server.serve_forever()
+    await listen_and_serve(lambda r, w: serve_client(room, r, w), args.host, args.port,
+                           lambda host, port: f"chat10 server listening on {host}:{port}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -79,8 +77,4 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    try:
-        asyncio.run(main(parse_args()))
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped(main(parse_args()))

@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
+from serving import listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("cnlab-server")
 
@@ -131,12 +132,8 @@ async def serve_client(chat: Chat, reader: asyncio.StreamReader, writer: asyncio
 
 async def main(args: argparse.Namespace) -> None:
     chat = Chat(args.max_clients, not args.no_bots, args.delaybot_pause)
-    server = await asyncio.start_server(lambda r, w: serve_client(chat, r, w), args.host, args.port)
-    host, port = server.sockets[0].getsockname()[:2]
-    print(f"cnlab server listening on {host}:{port}", flush=True)
-    print("Server is on", flush=True)
-    async with server:
-        await server.serve_forever()
+    await listen_and_serve(lambda r, w: serve_client(chat, r, w), args.host, args.port,
+                           lambda host, port: f"cnlab server listening on {host}:{port}\nServer is on")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -151,8 +148,4 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    try:
-        asyncio.run(main(parse_args()))
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped(main(parse_args()))

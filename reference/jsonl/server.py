@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
+from serving import listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("jsonl-server")
 SERVER = codec.SERVER_SOURCE
@@ -148,13 +149,10 @@ refresh(); setInterval(refresh, 1000);
 
 async def main(args) -> None:
     room = Room(args.max_users, args.history)
-    server = await asyncio.start_server(lambda r, w: serve_client(room, args, r, w), args.host, args.port)
-    host, port = server.sockets[0].getsockname()[:2]
-    if args.web_port is not None:
-        start_web_view(room, args.host, args.web_port)
-    print(f"{Fore.GREEN}jsonl server listening on {host}:{port}{Style.RESET_ALL}", flush=True)
-    async with server:
-        await server.serve_forever()
+    await listen_and_serve(lambda r, w: serve_client(room, args, r, w), args.host, args.port,
+                           lambda host, port: f"{Fore.GREEN}jsonl server listening on {host}:{port}{Style.RESET_ALL}",
+                           started=lambda host, port: args.web_port is not None and
+                           start_web_view(room, args.host, args.web_port))
 
 
 def argparse_namespace(options: dict) -> argparse.Namespace:
@@ -173,11 +171,7 @@ def argparse_namespace(options: dict) -> argparse.Namespace:
 @click.option("--web-port", type=int, default=None, help="serve the web view (Flask) on this port")
 def cli(**options) -> None:
     just_fix_windows_console()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    try:
-        asyncio.run(main(argparse_namespace(options)))
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped(main(argparse_namespace(options)))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
+from serving import listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("sendto-server")
 
@@ -105,11 +106,8 @@ async def serve_client(chat: Chat, args, sessions: set, reader: asyncio.StreamRe
 
 async def main(args) -> None:
     chat, sessions = Chat(), set()
-    server = await asyncio.start_server(lambda r, w: serve_client(chat, args, sessions, r, w), args.host, args.port)
-    host, port = server.sockets[0].getsockname()[:2]
-    print(f"{Fore.GREEN}sendto server listening on {host}:{port}{Style.RESET_ALL}", flush=True)
-    async with server:
-        await server.serve_forever()
+    await listen_and_serve(lambda r, w: serve_client(chat, args, sessions, r, w), args.host, args.port,
+                           lambda host, port: f"{Fore.GREEN}sendto server listening on {host}:{port}{Style.RESET_ALL}")
 
 
 @click.command(help="The reference sendto chat server (packet format: PROTOCOL.md).")
@@ -121,11 +119,7 @@ async def main(args) -> None:
               help="bytes queued for a client that does not read before it is dropped")
 def cli(**options) -> None:
     just_fix_windows_console()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    try:
-        asyncio.run(main(SimpleNamespace(**options)))
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped(main(SimpleNamespace(**options)))
 
 
 if __name__ == "__main__":
