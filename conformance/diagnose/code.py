@@ -15,7 +15,6 @@ from pathlib import Path
 from .. import sources
 
 
-
 @dataclass(frozen=True)
 class Fact:
     name: str

@@ -235,7 +235,7 @@ def header_lines(ctx: RunContext) -> list:
                  "tests one at a time]"))
               for role, program in ctx.programs.items()]
     fixed = ctx.descriptor.client_address
-    if fixed and "client" in ctx.programs:
+    if "client" in ctx.programs:
         lines.append(f"  the client is served at {fixed[0]}:{fixed[1]}, where {ctx.protocol} clients connect (the "
                      "assignment's default): in the run's private network" + (
                          ", each parallel worker its own" if network.workers_private() else

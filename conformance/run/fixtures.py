@@ -207,13 +207,12 @@ def served_elsewhere(ctx, transcript, rng, launch):
     (elsewhere, decoy): a scripted server at 127.0.0.2 on a free port, which the client is told to
     use, and a decoy at the address the assignment's tests serve at (the client_address), which records a
     client that dials there anyway. Every other test serves where the course serves."""
-    fixed = ctx.descriptor.client_address
-    servers = [ScriptedServer(transcript, rng, ELSEWHERE_HOST, 0)] + \
-        ([ScriptedServer(transcript, rng, *fixed)] if fixed else [])
+    servers = [ScriptedServer(transcript, rng, ELSEWHERE_HOST, 0),
+               ScriptedServer(transcript, rng, *ctx.descriptor.client_address)]
     for server in servers:
         server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
         server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
-    yield servers[0], (servers[1] if fixed else None)
+    yield servers[0], servers[1]
     for server in servers:
         server.close()
 

@@ -97,16 +97,6 @@ def reference_server(ctx, fixed_port: int | None = None) -> ServerProcess:
     return ServerProcess(argv, ctx.reference, "reference server", fixed_port=fixed_port)
 
 
-@pytest.fixture(scope="session")
-def _reference_server(ctx):
-    if ctx.server:
-        yield None
-        return
-    server = reference_server(ctx)
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def server_under_test(ctx, request) -> tuple:
     """(host, port) of the server the server suite checks: --server, or the submission's own: one per
@@ -200,18 +190,14 @@ def server_idle(request, transcript, settle_server):
 
 
 @pytest.fixture
-def live_server(ctx, request, transcript):
-    """(host, port) of a real server for the live client tests: --server, or the reference server
-    (one per session; one per test on the client's fixed address where the protocol has one)."""
+def live_server(ctx, transcript):
+    """(host, port) of a real server for the live client tests: --server, or the reference server,
+    one per test, at the address where the protocol's clients are served."""
     if ctx.server:
         waiting.blind()
         yield ctx.server
         return
-    fixed = ctx.descriptor.client_address
-    if fixed is None:
-        yield request.getfixturevalue("_reference_server").ensure(transcript)
-        return
-    server = reference_server(ctx, fixed_port=fixed[1])
+    server = reference_server(ctx, fixed_port=ctx.descriptor.client_address[1])
     try:
         yield server.ensure(transcript)
     finally:
