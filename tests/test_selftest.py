@@ -25,7 +25,7 @@ def test_reference_passes_every_test(protocol, tmp_path):
                                    *described.selftest_reference_args, *described.selftest_scale_args(), forked=True)
     assert document, output
     assert code == 0 and document["summary"]["failed"] == 0 and document["summary"]["error"] == 0, \
-        explain(document) or output
+        explain(document, evidence_for=described.requirements) or output
     assert document["summary"]["skipped"] == 0, explain(document)
     assert {t["role"] for t in document["tests"]} == set(described.roles)
 
@@ -44,7 +44,8 @@ def test_fixture_fails_exactly_its_manifest(fixture, tmp_path):
                                    forked=True)
     assert document, output
     failed = failed_requirements(document)
-    assert failed == expected, f"failed {failed}, manifest says {expected}\n{explain(document)}"
+    assert failed == expected, \
+        f"failed {failed}, manifest says {expected}\n{explain(document, evidence_for=set(failed) ^ set(expected))}"
     beyond = protocols.get(protocol).beyond_text
     must_fail = [req for req in expected if req not in beyond]   # a warning beyond the text costs nothing: exit 0
     assert code == (1 if must_fail else 0), output

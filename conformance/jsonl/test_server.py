@@ -321,8 +321,9 @@ def test_stalled_client(clients, rng):
         for wire in (b,):
             obj = steps.read_json(wire, f"message {i} (a stalled client must not delay it)", bulk)
             while obj.get("data", {}).get("source") == steps.SERVER:   # the drop notice may come in between
-                dropped = dropped or stalled_name in obj["data"].get("message", "")
-                obj = steps.read_json(wire, f"message {i}", bulk)
+                notice = obj["data"].get("message", "")
+                dropped = dropped or stalled_name in notice
+                obj = steps.read_json(wire, f"message {i} (after the notice {notice!r})", bulk)
             if obj != said(a_name, f"{i} {big}"):
                 raise CheckFailure("A message was lost or changed while a client stalled.",
                                    expected=f"message {i} from {a_name}", actual=str(obj)[:200])

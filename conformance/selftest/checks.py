@@ -41,6 +41,18 @@ def failed_requirements(document: dict) -> list:
                    for req in test["failed_requirements"]})
 
 
-def explain(document: dict) -> str:
-    return "\n".join(f"  {t['outcome']:7} {t['id']}: {t['message'].splitlines()[0] if t['message'] else ''}"
-                     for t in document.get("tests", []) if t["outcome"] != "passed")
+EVIDENCE_LINES = 16   # of a transcript's end, for a verdict the self-test did not expect
+
+
+def explain(document: dict, evidence_for=()) -> str:
+    """One line per test that did not pass; a failure of a requirement in `evidence_for` (one the
+    self-test did not expect) also shows its transcript's end, so that a rare one in CI can be judged."""
+    lines = []
+    for test in document.get("tests", []):
+        if test["outcome"] == "passed":
+            continue
+        lines.append(f"  {test['outcome']:7} {test['id']}: {test['message'].splitlines()[0] if test['message'] else ''}")
+        if set(test.get("failed_requirements", ())) & set(evidence_for):
+            tail = (test.get("transcript") or "").splitlines()[-EVIDENCE_LINES:]
+            lines.extend(f"      | {line[:200]}" for line in tail)
+    return "\n".join(lines)
