@@ -8,7 +8,11 @@ collect_ignore = ["toy"]   # a sixth protocol's folders (test_registry.py lays t
 
 
 def reference_module(protocol: str, name: str):
-    """Import reference/<protocol>/<name>.py under a unique name (each protocol has a codec.py)."""
+    """Import reference/<protocol>/<name>.py under a unique name (each protocol has a codec.py),
+    with the references' shared reference/common importable as they find it."""
+    common = str(ROOT / "reference" / "common")
+    if common not in sys.path:
+        sys.path.append(common)
     path = ROOT / "reference" / protocol / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"reference_{protocol}_{name}", path)
     module = importlib.util.module_from_spec(spec)

@@ -20,8 +20,10 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from PyQt5.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                              QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
+from sending import send_queued  # noqa: E402
 
 
 class Connection(QObject):
@@ -50,14 +52,7 @@ class Connection(QObject):
         self.outgoing.put(None)
 
     def _write(self) -> None:
-        while True:
-            data = self.outgoing.get()
-            if data is None:
-                break
-            try:
-                self.sock.sendall(data)
-            except OSError:
-                break
+        send_queued(self.sock, self.outgoing)
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:

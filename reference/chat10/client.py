@@ -16,8 +16,10 @@ import threading
 import tkinter as tk
 from tkinter import scrolledtext
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
+from sending import send_queued  # noqa: E402
 
 POLL_MS = 50
 
@@ -42,14 +44,7 @@ class Network:
         threading.Thread(target=self.read, daemon=True, name="net-reader").start()
 
     def write(self) -> None:
-        while True:
-            data = self.outgoing.get()
-            if data is None:
-                break
-            try:
-                self.sock.sendall(data)
-            except OSError:
-                break
+        send_queued(self.sock, self.outgoing)
         try:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from line_splitter import LineSplitter, LineTooLong  # noqa: F401 (LineTooLong: the codec's error)
+
 NAME_RE = re.compile(r"[A-Za-z0-9]+")
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # arbitrary bytes survive a decode/encode round trip
@@ -19,34 +21,11 @@ SERVER_HEADERS = (
 )
 
 
-class LineTooLong(Exception):
-    """A peer sent more than max_line bytes without a line end."""
-
-
-class LineBuffer:
-    """Accumulates a byte stream and hands out complete lines (without `\\n` or `\\r\\n`)."""
-
-    def __init__(self, max_line: int | None = None):
-        self._buf = bytearray()
-        self._max_line = max_line
+class LineBuffer(LineSplitter):
+    """Complete lines, without `\n` or `\r\n`."""
 
     def feed(self, data: bytes) -> list[bytes]:
-        self._buf += data
-        lines = []
-        while True:
-            end = self._buf.find(b"\n")
-            if end < 0:
-                break
-            line = bytes(self._buf[:end])
-            del self._buf[: end + 1]
-            lines.append(line[:-1] if line.endswith(b"\r") else line)
-        if self._max_line is not None and len(self._buf) > self._max_line:
-            raise LineTooLong(len(self._buf))
-        return lines
-
-    @property
-    def pending(self) -> bytes:
-        return bytes(self._buf)
+        return [line[:-1] if line.endswith(b"\r") else line for line in super().feed(data)]
 
 
 def decode(line: bytes) -> str:

@@ -14,7 +14,8 @@ import threading
 import click
 from colorama import Fore, Style, just_fix_windows_console
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 
 COMMANDS = {"/history": "history", "/users": "users"}

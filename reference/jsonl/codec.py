@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from line_splitter import LineSplitter, LineTooLong  # noqa: F401 (LineTooLong: the codec's error)
+
 CLIENT_TYPES = ("message", "set-name", "history", "users")
 SERVER_SOURCE = "[Server]"
-
-
-class LineTooLong(Exception):
-    """More than max_line bytes arrived without a line end (or in one line)."""
 
 
 @dataclass(frozen=True)
@@ -27,24 +25,10 @@ class Event:
 
 class Decoder:
     def __init__(self, max_line: int | None = None):
-        self._buf = bytearray()
-        self._max_line = max_line
+        self._lines = LineSplitter(max_line)
 
     def feed(self, data: bytes) -> list[Event]:
-        self._buf += data
-        events = []
-        while True:
-            end = self._buf.find(b"\n")
-            if end < 0:
-                break
-            line = bytes(self._buf[:end])
-            del self._buf[: end + 1]
-            if self._max_line is not None and len(line) > self._max_line:
-                raise LineTooLong(len(line))
-            events.append(parse(line))
-        if self._max_line is not None and len(self._buf) > self._max_line:
-            raise LineTooLong(len(self._buf))
-        return events
+        return [parse(line) for line in self._lines.feed(data)]
 
 
 def parse(line: bytes) -> Event:
