@@ -10,7 +10,8 @@ import pytest
 from conformance.harness import containment, procstate, programs, settings, state
 from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import POLICIES, ScriptedServer, WirePeer, plan
-from conformance.harness.terminal import Terminal, clean, line_matches
+from conformance.harness.prompts import clean, line_matches
+from conformance.harness.terminal import Terminal
 from conformance.harness.transcript import Transcript, visible
 
 

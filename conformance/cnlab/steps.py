@@ -10,7 +10,8 @@ import time
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import RawClients, ScriptedServer, WirePeer
-from conformance.harness.terminal import Terminal, without_prompts
+from conformance.harness.prompts import without_prompts
+from conformance.harness.terminal import Terminal
 
 from .spec import HEADERS
 

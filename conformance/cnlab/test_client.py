@@ -17,7 +17,7 @@ from conformance.harness import settings
 from conformance.harness.programs import Background
 from conformance.harness.failure import CheckFailure, Findings, about
 from conformance.harness.peer import POLICIES
-from conformance.harness.terminal import trailing_prompt
+from conformance.harness.prompts import trailing_prompt
 from conformance.run.fixtures import accept_where_given
 from conformance.cnlab import steps
 from conformance.cnlab.spec import HEADERS, SEND_OK_TEXTS

@@ -7,8 +7,8 @@ candidate printed. A reader thread timestamps output as it arrives and keeps it 
 Like a person, the driver types a line only when the program is ready for it (`settle`: asleep
 with no input waiting, as /proc shows, or where /proc cannot tell, its output has settled). A
 typed line ends the screen line it was typed on, as a terminal's echo would, and text the program
-left unfinished when it waited for input is a *prompt*: learned during the run and ignored where it
-reappears at the start or the end of a printed line.
+left unfinished when it waited for input is a *prompt* (prompts.py: learned during the run, ignored
+where it reappears at the start or the end of a printed line).
 """
 from __future__ import annotations
 
@@ -20,71 +20,18 @@ import signal
 import termios
 import threading
 import time
-from collections import Counter
 
 import pexpect
 
 from . import containment, procstate, settings, variation, waiting
 from .failure import CheckFailure
+from .prompts import MAX_PROMPT, PromptLearner, clean, line_matches, without_prompts
 from .ready import ready
 from .transcript import Transcript, shown
 
-ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 MAX_LINE = 4 * 1024 * 1024     # a longer line is cut (a flood, not a message)
 MAX_LINES = 20000              # lines kept; a flooding candidate loses the oldest unread ones
-MAX_PROMPT = 4096              # a longer unfinished line is output on its way, not a prompt
-MAX_PROMPTS = 16               # prompts learned at most (a real program has one or two)
 MAX_KEPT_CHARS = 16 * 1024 * 1024   # and at most this much text in them, whatever the line length
-PROMPT_MARKS = re.compile(r"[^\w]*")   # prompt characters alone ("> ", ">>> ") may stand before a line
-PROMPT_END_CHARS = ":>$?#"     # what a prompt ends with (before its space)
-PROMPT_END = re.compile(f"[{re.escape(PROMPT_END_CHARS)}](?=\\s|$)")
-
-
-def clean(text: str) -> str:
-    """The text as a person reads it: colour codes gone, line ends normalised."""
-    return ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "")
-
-
-def without_prompts(line: str, prompts=()) -> set[str]:
-    """The line trimmed, and every form of it left after taking learned prompts off its start or end
-    (threads print a prompt before or after a message line, sometimes twice)."""
-    forms, todo = set(), [line.strip()]
-    while todo and len(forms) < 64:
-        form = todo.pop()
-        if form in forms:
-            continue
-        forms.add(form)
-        for prompt in prompts:
-            if form.startswith(prompt):
-                todo.append(form[len(prompt):].strip())
-            if form.endswith(prompt):
-                todo.append(form[:-len(prompt)].strip())
-    return forms
-
-
-def line_matches(line: str, expected, prompts=()) -> bool:
-    """Equal once trimmed and rid of learned prompts; a run of prompt characters may stand before it,
-    and a prompt that was never learned (it never stood alone) after it: print() writes a message and
-    its newline apart, so another thread's `input("> ")` lands at the end of the line now and then.
-    Any other text on the line fails. `expected` may be a tuple of accepted texts."""
-    if isinstance(expected, tuple):
-        return any(line_matches(line, e, prompts) for e in expected)
-    if expected not in line:   # every form is a piece of the line: the cheap test first (floods)
-        return False
-    for form in without_prompts(line, prompts):
-        at = form.find(expected)
-        while at >= 0:
-            before, after = form[:at], form[at + len(expected):]
-            if PROMPT_MARKS.fullmatch(before) is not None and (not after or trailing_prompt(after)):
-                return True
-            at = form.find(expected, at + 1)
-    return False
-
-
-def trailing_prompt(text: str) -> bool:
-    """Prompt characters alone that end as a prompt does ("> ", ">>>", "$")."""
-    text = text.strip()
-    return PROMPT_MARKS.fullmatch(text) is not None and text[-1:] in tuple(PROMPT_END_CHARS)
 
 
 def set_raw_input(fd: int = 0) -> None:
@@ -125,12 +72,10 @@ class Terminal:
         self.total_chars = 0
         self.kept_chars = 0            # in self.lines
         self.closed = False
-        self.prompts: list[str] = []   # learned: what the program left unfinished when it waited for input
+        self.learned = PromptLearner()   # what the program left unfinished when it waited for input
         # (send, requirement, applies): how to make more data reach the program (e.g. one more line
         # from its server), tried once when an expected line that `applies(expected)` does not come
         self.nudge = None
-        self._tails: Counter = Counter()   # unfinished text that other output was glued to -> how often
-        self._starts: Counter = Counter()  # line beginnings that end in a prompt mark -> how often
         self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -138,6 +83,11 @@ class Terminal:
         self._stopping = False   # kill(): the reader ends at its next poll (at most 0.5 s)
         self._reader = threading.Thread(target=self._read, daemon=True, name="terminal")
         self._reader.start()
+
+    @property
+    def prompts(self) -> list[str]:
+        """The prompts learned so far, longest first."""
+        return self.learned.prompts
 
     # --- output ----------------------------------------------------------------------------
 
@@ -168,7 +118,7 @@ class Terminal:
 
     def _take(self, text: str) -> None:
         if self.partial and not text.startswith(("\n", "\r")):
-            self._glued(clean(self.partial).strip()[:200])
+            self.learned.glued(clean(self.partial).strip()[:200], self.lines)
         parts = (self.partial + text).split("\n")
         self.partial = parts.pop()[-MAX_LINE:]
         for part in parts:
@@ -178,27 +128,7 @@ class Terminal:
     def _keep(self, line: str) -> None:
         self.lines.append(line)
         self.kept_chars += len(line)
-        self._prompt_inside(line.strip())
-
-    def _prompt_inside(self, line: str) -> None:
-        """A prompt printed in the same moment as other output is never seen on its own: another
-        thread's message lands before it, or between a message and the message's newline. Such a
-        prompt still starts lines and, now and then, ends one: text ending in a prompt mark that began
-        two earlier lines and ends this longer one, glued to the text before it, is learned as a
-        prompt. (A message source like `[Server]:` starts many lines but does not end one that way.)"""
-        head = line[:200]
-        if len(self._starts) < 1000:   # bounded, whatever is printed
-            for mark in PROMPT_END.finditer(head):
-                self._starts[head[:mark.end()]] += 1
-        if line and line[-1] in PROMPT_END_CHARS and len(self.prompts) < MAX_PROMPTS:
-            for start in range(max(1, len(line) - 200), len(line)):
-                # glued straight to the text before it, as two threads' writes are
-                if line[start - 1].isspace() or line[start].isspace():
-                    continue
-                tail = line[start:]
-                if self._starts.get(tail, 0) >= 2 and not line.startswith(tail):
-                    self._learn(tail)
-                    return
+        self.learned.inside(line.strip())
 
     def _trim(self) -> None:
         """At most MAX_LINES lines and MAX_KEPT_CHARS characters are kept: a flooding candidate loses
@@ -217,24 +147,6 @@ class Terminal:
         self._keep(clean(self.partial)[:MAX_LINE])
         self.partial = ""
         self._trim()
-
-    def _glued(self, tail: str) -> None:
-        """Text was left unfinished and other output glued to it (not a newline of its own: print()
-        unbuffered writes the text and its newline apart). That is a prompt where it was the program's
-        first output, came twice, or also starts an earlier line: input()'s prompt, with another
-        thread's output landing behind it before the program could be seen waiting."""
-        if tail and (tail in self._tails or len(self._tails) < 1000):   # bounded, whatever is printed
-            self._tails[tail] += 1
-            if (self._tails[tail] == 2 or not self.lines
-                    or any(line.lstrip().startswith(tail) for line in self.lines[-50:])):
-                self._learn(tail)
-
-    def _learn(self, prompt: str) -> None:
-        # bounded: a flood whose chunks end mid-line would otherwise teach a new "prompt" per chunk,
-        # and every line is matched against every prompt
-        if prompt and prompt not in self.prompts and len(self.prompts) < MAX_PROMPTS:
-            self.prompts.append(prompt)
-            self.prompts.sort(key=len, reverse=True)
 
     def _wait(self, predicate, timeout: float, give_up: bool = False) -> bool | None:
         """settings.wait_until; `give_up`: None as soon as the output cannot come any more (waiting.py)."""
@@ -416,7 +328,7 @@ class Terminal:
             time.sleep(settings.PROC_POLL)  # polling /proc: the kernel signals no event when a process falls asleep
         with self._cond:
             if how in ("idle", "quiet"):
-                self._learn(clean(self.partial).strip())
+                self.learned.learn(clean(self.partial).strip())
         if how == "timeout":
             self.transcript.note(f"the program was still busy after {timeout:.1f}s; typing anyway")
         return how

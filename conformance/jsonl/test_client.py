@@ -9,7 +9,7 @@ from conformance.harness import settings
 from conformance.harness.failure import CheckFailure, about
 from conformance.harness.peer import POLICIES
 from conformance.run.fixtures import connects_where_given
-from conformance.harness.terminal import without_prompts
+from conformance.harness.prompts import without_prompts
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, chat, encode, expect_json
 
