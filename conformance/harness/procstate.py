@@ -298,17 +298,27 @@ def cpu_share(pid: int, window: float) -> float | None:
 
 
 # --- blocked for good: waiting that only input can end ----------------------------------------
-# The system calls a thread can sit in that only input (a byte, a connection, another thread or
-# process that is itself blocked) can end, by number, per machine, with the argument holding the
-# timeout (None: the call has none; an index: the pointer or int that must be NULL / negative).
-_INPUT_WAITS = {
-    "x86_64": {0: None, 17: None, 19: None, 45: None, 47: None, 299: None, 43: None, 288: None,   # read…accept4
-               7: ("int", 2), 271: ("ptr", 2), 23: ("ptr", 4), 270: ("ptr", 4),                # poll, ppoll, select, pselect6
-               232: ("int", 3), 281: ("int", 3), 441: ("ptr", 3),                              # epoll_wait, _pwait, _pwait2
-               202: ("futex", 3), 61: None, 247: None, 34: None, 130: None},                   # futex, wait4, waitid, pause, sigsuspend
-    "aarch64": {63: None, 67: None, 65: None, 207: None, 212: None, 243: None, 202: None, 242: None,
-                73: ("ptr", 2), 72: ("ptr", 4), 22: ("int", 3), 441: ("ptr", 3),
-                98: ("futex", 3), 260: None, 95: None, 133: None},
+# The system calls these checks know, by number, one table per machine; every rule below names them.
+SYSCALLS = {
+    "x86_64": {0: "read", 1: "write", 7: "poll", 17: "pread64", 19: "readv", 20: "writev", 23: "select",
+               34: "pause", 43: "accept", 44: "sendto", 45: "recvfrom", 47: "recvmsg", 61: "wait4",
+               130: "rt_sigsuspend", 202: "futex", 230: "clock_nanosleep", 232: "epoll_wait", 247: "waitid",
+               270: "pselect6", 271: "ppoll", 281: "epoll_pwait", 288: "accept4", 299: "recvmmsg",
+               441: "epoll_pwait2"},
+    "aarch64": {22: "epoll_pwait", 63: "read", 64: "write", 65: "readv", 66: "writev", 67: "pread64",
+                72: "pselect6", 73: "ppoll", 95: "waitid", 98: "futex", 115: "clock_nanosleep",
+                133: "rt_sigsuspend", 202: "accept", 206: "sendto", 207: "recvfrom", 212: "recvmsg",
+                242: "accept4", 243: "recvmmsg", 260: "wait4", 441: "epoll_pwait2"},
+}
+# The calls a thread can sit in that only input (a byte, a connection, another thread or process
+# that is itself blocked) can end, with the argument holding the timeout (None: the call has none;
+# else the pointer or int that must be NULL / negative, or the futex operation's timeout).
+INPUT_WAITS = {
+    "read": None, "pread64": None, "readv": None, "recvfrom": None, "recvmsg": None, "recvmmsg": None,
+    "accept": None, "accept4": None,
+    "poll": ("int", 2), "ppoll": ("ptr", 2), "select": ("ptr", 4), "pselect6": ("ptr", 4),
+    "epoll_wait": ("int", 3), "epoll_pwait": ("int", 3), "epoll_pwait2": ("ptr", 3),
+    "futex": ("futex", 3), "wait4": None, "waitid": None, "pause": None, "rt_sigsuspend": None,
 }
 # Calls that may wait on sockets, by how the descriptors they wait on are found: in an epoll instance
 # (its fdinfo lists them), in a pollfd array or an fd_set in the program's memory, or the call's
@@ -316,16 +326,15 @@ _INPUT_WAITS = {
 # those (bytes, a peer's close, a connection), so while one is readable the thread is not blocked for
 # good, whatever its state says (a woken thread may not have run yet). Where the descriptors cannot
 # be read, it may: the wait runs its window.
-_WATCHES = {
-    "x86_64": {232: "epoll", 281: "epoll", 441: "epoll", 7: "poll", 271: "poll", 23: "select", 270: "select",
-               45: "fd", 47: "fd", 299: "fd", 43: "fd", 288: "fd", 0: "fd"},
-    "aarch64": {22: "epoll", 441: "epoll", 73: "poll", 72: "select", 207: "fd", 212: "fd", 243: "fd", 202: "fd",
-                242: "fd", 63: "fd"},
+WATCHES = {
+    "epoll_wait": "epoll", "epoll_pwait": "epoll", "epoll_pwait2": "epoll", "poll": "poll", "ppoll": "poll",
+    "select": "select", "pselect6": "select",
+    "recvfrom": "fd", "recvmsg": "fd", "recvmmsg": "fd", "accept": "fd", "accept4": "fd", "read": "fd",
 }
 MAX_WATCHED = 4096   # descriptors read from a program's memory at most (a larger set: cannot tell)
 
 
-_SLEEPS = {"x86_64": 230, "aarch64": 115}   # clock_nanosleep: blocked for good if its deadline is far
+SLEEP = "clock_nanosleep"                     # blocked for good if its deadline is far
 FUTEX_WAITS = {0, 9, 11}                     # FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI
 TIMER_ABSTIME = 1
 
@@ -350,17 +359,16 @@ def _blocked_for_input(pid: int, line: str, machine: str, until: float) -> bool:
     fields = line.split()
     if not fields or fields[0] == "running" or not fields[0].lstrip("-").isdigit():
         return False
-    number = int(fields[0])
+    name = SYSCALLS.get(machine, {}).get(int(fields[0]))
     try:
         args = [int(a, 16) for a in fields[1:7]]
     except ValueError:
         return False
-    if number == _SLEEPS.get(machine):
+    if name == SLEEP:
         return _sleeps_past(pid, args, until)
-    waits = _INPUT_WAITS.get(machine, {})
-    if number not in waits:
+    if name not in INPUT_WAITS:
         return False
-    rule = waits[number]
+    rule = INPUT_WAITS[name]
     if rule is None:
         return True
     kind, index = rule
@@ -383,7 +391,7 @@ def blocked_snapshot(pids: list[int], until: float) -> tuple | None:
     do not count (a program blocked in input() with a message on its socket): nothing will read them.
     None otherwise, and where /proc cannot tell."""
     machine = os.uname().machine
-    if machine not in _INPUT_WAITS or not available():
+    if machine not in SYSCALLS or not available():
         return None
     snapshot = []
     programs = [pid for root in pids for pid in descendants(root)]
@@ -438,7 +446,7 @@ def _watched_fds(pid: int, line: str, machine: str) -> set | None:
         number, args = int(fields[0]), [int(a, 16) for a in fields[1:7]]
     except (ValueError, IndexError):
         return None
-    how = _WATCHES.get(machine, {}).get(number)
+    how = WATCHES.get(SYSCALLS.get(machine, {}).get(number))
     if how is None:
         return set()
     try:
@@ -466,15 +474,6 @@ def _watched_fds(pid: int, line: str, machine: str) -> set | None:
 
 
 # --- what each thread waits in, for a diagnosis (conformance/diagnose/observe.py) ----------------
-_CALL_NAMES = {
-    "x86_64": {0: "read", 45: "recvfrom", 47: "recvmsg", 43: "accept", 288: "accept4", 7: "poll", 271: "ppoll",
-               23: "select", 270: "pselect6", 232: "epoll_wait", 281: "epoll_pwait", 441: "epoll_pwait2",
-               202: "futex", 230: "clock_nanosleep", 61: "wait4", 44: "sendto", 1: "write", 20: "writev"},
-    "aarch64": {63: "read", 207: "recvfrom", 212: "recvmsg", 202: "accept", 242: "accept4", 73: "ppoll",
-                72: "pselect6", 22: "epoll_pwait", 441: "epoll_pwait2", 98: "futex", 115: "clock_nanosleep",
-                260: "wait4", 206: "sendto", 64: "write", 66: "writev"},
-}
-
 
 def fd_kind(pid: int, fd: int) -> str:
     """'keyboard' (a terminal), 'socket', 'pipe' or 'file'."""
@@ -507,7 +506,7 @@ def thread_waits(pid: int) -> list[dict]:
         if fields is None:
             continue
         number = line.split()[0] if line else "running"
-        call = _CALL_NAMES.get(machine, {}).get(int(number), f"syscall {number}") if number.lstrip("-").isdigit() \
+        call = SYSCALLS.get(machine, {}).get(int(number), f"syscall {number}") if number.lstrip("-").isdigit() \
             else "running"
         fds = _watched_fds(pid, line, machine) if call != "running" else set()
         out.append({"tid": int(tid), "name": name, "state": fields[0], "call": call, "fds": fds,
