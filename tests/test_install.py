@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.grade.commands import copy_of_checkout
+from conformance.grade.wheel import copy_of_checkout
 from conformance.selftest.checks import ROOT
 from conformance.selftest.fixtures import materialize
 from tests.system import missing

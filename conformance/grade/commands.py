@@ -5,7 +5,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -17,10 +16,10 @@ from ..protocols import NAMES as PROTOCOLS
 from . import layouts, report
 from .collect import CollectError, Submission, collect, identify, slugify
 from ..harness import containment
-from ..resources import CHECKOUT
-from .emit import FORMATS, MARGIN_S, kelvin
+from .emit import FORMATS, MARGIN_S, classroom, gradescope, kelvin
 from .rubric import RubricError, load, score
 from .run import ClassRun, Progress
+from .wheel import WheelError, the_wheel
 
 
 
@@ -215,56 +214,6 @@ def grade_one_for_platform(args, protocol: str | None, source: Path, rubric, giv
     return 0
 
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once when it builds the autograder image (base image: Ubuntu 22.04 or later,
-# whose python3 is 3.10; chatconform needs 3.9 or later).
-set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends python3 python3-pip python3-venv python3-tk xvfb xauth bubblewrap
-python3 -m venv /opt/chatconform-venv
-/opt/chatconform-venv/bin/pip install --quiet /autograder/source/{wheel}
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission; results.json is rewritten after every test.
-exec /opt/chatconform-venv/bin/chatconform grade {protocol} /autograder/submission --format gradescope \\
-    --result /autograder/results/results.json {rubric}
-"""
-
-
-class WheelError(Exception):
-    pass
-
-
-def copy_of_checkout(into: Path, checkout: Path = CHECKOUT) -> Path:
-    """What a wheel or an sdist is built from, copied out of a checkout (pip builds in the source
-    tree: the checkout, which other runs read, stays untouched)."""
-    source = into / "source"
-    shutil.copytree(checkout, source, ignore=shutil.ignore_patterns(".git", ".tox", "build", "dist", "*.egg-info",
-                                                                    "__pycache__", "docs", "tests", "bench"))
-    return source
-
-
-def the_wheel(given: str | None) -> Path:
-    """The chatconform wheel a platform image installs: the one given, or one built from this checkout."""
-    if given:
-        wheel = Path(given)
-        if not wheel.is_file() or wheel.suffix != ".whl":
-            raise WheelError(f"--wheel {given}: not a wheel file")
-        return wheel
-    if not (CHECKOUT / "pyproject.toml").is_file():
-        raise WheelError("this chatconform is installed, not a checkout: give --wheel (the wheel you installed from, "
-                         "or `pip download --no-deps chatconform`)")
-    built = Path(tempfile.mkdtemp(prefix="chatconform-wheel-"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(built),
-                           str(copy_of_checkout(built))], capture_output=True, text=True)
-    wheels = list(built.glob("chatconform-*.whl"))
-    if proc.returncode or not wheels:
-        raise WheelError(f"could not build the chatconform wheel: {proc.stderr.strip()[-500:]}")
-    return wheels[0]
-
-
 def executable(z: zipfile.ZipFile, name: str, text: str) -> None:
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
     info.external_attr = 0o755 << 16
@@ -285,8 +234,8 @@ def gradescope_bundle(args) -> int:
         if args.rubric:
             z.write(args.rubric, "rubric.toml")
             rubric = "--rubric /autograder/source/rubric.toml"
-        executable(z, "setup.sh", SETUP_SH.format(wheel=wheel.name))
-        executable(z, "run_autograder", RUN_AUTOGRADER.format(protocol=args.protocol, rubric=rubric))
+        executable(z, "setup.sh", gradescope.SETUP_SH.format(wheel=wheel.name))
+        executable(z, "run_autograder", gradescope.RUN_AUTOGRADER.format(protocol=args.protocol, rubric=rubric))
     print(f"chatconform: {output} (upload it as the assignment's autograder, base image Ubuntu 22.04; it checks "
           f"{args.protocol})")
     return 0
@@ -307,45 +256,6 @@ def kelvin_action(args) -> int:
     return 0
 
 
-WORKFLOW = """# GitHub Classroom's autograding workflow, as Classroom generates it (the name, the one job and the
-# triggers are what Classroom looks for), with chatconform as its one runner.
-name: Autograding Tests
-'on':
-- push
-- repository_dispatch
-permissions:
-  checks: write
-  actions: read
-  contents: read
-jobs:
-  run-autograding-tests:
-    runs-on: ubuntu-latest
-    if: github.actor != 'github-classroom[bot]'
-    steps:
-    - name: Checkout code
-      uses: actions/checkout@v4
-    - uses: actions/setup-python@v5
-      with:
-        python-version: "3.11"
-    - name: Install chatconform
-      run: |
-        sudo apt-get update -qq
-        sudo apt-get install -y -qq --no-install-recommends xvfb xauth bubblewrap python3-tk
-        python -m pip install --quiet "{source}"
-    - name: chatconform
-      id: chatconform
-      run: |
-        chatconform grade {protocol} . --format classroom --result "$RUNNER_TEMP/chatconform-result.json"
-        echo "result=$(base64 -w0 "$RUNNER_TEMP/chatconform-result.json")" >> "$GITHUB_OUTPUT"
-    - name: Autograding Reporter
-      uses: classroom-resources/autograding-grading-reporter@v1
-      env:
-        CHATCONFORM_RESULTS: "${{{{steps.chatconform.outputs.result}}}}"
-      with:
-        runners: chatconform
-"""
-
-
 def classroom_workflow(args) -> int:
-    print(WORKFLOW.format(protocol=args.protocol, source=args.source), end="")
+    print(classroom.WORKFLOW.format(protocol=args.protocol, source=args.source), end="")
     return 0

@@ -53,3 +53,43 @@ def bounded(result: dict) -> dict:
         for test, message, code in zip(result["tests"], texts[:n], texts[n:]):
             test["message"], test["test_code"] = message, code
     return result
+
+
+# `chatconform classroom-workflow` prints it (grade/commands.py).
+WORKFLOW = """# GitHub Classroom's autograding workflow, as Classroom generates it (the name, the one job and the
+# triggers are what Classroom looks for), with chatconform as its one runner.
+name: Autograding Tests
+'on':
+- push
+- repository_dispatch
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  run-autograding-tests:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+    - name: Checkout code
+      uses: actions/checkout@v4
+    - uses: actions/setup-python@v5
+      with:
+        python-version: "3.11"
+    - name: Install chatconform
+      run: |
+        sudo apt-get update -qq
+        sudo apt-get install -y -qq --no-install-recommends xvfb xauth bubblewrap python3-tk
+        python -m pip install --quiet "{source}"
+    - name: chatconform
+      id: chatconform
+      run: |
+        chatconform grade {protocol} . --format classroom --result "$RUNNER_TEMP/chatconform-result.json"
+        echo "result=$(base64 -w0 "$RUNNER_TEMP/chatconform-result.json")" >> "$GITHUB_OUTPUT"
+    - name: Autograding Reporter
+      uses: classroom-resources/autograding-grading-reporter@v1
+      env:
+        CHATCONFORM_RESULTS: "${{{{steps.chatconform.outputs.result}}}}"
+      with:
+        runners: chatconform
+"""

@@ -35,3 +35,22 @@ def emit(document: dict, scored: dict, rubric) -> dict:
         result["output"] = ("Not graded yet: a fault of chatconform's stopped some tests, which count neither way "
                             f"(no verdict on your code): {scored['harness_fault']}")
     return result
+
+
+# The autograder bundle's two scripts (`chatconform gradescope-bundle`, grade/commands.py).
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image (base image: Ubuntu 22.04 or later,
+# whose python3 is 3.10; chatconform needs 3.9 or later).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-pip python3-venv python3-tk xvfb xauth bubblewrap
+python3 -m venv /opt/chatconform-venv
+/opt/chatconform-venv/bin/pip install --quiet /autograder/source/{wheel}
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission; results.json is rewritten after every test.
+exec /opt/chatconform-venv/bin/chatconform grade {protocol} /autograder/submission --format gradescope \\
+    --result /autograder/results/results.json {rubric}
+"""
