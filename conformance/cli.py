@@ -11,8 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import protocols
-from .diagnose.experiment import VARIABLES
+from . import check_options, protocols
 from .harness.variation import time_factor
 from .harness import buffers, network
 from .harness.results import report_usage_error
@@ -42,43 +41,8 @@ def parser() -> argparse.ArgumentParser:
                        epilog=CHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("protocol", nargs="?", help="one of: " + ", ".join(protocols.NAMES))
     c.add_argument("submission", nargs="?", help="a submission folder or program file")
-    c.add_argument("--role", choices=("client", "server", "all"), default="all",
-                   help="which programs to check (default all: every program the submission has)")
-    c.add_argument("--server", metavar="HOST:PORT", help="an already-running server (e.g. the course's own on "
-                   "127.0.0.1:5378): the live client tests use it instead of the reference server, and the server "
-                   "suite tests it (default: none; the reference server is started)")
-    c.add_argument("--server-max-clients", type=int, metavar="N", help="cnlab: the user limit of the server under "
-                   "test, which enables its BUSY test; sendto: its connection limit (default: not given, those "
-                   "tests are skipped and cost nothing)")
-    c.add_argument("--server-max-users", type=int, metavar="N", help="jsonl: the server's user limit, which "
-                   "enables its max-users test (default: not given, skipped)")
-    c.add_argument("--bonus", action="store_true", help="also check bonus features (jsonl: the web view; "
-                   "default: off, left out of the maximum)")
-    c.add_argument("--client-cmd", metavar="TEMPLATE", help="how to start the client, with {python} {dir} {host} "
-                   "{port} filled in, e.g. \"{python} {dir}/chat.py --address {host} --port {port}\" (default: "
-                   "the program found in the submission)")
-    c.add_argument("--server-cmd", metavar="TEMPLATE", help="how to start the server, as --client-cmd; without "
-                   "{port} the server takes the protocol's default port (default: the program found)")
-    c.add_argument("--json", metavar="FILE", help="write the results as a JSON document (default: none)")
-    c.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML (default: none)")
-    c.add_argument("--json-every-test", action="store_true", help="rewrite the --json document after every test "
-                   "(default: once, at the end)")
-    c.add_argument("-k", metavar="EXPR", help="only tests whose name matches (pytest's -k; default: all)")
-    c.add_argument("--test", action="append", default=[], metavar="ID", help="only the test with this stable id, "
-                   "e.g. cnlab/client/RI4-in-use; repeatable (default: all)")
-    c.add_argument("--timeout-scale", type=float, default=1.0, metavar="F", help="multiply every wait, quiet "
-                   "window and each test's bound by F; 2-3 on a slow or busy machine (default 1)")
-    c.add_argument("--seed", type=int, help="the seed of the random names and messages; a run prints its own, "
-                   "and --seed reproduces it (default: a new one)")
-    c.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures, no "
-                   "replays (default: diagnose)")
-    c.add_argument("--experiment", choices=sorted(VARIABLES), metavar="VAR=VALUE",
-                   help="run with one variable changed, as a diagnosis's replay does (" + ", ".join(sorted(VARIABLES))
-                   + "; default: none)")
-    c.add_argument("-n", "--workers", default="0", metavar="N", help="parallel workers (pytest-xdist); "
-                   "'auto' for one per core (default 0: in-process, one test at a time)")
-    c.add_argument("--shown-as", metavar="PATH", help="how reports name the submission (default: as given)")
-    c.add_argument("-v", "--verbose", action="store_true", help="one line per test (default: quiet)")
+    for option in check_options.command_options():
+        c.add_argument(*option.flags, **option.declaration())
     from .grade.commands import add_parsers
     add_parsers(sub)
     return p
@@ -97,34 +61,12 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     suite = PACKAGE / args.protocol
     if args.role != "all" and (suite / f"test_{args.role}.py").exists():
         suite = suite / f"test_{args.role}.py"
-    out = [str(suite), "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
-           "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
-           "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()),
-           "--role", args.role, "--timeout-scale", str(args.timeout_scale), "-rfE",
-           # every test's own bound (suite.ini's 60 s, TEST_TIMEOUT) scales with the waits: a slow machine is slow throughout
-           "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * time_factor(args.experiment))),
-           "-v" if args.verbose else "-q"]
-    for flag, value in (("--server", args.server), ("--server-max-clients", args.server_max_clients),
-                        ("--server-max-users", args.server_max_users),
-                        ("--client-cmd", args.client_cmd), ("--server-cmd", args.server_cmd),
-                        ("--json", args.json and os.path.abspath(args.json)),
-                        ("--junit", args.junit and os.path.abspath(args.junit)),
-                        ("-k", args.k), ("--seed", args.seed), ("--shown-as", args.shown_as)):
-        if value is not None:
-            out += [flag, str(value)]
-    for test in args.test:
-        out += ["--test", test]
-    if args.bonus:
-        out.append("--bonus")
-    if args.no_diagnose:
-        out.append("--no-diagnose")
-    if args.experiment:
-        out += ["--experiment", args.experiment]
-    if args.json_every_test:
-        out.append("--json-every-test")
-    if args.workers not in ("0", 0):
-        out += ["-n", str(args.workers)]
-    return out
+    return [str(suite), "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
+            "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
+            "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()), "-rfE",
+            # every test's own bound (suite.ini's 60 s, TEST_TIMEOUT) scales with the waits: a slow machine is slow throughout
+            "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * time_factor(args.experiment))),
+            *check_options.handed_on(args)]
 
 
 def check(args: argparse.Namespace) -> int:

@@ -22,16 +22,6 @@ RUN_SHARE = 0.3        # replays may add at most this share to the run's own tim
 RUN_GRACE = 2.5        # so that a rerun of one failed test is diagnosed too)
 
 
-def pytest_addoption(parser):
-    group = parser.getgroup("chatconform")
-    group.addoption("--no-diagnose", dest="chatconform_no_diagnose", action="store_true",
-                    help="no diagnoses (no replays of failed tests): only verdicts")
-    group.addoption("--experiment", dest="chatconform_experiment", metavar="VAR=VALUE",
-                    choices=sorted(experiment.VARIABLES),
-                    help="run with one variable changed, as a diagnosis's replay does: "
-                         + ", ".join(sorted(experiment.VARIABLES)))
-
-
 def enabled(config) -> bool:
     """Diagnoses are made: a run with --protocol, without --no-diagnose, with no variation in force
     (--experiment, or a replay running)."""

@@ -15,12 +15,12 @@ import fnmatch
 import sys
 from pathlib import Path
 
+from ..protocol import ROLES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:   # pragma: no cover
     import tomli as tomllib
-
-ROLES = ("client", "server")
 
 
 class LayoutError(Exception):

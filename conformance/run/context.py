@@ -18,7 +18,7 @@ from ..harness.programs import Program, find_program
 from ..harness.state import RunState, activate, current
 from . import discover
 from ..harness.results import Results, report_usage_error, show_paths_relative
-from .options import ROLES
+from ..protocol import ROLES
 
 from ..resources import CHECKOUT, PACKAGE, REFERENCE
 

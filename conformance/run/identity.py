@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from .. import stash
+from ..check_options import repeated
 
 
 def test_identity(item) -> tuple[str, str, str, list] | None:
@@ -57,11 +58,4 @@ def rerun_command(config, stable: str) -> str:
     opt = config.option
     parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, opt.shown_as or os.path.relpath(ctx.submission), "--test", stable,
                                              "--seed", str(ctx.seed)]
-    for flag, value in (("--server", opt.server), ("--client-cmd", opt.client_cmd),
-                        ("--server-cmd", opt.server_cmd), ("--server-max-clients", opt.server_max_clients),
-                        ("--server-max-users", opt.server_max_users)):
-        if value is not None:
-            parts += [flag, str(value)]
-    if opt.timeout_scale != 1.0:
-        parts += ["--timeout-scale", str(opt.timeout_scale)]
-    return shlex.join(parts)
+    return shlex.join(parts + repeated(opt))
