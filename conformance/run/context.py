@@ -1,5 +1,5 @@
 """The run context: what is checked (protocol, submission in its scratch copy, programs, seed), set
-up once per session, and the header that says so."""
+up once per session with the run's state; the signals that stop a run (header.py says what is checked)."""
 from __future__ import annotations
 
 import os
@@ -12,15 +12,14 @@ from pathlib import Path
 import pytest
 
 from .. import protocols, stash
-from ..protocol import Protocol
+from ..protocol import ROLES, Protocol
 from ..harness import buffers, containment, network, scratch, variation
 from ..harness.programs import Program, find_program
 from ..harness.state import RunState, activate, current
 from . import discover
 from ..harness.results import Results, report_usage_error, show_paths_relative
-from ..protocol import ROLES
-
 from ..resources import CHECKOUT, PACKAGE, REFERENCE
+from .header import shown_program
 
 
 @dataclass
@@ -212,45 +211,3 @@ def pytest_configure_node(node):
     ctx = stash.context(node.config)
     if ctx is not None:
         node.workerinput["chatconform_seed"] = ctx.seed
-
-
-def shown_program(ctx: RunContext, program: Program) -> str:
-    """The program's command and folder relative to the submission, and how it was found."""
-    base = ctx.copy if ctx.copy is not None and ctx.copy.is_dir() else (ctx.copy.parent if ctx.copy else None)
-    try:
-        where = os.path.relpath(program.cwd, base) if base is not None else str(program.cwd)
-    except ValueError:
-        where = str(program.cwd)
-    found = ctx.choices.get(program.role)
-    return f"{program.template}  (in {where if where != '.' else 'the submission folder'})" + (
-        f"\n      found: {found}" if found else "")
-
-
-def header_lines(ctx: RunContext) -> list:
-    lines = [f"chatconform: {ctx.protocol}  submission {ctx.shown}  seed {ctx.seed}  "
-             f"(--seed {ctx.seed} reproduces this run)"]
-    lines += [f"  {role}: {shown_program(ctx, program)}" + ("" if program.takes_port or role != "server" or ctx.server else
-              f"  [no {{port}}: default port {ctx.descriptor.default_port}, "
-              + ("each parallel worker in a network of its own]" if network.workers_private() else
-                 "tests one at a time]"))
-              for role, program in ctx.programs.items()]
-    fixed = ctx.descriptor.client_address
-    if "client" in ctx.programs:
-        lines.append(f"  the client is served at {fixed[0]}:{fixed[1]}, where {ctx.protocol} clients connect (the "
-                     "assignment's default): in the run's private network" + (
-                         ", each parallel worker its own" if network.workers_private() else
-                         "; its tests run one at a time" if network.inside() else
-                         " NOT: the machine's network, so no other program may use that port meanwhile"))
-    lines.append(f"  containment: {containment.describe()}")
-    lines.append(f"  network: {network.describe()}")
-    return lines
-
-
-def pytest_sessionstart(session):
-    """Say what is checked and the seed, also in quiet mode (the report header is not shown there)."""
-    ctx = stash.context(session.config)
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if ctx is None or reporter is None or hasattr(session.config, "workerinput"):
-        return
-    for line in header_lines(ctx):
-        reporter.write_line(line)
