@@ -58,10 +58,10 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     # suite reports through CheckFailure): a run starts in a second, not three
     # only the protocol's suite (of the role asked for) is collected: importing and collecting the
     # others cost every run a quarter of a second
-    suite = PACKAGE / args.protocol
-    if args.role != "all" and (suite / f"test_{args.role}.py").exists():
-        suite = suite / f"test_{args.role}.py"
-    return [str(suite), "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
+    described = protocols.get(args.protocol)
+    suite = [str(path) for role in described.roles if args.role in ("all", role) for path in described.suite(role)] \
+        or [str(PACKAGE / args.protocol)]
+    return [*suite, "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
             "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
             "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()), "-rfE",
             # every test's own bound (suite.ini's 60 s, TEST_TIMEOUT) scales with the waits: a slow machine is slow throughout

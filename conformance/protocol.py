@@ -67,9 +67,11 @@ class Protocol:
     def layouts(self, role: str) -> tuple[Layout, ...]:
         return self.client_layouts if role == "client" else self.server_layouts
 
-    def suite(self, role: str) -> Path:
-        """The test module of a role's suite."""
-        return Path(importlib.import_module(self.package).__file__).parent / f"test_{role}.py"
+    def suite(self, role: str) -> list[Path]:
+        """The test modules of a role's suite: test_<role>.py and any test_<role>_<part>.py beside it
+        (run/identity.py: the file's name up to its first `_` after `test_` is the role)."""
+        folder = Path(importlib.import_module(self.package).__file__).parent
+        return sorted(path for path in folder.glob(f"test_{role}*.py") if suite_role(path) == role)
 
     def should(self) -> dict:
         """SHOULD IDs -> the sentence each goes beyond ("" where the text asks for it)."""
@@ -90,3 +92,8 @@ class Protocol:
 
     def selftest_scale_args(self) -> list[str]:
         return ["--timeout-scale", str(self.selftest_timeout_scale)] if self.selftest_timeout_scale != 1 else []
+
+
+def suite_role(path: Path) -> str:
+    """The role a suite's test module checks: test_client.py and test_client_live.py, the client."""
+    return path.stem.removeprefix("test_").split("_")[0]

@@ -108,11 +108,9 @@ def requirements_of(protocol: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def requirements_of_role(protocol: str, role: str) -> tuple:
-    """The IDs that the protocol's suite for this role checks (read from its test file's markers)."""
-    path = protocols.get(protocol).suite(role)
-    if not path.exists():
-        return ()
-    ids = [i for marker in re.findall(r"@requirement\(([^)]*)\)", path.read_text())
+    """The IDs that the protocol's suite for this role checks (read from its test files' markers)."""
+    ids = [i for path in protocols.get(protocol).suite(role)
+           for marker in re.findall(r"@requirement\(([^)]*)\)", path.read_text())
            for i in re.findall(r"[\"']([A-Z]+[0-9]+)[\"']", marker)]
     return tuple(dict.fromkeys(ids))
 

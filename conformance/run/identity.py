@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from .. import stash
+from ..protocol import suite_role
 from ..check_options import repeated
 
 
@@ -17,7 +18,7 @@ def test_identity(item) -> tuple[str, str, str, list] | None:
     path = Path(str(item.fspath))
     if marker is None or path.parent.parent != Path(__file__).parent.parent:
         return None
-    protocol, role = path.parent.name, path.stem.removeprefix("test_")
+    protocol, role = path.parent.name, suite_role(path)
     name = marker.kwargs.get("name") or item.originalname.removeprefix("test_")
     ids = list(marker.args)
     stable = f"{protocol}/{role}/{ids[0]}-{name}"

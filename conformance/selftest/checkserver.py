@@ -30,7 +30,8 @@ def preload() -> None:
     from conformance import protocols
     for protocol in protocols.every():
         for role in protocol.roles:
-            __import__(f"{protocol.package}.test_{role}")
+            for path in protocol.suite(role):
+                __import__(f"{protocol.package}.{path.stem}")
 
 
 def run(request: dict) -> None:
