@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
-from serving import listen_and_serve, run_until_stopped  # noqa: E402
+from serving import chunks, listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("brace-server")
 READ_SIZE = 2048   # upstream reads recv(2048): one read, one message
@@ -71,10 +71,7 @@ async def serve_client(room: Room, reader: asyncio.StreamReader, writer: asyncio
     box, name = Outbox(writer), None
     log.info("%s connected", peer)
     try:
-        while not writer.is_closing():
-            data = await reader.read(READ_SIZE)
-            if not data:
-                break
+        async for data in chunks(reader, writer, READ_SIZE):
             message = codec.parse_one(data.decode("utf-8", "replace"))
             if message.header == codec.QUIT:
                 break

@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
-from serving import listen_and_serve, run_until_stopped  # noqa: E402
+from serving import chunks, listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("chat10-server")
 
@@ -38,10 +38,7 @@ async def serve_client(room: Room, reader: asyncio.StreamReader, writer: asyncio
     decoder, username, left = codec.Decoder(), None, False
     log.info("%s connected", peer)
     try:
-        while not writer.is_closing():
-            data = await reader.read(65536)
-            if not data:
-                break
+        async for data in chunks(reader, writer):
             for message in decoder.feed(data):
                 problem = message.problem()
                 if problem:

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
-from serving import listen_and_serve, run_until_stopped  # noqa: E402
+from serving import chunks, listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("cnlab-server")
 
@@ -99,10 +99,7 @@ async def serve_client(chat: Chat, reader: asyncio.StreamReader, writer: asyncio
     lines = codec.LineBuffer(MAX_LINE)
     name = None
     try:
-        while not writer.is_closing():
-            data = await reader.read(65536)
-            if not data:
-                break
+        async for data in chunks(reader, writer):
             for raw in lines.feed(data):
                 line = codec.decode(raw)
                 if name is not None:

@@ -19,6 +19,15 @@ async def listen_and_serve(handle, host: str, port: int, banner, started=None) -
         await server.serve_forever()
 
 
+async def chunks(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, size: int = 65536):
+    """What a client sends, read by read, until it closes or the server closes it."""
+    while not writer.is_closing():
+        data = await reader.read(size)
+        if not data:
+            return
+        yield data
+
+
 def run_until_stopped(main) -> None:
     """`main`: the server's coroutine, run until Ctrl-C (which ends it without a traceback)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)

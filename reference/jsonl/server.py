@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
-from serving import listen_and_serve, run_until_stopped  # noqa: E402
+from serving import chunks, listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("jsonl-server")
 SERVER = codec.SERVER_SOURCE
@@ -82,10 +82,7 @@ async def serve_client(room: Room, args, reader: asyncio.StreamReader, writer: a
     room.join(name, box)
     decoder = codec.Decoder(args.max_line)
     try:
-        while not writer.is_closing():
-            data = await reader.read(65536)
-            if not data:
-                break
+        async for data in chunks(reader, writer):
             for event in decoder.feed(data):
                 name = handle(room, name, box, event)
     except codec.LineTooLong:

@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "common")]
 import codec  # noqa: E402
 from outbox import Outbox  # noqa: E402
-from serving import listen_and_serve, run_until_stopped  # noqa: E402
+from serving import chunks, listen_and_serve, run_until_stopped  # noqa: E402
 
 log = logging.getLogger("sendto-server")
 
@@ -85,10 +85,7 @@ async def serve_client(chat: Chat, args, sessions: set, reader: asyncio.StreamRe
     log.info("%s connected", peer)
     decoder = codec.Decoder()
     try:
-        while not writer.is_closing():
-            data = await reader.read(65536)
-            if not data:
-                break
+        async for data in chunks(reader, writer):
             for packet in decoder.feed(data):
                 chat.handle(session, packet)
             if decoder.too_long:
