@@ -1,4 +1,4 @@
-"""brace: chatconform's requirement IDs for the PyQt5 chat client (000_*.txt has none), in the
+"""brace: chatconform's requirement IDs for the PyQt5 chat client (the assignment text has none), in the
 order of the text: the window's elements, then the protocol, then what every GUI client owes."""
 from __future__ import annotations
 

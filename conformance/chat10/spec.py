@@ -1,4 +1,4 @@
-"""chat10: chatconform's requirement IDs for the CHAT/1.0 chat room (004_*.txt has none)."""
+"""chat10: chatconform's requirement IDs for the CHAT/1.0 chat room (the assignment text has none)."""
 from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {

@@ -1,4 +1,4 @@
-"""cnlab: the requirement table (IDs and sentences from the assignment text, 003_*.txt); what else
+"""cnlab: the requirement table (the assignment's own IDs and sentences); what else
 the protocol is, in its descriptor (conformance/cnlab/__init__.py)."""
 from conformance.protocol import MUST, SHOULD
 
@@ -84,7 +84,8 @@ BEYOND_TEXT = {
            "5378) and that they serve at that address",
 }
 
-# Every header the server sends (Appendix A) and those a client sends: none may be printed (RI1).
+# Every header the server sends (the lab guide lists them; RI1 quotes it) and those a client sends:
+# none may be printed (RI1).
 HEADERS = ("HELLO-FROM", "HELLO", "IN-USE", "BUSY", "BAD-RQST-HDR", "BAD-RQST-BODY", "SEND-OK",
            "BAD-DEST-USER", "DELIVERY", "LIST-OK", "SEND", "LIST")
 

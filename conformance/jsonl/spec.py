@@ -1,4 +1,4 @@
-"""jsonl: chatconform's requirement IDs for the JSON-lines chat (the assignment, 001_*.txt, has none)."""
+"""jsonl: chatconform's requirement IDs for the JSON-lines chat (the assignment text has none)."""
 from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {

@@ -1,5 +1,5 @@
-"""sendto: chatconform's requirement IDs for the CS3560 chatroom (002_*.txt names the messages but no
-byte format; the format is chatconform's, in reference/sendto/PROTOCOL.md)."""
+"""sendto: chatconform's requirement IDs for the CS3560 chatroom (the assignment text names the
+messages but no byte format; the format is chatconform's, in reference/sendto/PROTOCOL.md)."""
 from conformance.protocol import MUST, SHOULD
 
 REQUIREMENTS = {

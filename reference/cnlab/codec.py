@@ -14,7 +14,7 @@ NAME_RE = re.compile(r"[A-Za-z0-9]+")
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # arbitrary bytes survive a decode/encode round trip
 
-# Every header the server may send (Appendix A); clients must never print these.
+# Every header the server may send (the lab guide's list); clients must never print these.
 SERVER_HEADERS = (
     "HELLO", "IN-USE", "BUSY", "BAD-RQST-HDR", "BAD-RQST-BODY",
     "SEND-OK", "BAD-DEST-USER", "DELIVERY", "LIST-OK",
