@@ -207,11 +207,8 @@ def served_elsewhere(ctx, transcript, rng, launch):
     (elsewhere, decoy): a scripted server at 127.0.0.2 on a free port, which the client is told to
     use, and a decoy at the address the assignment's tests serve at (the client_address), which records a
     client that dials there anyway. Every other test serves where the course serves."""
-    servers = [ScriptedServer(transcript, rng, ELSEWHERE_HOST, 0),
-               ScriptedServer(transcript, rng, *ctx.descriptor.client_address)]
-    for server in servers:
-        server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
-        server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
+    servers = [watching(ScriptedServer(transcript, rng, ELSEWHERE_HOST, 0), launch),
+               watching(ScriptedServer(transcript, rng, *ctx.descriptor.client_address), launch)]
     yield servers[0], servers[1]
     for server in servers:
         server.close()
@@ -230,7 +227,7 @@ def accept_where_given(elsewhere, decoy, why: str = ""):
     try:
         return elsewhere.accept(why=why)
     except CheckFailure:
-        if decoy is not None and decoy.accept_pending():
+        if decoy.accept_pending():
             raise CheckFailure(f"The client connected to {decoy.host}:{decoy.port}, where the assignment's tests "
                                f"serve, not to {elsewhere.host}:{elsewhere.port}, the address and port it was given: "
                                "it does not use its address arguments (a hard-wired address?).",
@@ -243,8 +240,14 @@ def accept_where_given(elsewhere, decoy, why: str = ""):
 def scripted(ctx, transcript, rng, launch):
     """A scripted server on loopback that plays the server for a candidate client; it stops waiting
     for a connection once every program the test started has exited."""
-    server = ScriptedServer(transcript, rng, *ctx.descriptor.client_address)
-    server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
-    server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
+    server = watching(ScriptedServer(transcript, rng, *ctx.descriptor.client_address), launch)
     yield server
     server.close()
+
+
+def watching(server: ScriptedServer, launch) -> ScriptedServer:
+    """The scripted server stops waiting for a connection once every program the test started has
+    exited, and can tell where they connected instead."""
+    server.candidate_alive = lambda: not launch.started or any(term.alive() for term in launch.started)
+    server.candidate_remotes = lambda: [a for term in launch.started for a in procstate.remote_addresses(term.pid)]
+    return server
