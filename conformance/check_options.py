@@ -122,7 +122,7 @@ def handed_on(args) -> list[str]:
             for one in value:
                 out += [option.flag, str(one)]
         elif value is not None:
-            out += [option.flag, os.path.abspath(value) if option.path else str(value)]
+            out += [option.flag, os.path.abspath(value) if option.path and value else str(value)]
     if args.k is not None:
         out += ["-k", args.k]
     if args.workers not in ("0", 0):
@@ -136,7 +136,7 @@ def repeated(suite_option) -> list[str]:
     out = []
     for option in OPTIONS:
         value = getattr(suite_option, option.suite_dest or option.dest, None)
-        if option.rerun == "given" and value not in (None, False):
+        if option.rerun == "given" and value is not None and value is not False:   # 0 is a value
             out += [option.flag] if option.action == "store_true" else [option.flag, str(value)]
         elif option.rerun == "changed" and value != option.default:
             out += [option.flag, str(value)]

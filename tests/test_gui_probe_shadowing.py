@@ -2,6 +2,7 @@
 from the probe's own code, tests/shadowing.py), a program whose widgets all shadow that name with an
 attribute of another type is read whole, exactly as the same program without the shadowing; and the
 reference clients, made to shadow every such name at once, still pass their whole suites."""
+import shutil
 import textwrap
 
 import pytest
@@ -229,7 +230,9 @@ def test_a_reference_client_that_shadows_every_name_passes_its_suite(protocol, t
         needs("tk")
     source = (ROOT / "reference" / protocol / program).read_text()
     names = shadowable(toolkit, source)[0]
-    submission = shadowing_copy(ROOT / "reference" / protocol, tmp_path / "submission", program, names, toolkit)
+    # named as the reference, with the references' shared folder beside it, as scratch.py recognises them
+    shutil.copytree(ROOT / "reference" / "common", tmp_path / "common", ignore=shutil.ignore_patterns("__pycache__"))
+    submission = shadowing_copy(ROOT / "reference" / protocol, tmp_path / protocol, program, names, toolkit)
     code, document, output = check(protocol, submission, tmp_path, "--role", "client", "--timeout-scale", "2",
                                    "--no-diagnose", forked=True)
     assert document, output

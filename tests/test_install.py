@@ -151,8 +151,10 @@ def test_grade_a_small_class_and_every_format(installed, tmp_path):
     cwd = elsewhere(tmp_path)
     klass = tmp_path / "class"
     klass.mkdir()
-    shutil.copytree(ROOT / "reference" / "brace", klass / "Ada Lovelace_1_assignsubmission_file_")
-    (klass / "Ada Lovelace_1_assignsubmission_file_" / "server.py").unlink()
+    ada = klass / "Ada Lovelace_1_assignsubmission_file_"   # the reference client, with the one helper it imports
+    shutil.copytree(ROOT / "reference" / "brace", ada)
+    (ada / "server.py").unlink()
+    shutil.copy(ROOT / "reference" / "common" / "sending.py", ada)
     (klass / "Ken Thompson_2_assignsubmission_file_").mkdir()
     (klass / "Ken Thompson_2_assignsubmission_file_" / "notes.txt").write_text("no program here\n")
     proc = run(installed, "grade", "brace", str(klass), "-o", "grades", "-j", "2", "--no-progress", cwd=cwd)

@@ -22,7 +22,10 @@ SERVER_HEADERS = (
 
 
 class LineBuffer(LineSplitter):
-    """Complete lines, without `\n` or `\r\n`."""
+    """Complete lines, without `\\n` or `\\r\\n`; the bound is on what waits for its line end."""
+
+    def __init__(self, max_line: int | None = None):
+        super().__init__(max_line, whole_lines_too=False)
 
     def feed(self, data: bytes) -> list[bytes]:
         return [line[:-1] if line.endswith(b"\r") else line for line in super().feed(data)]

@@ -10,9 +10,10 @@ class LineTooLong(Exception):
 class LineSplitter:
     """Accumulates a byte stream and hands out its complete lines, without their `\\n`."""
 
-    def __init__(self, max_line: int | None = None):
+    def __init__(self, max_line: int | None = None, whole_lines_too: bool = True):
         self._buf = bytearray()
         self._max_line = max_line
+        self._whole_lines_too = whole_lines_too   # False: only what waits for its line end is bounded
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buf += data
@@ -20,7 +21,8 @@ class LineSplitter:
         while (end := self._buf.find(b"\n")) >= 0:
             line = bytes(self._buf[:end])
             del self._buf[: end + 1]
-            self._bound(len(line))
+            if self._whole_lines_too:
+                self._bound(len(line))
             lines.append(line)
         self._bound(len(self._buf))
         return lines
