@@ -3,12 +3,11 @@ bots the course's server has (echobot, delaybot) and other real clients beside i
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
 from conformance.harness import settings
-from conformance.harness.programs import Background
+from conformance.run.servers import reference_server
 from conformance.harness.failure import CheckFailure, Findings, about
 from conformance.cnlab import steps
 from conformance.cnlab.spec import SEND_OK_TEXTS
@@ -155,14 +154,13 @@ def full_server(ctx, transcript):
             pytest.skip("the --server's user limit is unknown: pass --server-max-clients N to test BUSY")
         yield ctx.server, ctx.server_max_clients
         return
-    host, port = ctx.descriptor.client_address   # where the course serves (the client is served there throughout)
-    server = Background([sys.executable, "server.py", "--host", host, "--port", str(port), "--max-clients", "1"],
-                        ctx.reference, transcript)
+    # where the course serves (the client is served there throughout): started once the last test's
+    # server there is gone, or this test would find that one, with room for everybody
+    server = reference_server(ctx, fixed_port=ctx.descriptor.client_address[1], extra=("--max-clients", "1"))
     try:
-        server.wait_listening(host, port, "reference server")
-        yield (host, port), 1
+        yield server.ensure(transcript), 1
     finally:
-        server.kill()
+        server.stop()
 
 
 @requirement("RI6", "RA3", name="live-busy")

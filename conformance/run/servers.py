@@ -90,10 +90,11 @@ def _candidate_server(ctx):
     server.stop()
 
 
-def reference_server(ctx, fixed_port: int | None = None) -> ServerProcess:
-    """The protocol's reference server, on a free port or on `fixed_port`."""
+def reference_server(ctx, fixed_port: int | None = None, extra: tuple = ()) -> ServerProcess:
+    """The protocol's reference server, on a free port or on `fixed_port` (started once the last
+    test's server there is gone: ServerProcess.ensure), with `extra` arguments."""
     argv = lambda host, port: [sys.executable, "server.py", "--host", host, "--port", str(port),  # noqa: E731
-                               *ctx.descriptor.reference_server_args]
+                               *ctx.descriptor.reference_server_args, *extra]
     return ServerProcess(argv, ctx.reference, "reference server", fixed_port=fixed_port)
 
 

@@ -59,6 +59,20 @@ def student_of(folder_name: str) -> str:
     return folder_name.split("_")[0]
 
 
+EVIDENCE_LINES = 16   # of a transcript's end, for a verdict the manifest did not declare
+
+
+def evidence(doc: dict, unexpected: set) -> str:
+    """The message and the transcript's end of each test that failed a requirement nobody expected:
+    enough to judge a rare difference from the self-test's output alone."""
+    out = []
+    for test in doc.get("tests", []):
+        if test["outcome"] in ("failed", "error") and set(test["failed_requirements"]) & unexpected:
+            out.append(f"\n  {test['id']}: {(test.get('message') or '').splitlines()[0][:300] if test.get('message') else ''}")
+            out.extend(f"\n    | {line[:200]}" for line in (test.get("transcript") or "").splitlines()[-EVIDENCE_LINES:])
+    return "".join(out)
+
+
 def differences(out: Path, students: dict) -> list:
     """Each way a graded result differs from the manifest (empty: every verdict as declared)."""
     wrong = []
@@ -79,7 +93,7 @@ def differences(out: Path, students: dict) -> list:
         programs = " ".join(doc.get("programs", {}).values())
         if got_status != want["status"] or failed != want["failed"] or doc.get("protocol") != want["protocol"]:
             wrong.append(f"{student}: {doc.get('protocol')} {status(doc)[:300]} failed {failed}; expected "
-                         f"{want['protocol']} {want['status']} {want['failed']}")
+                         f"{want['protocol']} {want['status']} {want['failed']}" + evidence(doc, set(failed) ^ set(want["failed"])))
         if want["program"] and want["program"] not in programs:
             wrong.append(f"{student}: programs {programs!r}, expected one with {want['program']!r}")
     return wrong
