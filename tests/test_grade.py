@@ -428,6 +428,19 @@ def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
     assert not [p for name in names for p in Path(tempfile.gettempdir()).glob(f"chatconform-scratch-*/{name}")]
 
 
+def test_no_check_starts_once_the_grader_has_stopped_the_run(tmp_path):
+    """A check whose thread reaches its start just after Ctrl-C is not started (it would run to its
+    budget, minutes, while the grader waits: a self-test run once saw grade outlive Ctrl-C by 120 s)."""
+    folder = tmp_path / "Ada"
+    folder.mkdir()
+    (folder / "client.py").write_text("import time\nwhile True:\n    time.sleep(0.05)\n")
+    run = run_module.ClassRun(tmp_path / "out", "cnlab", 2, None, False, [])
+    run.stop()
+    with pytest.raises(KeyboardInterrupt):
+        run.check(collect.Submission("Ada", "Ada", folder, "folder name"), "cnlab")
+    assert run.procs == {}
+
+
 def test_a_submission_over_its_budget_is_stopped_and_says_so(tmp_path):
     src = tmp_path / "submissions" / "Ada Lovelace_1_assignsubmission_file_"
     src.mkdir(parents=True)

@@ -56,6 +56,10 @@ class ClassRun:
         (out / "logs").mkdir(parents=True, exist_ok=True)
         self.procs: dict = {}
         self.stopping = False
+        # Ctrl-C and starting a check exclude each other: a check starts before the stop (and is
+        # stopped with the others) or not at all. A check started just after the stop would run to
+        # its budget, minutes, while the grader waits.
+        self.starting = threading.Lock()
         self.serial = threading.Lock()   # fixed-port programs, where runs cannot have private networks
         self.private = network.can_be_private()
         self.layouts = layouts   # the grader's --layout rules, or None
@@ -99,11 +103,13 @@ class ClassRun:
 
     def stop(self) -> None:
         """Ctrl-C: every running check is stopped (its candidates die with it); nothing half-written stays."""
-        self.stopping = True
-        for proc in list(self.procs.values()):
+        with self.starting:
+            self.stopping = True
+            running = list(self.procs.values())
+        for proc in running:
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in list(self.procs.values()):
+        for proc in running:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -153,9 +159,12 @@ class ClassRun:
         fixed = not self.private   # every protocol's clients are served at its fixed address
         with (self.serial if fixed else contextlib.nullcontext()):
             with open(self.out / "logs" / f"{sub.slug}.txt", "wb") as log:
-                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, cwd=self.out)
-                self.procs[sub.slug] = proc
+                with self.starting:
+                    if self.stopping:
+                        raise KeyboardInterrupt
+                    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.out)
+                    self.procs[sub.slug] = proc
                 reader = threading.Thread(target=_keep_log, args=(proc.stdout, log), daemon=True)
                 reader.start()
                 over = False
