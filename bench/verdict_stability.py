@@ -5,6 +5,7 @@ is a test whose outcome was not the same in every run (goal: 0); `--test ROLE/ID
 to those tests (e.g. client/RT3-cut-mid-line).
 
     python bench/verdict_stability.py [--runs 10] [--protocol cnlab] [--no-load]
+    python bench/verdict_stability.py --runs 10 --protocol sendto --all-fixtures --no-load   # -j auto (default)
     python bench/verdict_stability.py --runs 20 --protocol cnlab --fixture reuses_socket_after_reject \
         --test client/RT3-cut-mid-line --only-named
 """
@@ -55,7 +56,12 @@ def main() -> int:
     parser.add_argument("--fixture", action="append", default=[], help="also this (broken) fixture (repeatable)")
     parser.add_argument("--only-named", action="store_true", help="only the fixtures named, no reference")
     parser.add_argument("--test", action="append", default=[], help="only this test, as ROLE/ID (repeatable)")
+    parser.add_argument("--all-fixtures", action="store_true", help="every fixture of the protocols, broken ones too")
+    parser.add_argument("-j", "--jobs", default="auto", help="check's -j: tests at once in each check (default auto, "
+                        "check's own default)")
     args = parser.parse_args()
+    if args.all_fixtures:
+        args.fixture = [f.name for protocol in (args.protocol or registry.NAMES) for f in fixtures(protocol)]
     protocols = args.protocol or sorted(registry.NAMES)
     stop = multiprocessing.Event()
     load = None if args.no_load else multiprocessing.Process(target=spin, args=(stop,), daemon=True)
@@ -72,7 +78,8 @@ def main() -> int:
                 narrow = [a for t in args.test for a in ("--test", t if t.startswith(protocol + "/") else f"{protocol}/{t}")]
                 with tempfile.TemporaryDirectory() as tmp:
                     code, document, output = check(protocol, materialize(submission, Path(tmp)), Path(tmp), *extra,
-                                                   *registry.get(protocol).selftest_scale_args(), "--seed", seed, *narrow, forked=True)
+                                                   *registry.get(protocol).selftest_scale_args(), "--seed", seed, *narrow, "-j", args.jobs,
+                                                   forked=True)
                 tests = document.get("tests", [])
                 total += len(tests)
                 for test in tests:   # skipped tests (no Xvfb, a bonus) are no verdict: not counted
@@ -88,7 +95,8 @@ def main() -> int:
         stop.set()
     flips = sorted(key for key, seen in outcomes.items() if len(seen - {"skipped"}) > 1)
     print(f"{args.runs} runs, {total} verdicts, {sum(bad.values())} non-passing on correct programs, "
-          f"{len(flips)} flips, {'one core busy' if load else 'no load'}, {time.monotonic() - started:.0f} s")
+          f"{len(flips)} flips, {'one core busy' if load else 'no load'}, -j {args.jobs}, "
+          f"{time.monotonic() - started:.0f} s")
     for (name, test), count in bad.most_common():
         print(f"  {count}x {name} {test}")
     for name, test in flips:

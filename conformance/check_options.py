@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 from .diagnose.experiment import VARIABLES
+from .harness.machine import AUTO_JOBS_HELP, auto_jobs
 from .protocol import ROLES
 from .protocols import NAMES
 
@@ -29,7 +30,8 @@ class Option:
 
     @property
     def flag(self) -> str:
-        return self.flags[-1]
+        """Its first long flag, as argparse names its destination after it."""
+        return next((f for f in self.flags if f.startswith("--")), self.flags[0])
 
     @property
     def dest(self) -> str:
@@ -91,14 +93,28 @@ OPTIONS = (
     Option(("--experiment",), "run with one variable changed, as a diagnosis's replay does ("
            + ", ".join(sorted(VARIABLES)) + "; default: none)", choices=tuple(sorted(VARIABLES)), metavar="VAR=VALUE",
            suite_dest="chatconform_experiment"),
-    Option(("-n", "--workers"), "parallel workers (pytest-xdist); 'auto' for one per core (default 0: in-process, one "
-           "test at a time)", default="0", metavar="N", where="command"),
+    Option(("--profile",), "record where each test's time goes (starting programs, waiting for the candidate, "
+           "each deliberate window) in the --json document; bench/profile_check.py prints it as a table "
+           "(default: off)", action="store_true", suite_dest="chatconform_profile"),
+    Option(("-j", "--jobs", "-n", "--workers"), "tests at once, each with its own candidate, ports, private network "
+           "and transcript (pytest-xdist workers); 1: one at a time in this process (default auto: "
+           + AUTO_JOBS_HELP + ")", default="auto", metavar="N", where="command"),
     Option(("--shown-as",), "how reports name the submission (grade: '.', so that nothing shows the grader's "
            "folders; default: the path as given)", metavar="PATH"),
     Option(("--rerun-prefix",), "how the rerun hint in a failure report starts (default: chatconform check)",
            default="chatconform check", where="suite"),
     Option(("-v", "--verbose"), "one line per test (default: quiet)", action="store_true", where="command"),
 )
+
+
+def jobs_of(value) -> int:
+    """-j's value as a number of tests at once: auto (what this machine allows), N, or 0 (= 1, as -n 0 was)."""
+    if str(value) == "auto":
+        return auto_jobs()
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError(f"-j takes a number or auto, not {value!r}") from None
 
 
 def command_options() -> list[Option]:
@@ -125,8 +141,9 @@ def handed_on(args) -> list[str]:
             out += [option.flag, os.path.abspath(value) if option.path and value else str(value)]
     if args.k is not None:
         out += ["-k", args.k]
-    if args.workers not in ("0", 0):
-        out += ["-n", str(args.workers)]
+    jobs = jobs_of(args.jobs)
+    if jobs > 1:
+        out += ["-n", str(jobs)]
     out.append("-v" if args.verbose else "-q")
     return out
 

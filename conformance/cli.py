@@ -93,10 +93,17 @@ def check(args: argparse.Namespace) -> int:
     fixed_port = "the --server-cmd has no {port}: the server takes its default port" \
         if args.server_cmd and "{port}" not in args.server_cmd else \
         f"{args.protocol} clients connect to one fixed address"
-    if args.workers not in ("0", 0) and fixed_port and not network.workers_private():
-        print(f"chatconform: {fixed_port}, and parallel workers cannot have networks of their own here, so the "
-              "tests run one at a time (-n ignored)", file=sys.stderr)
-        args.workers = "0"
+    try:
+        jobs = check_options.jobs_of(args.jobs)
+    except ValueError as exc:
+        return fail(str(exc), args)
+    if args.test and len(args.test) < jobs:   # a worker with no test only costs its start
+        args.jobs = jobs = len(args.test)
+    if jobs > 1 and fixed_port and not network.workers_private():
+        if str(args.jobs) != "auto":
+            print(f"chatconform: {fixed_port}, and parallel workers cannot have networks of their own here, so the "
+                  "tests run one at a time (-j ignored)", file=sys.stderr)
+        args.jobs = "1"
     import pytest
     code = pytest.main(pytest_args(args))
     return {0: 0, 1: 1}.get(int(code), 2)

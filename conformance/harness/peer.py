@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 
-from . import settings, variation, waiting
+from . import settings, timing, variation, waiting
 from .programs import HarnessError
 from .failure import CheckFailure
 from .ready import ready
@@ -128,6 +128,7 @@ class WirePeer:
             except OSError:
                 pass
 
+    @timing.books("candidate", "the wire")
     def _wait(self, predicate, timeout: float, give_up: bool = False) -> bool | None:
         """settings.wait_until; `give_up`: None as soon as the bytes cannot come any more (waiting.py)."""
         hopeless = waiting.Hopeless(self._drained, time.monotonic() + timeout) if give_up else None
@@ -220,6 +221,7 @@ class WirePeer:
             return
         raise CheckFailure(f"Wrong bytes from the candidate on {self.label}.", expected=expected, actual=line)
 
+    @timing.books("window", "quiet (wire)")
     def expect_silence(self, window: float | None = None, why: str = "") -> None:
         """No byte may arrive during the window (nor may the connection close)."""
         window = settings.wait(settings.QUIET) if window is None else window
@@ -339,6 +341,7 @@ class ScriptedServer:
         self.candidate_alive = lambda: True   # set by whoever starts the candidate: stop waiting once it exits
         self.candidate_remotes = lambda: []    # ... and where its sockets are connected, for a diagnosis
 
+    @timing.books("candidate", "a connection")
     def accept(self, timeout: float | None = None, why: str = "") -> WirePeer:
         """The next connection; fails as soon as the candidate has exited, or after `timeout`."""
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
@@ -375,6 +378,7 @@ class ScriptedServer:
             new.append(self._take(self.listener.accept()[0]))
         return new
 
+    @timing.books("candidate", "the wire")
     def next_line(self, timeout: float | None = None, why: str = "") -> tuple[WirePeer, bytes]:
         """The first complete line on any open connection, old or new: (connection, line). For a
         client that may reuse a connection or open another one."""
@@ -446,6 +450,7 @@ class RawClients:
         self.peers: list[WirePeer] = []
         self.settle = lambda: None   # the plugin sets the server's settle window (settle_server)
 
+    @timing.books("candidate", "accepting a connection")
     def connect(self, timeout: float | None = None, receive_window: int | None = None) -> WirePeer:
         """A new connection; `receive_window` (bytes) shrinks its receive buffer before the handshake,
         so a client that stops reading makes the server's sends block soon (back-pressure)."""

@@ -78,6 +78,7 @@ class TestRecord:
     diagnoses: list = field(default_factory=list)   # of a failed test: its likely causes (diagnose/)
     experiments: dict = field(default_factory=dict)  # of a failed test: its replays, variable -> passed/failed
     diagnosis_s: float = 0.0                         # of a failed test: the time its replays and diagnosis took
+    profile: dict = field(default_factory=dict)      # --profile: where its time went (timing.py)
     finished: bool = field(default=False, repr=False)   # its call (or a failed/skipped setup) was reported
 
 
@@ -118,6 +119,8 @@ class Results:
                                 if r not in record.failed_requirements]
         if info.get("transcript"):
             record.transcript = info["transcript"]
+        if info.get("profile") is not None:
+            record.profile = info["profile"]
         if info.get("diagnoses") is not None:
             record.diagnoses, record.experiments = info["diagnoses"], info.get("experiments", {})
             record.diagnosis_s = info.get("diagnosis_s", 0.0)
@@ -164,7 +167,7 @@ class Results:
             **({"missing": self.missing} if self.missing else {}),
             **({"containment": self.containment} if self.containment else {}),
             "duration_s": round(time.monotonic() - self.started, 3),
-            "tests": [{k: v for k, v in asdict(r).items() if k != "finished"}
+            "tests": [{k: v for k, v in asdict(r).items() if k != "finished" and (k != "profile" or v)}
                       for r in sorted(self.records.values(), key=lambda r: r.id)],
             "summary": self.summary(),
             "requirements": self.by_requirement(),

@@ -37,6 +37,7 @@ class RunState:
     seen: dict = field(default_factory=dict)      # what it did that a variation could change (variation.py)
     evaluated: list = field(default_factory=list)   # requirements evaluated and met so far (failure.about)
     logs: list = field(default_factory=list)      # (label, start, read) of its background programs' output
+    spent: dict | None = None      # --profile: where its time went (timing.py); None: not profiling
 
 
 TEST_FIELDS = ("actors", "blind", "sockets", "seen", "evaluated", "logs")
@@ -61,7 +62,7 @@ def replaying(active: dict, time_factor: float):
     replaced is current again afterwards, as it was."""
     before = current()
     fresh = {name: type(getattr(before, name))() for name in TEST_FIELDS}
-    replay = dataclasses.replace(before, timeout_scale=before.timeout_scale * time_factor, active=dict(active),
+    replay = dataclasses.replace(before, timeout_scale=before.timeout_scale * time_factor, active=dict(active), spent=None,
                                  replaying=True, **fresh)
     _current[0] = replay
     try:

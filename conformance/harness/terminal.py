@@ -23,7 +23,7 @@ import time
 
 import pexpect
 
-from . import containment, procstate, settings, variation, waiting
+from . import containment, procstate, settings, timing, variation, waiting
 from .failure import CheckFailure
 from .prompts import MAX_PROMPT, PromptLearner, clean, line_matches, without_prompts
 from .ready import ready
@@ -76,6 +76,7 @@ class Terminal:
         # (send, requirement, applies): how to make more data reach the program (e.g. one more line
         # from its server), tried once when an expected line that `applies(expected)` does not come
         self.nudge = None
+        self.settled = False
         self.last_output = time.monotonic()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -168,6 +169,7 @@ class Terminal:
             return False
         return not self._taking
 
+    @timing.books("candidate", "terminal output")
     def wait_for(self, condition, timeout: float) -> bool:
         """Wait until condition() holds (checked whenever output arrives); False on timeout."""
         return self._wait(condition, timeout)
@@ -209,6 +211,7 @@ class Terminal:
         self._expect(lambda line: predicate(line) or any(predicate(form) for form in without_prompts(line, self.prompts)),
                      description, timeout, False, why)
 
+    @timing.books("candidate", "a line")
     def _expect(self, matches, expected, timeout, prompt: bool, why: str) -> None:
         timeout = settings.wait(settings.EVENT) if timeout is None else timeout
         began = time.monotonic()
@@ -271,6 +274,7 @@ class Terminal:
         with self._cond:
             return len(clean(self._all_text()))
 
+    @timing.books("window", "quiet (terminal)")
     def expect_quiet(self, window: float | None = None, why: str = "", pattern: str = r"\w") -> None:
         """Nothing matching `pattern` (by default: nothing but prompt characters) may be printed
         during the window. Give a pattern naming what must not appear: output the candidate made
@@ -299,6 +303,13 @@ class Terminal:
     # --- input -----------------------------------------------------------------------------
 
     def settle(self, timeout: float | None = None) -> str:
+        # the first settle is the program's start (Python, the sandbox, the injections, its own set-up)
+        kind, name = ("window", "settle") if self.settled else ("start", "candidate until ready for input")
+        self.settled = True
+        with timing.booked(kind, name):
+            return self._settle(timeout)
+
+    def _settle(self, timeout: float | None = None) -> str:
         """Wait until the program is ready for input, as a person waits for a program to react:
         'idle' (every thread asleep, nothing unread on its terminal or sockets, for the settle window),
         'quiet' (where /proc cannot tell, or the program never sleeps: no output for the fallback
@@ -376,6 +387,7 @@ class Terminal:
                                    f"still unread after {timeout:.1f}s.")
         return printed
 
+    @timing.books("candidate", "a reaction")
     def wait_reaction(self, printed: int, timeout: float | None = None) -> bool:
         """Wait, as a person would, for the program to print something after `printed` characters."""
         timeout = settings.wait(settings.STARTUP) if timeout is None else timeout
@@ -390,6 +402,7 @@ class Terminal:
         """The program has exited, or at least closed its terminal."""
         return self.closed or not self.child.isalive()
 
+    @timing.books("candidate", "an exit")
     def wait_exit(self, timeout: float, give_up: bool = False) -> bool | None:
         """True once the program has exited; False after `timeout`; None (with `give_up`) as soon as it
         is blocked for good (waiting.py), so it cannot exit by itself."""
@@ -461,6 +474,7 @@ class Terminal:
         """Its processes outside its process group (setsid()): those that would outlive a plain kill."""
         return containment.escaped(self.token, self.pid)
 
+    @timing.books("harness", "stopping programs")
     def kill(self) -> None:
         """Kill the whole process group, then whatever left it: forked, SIGTERM-ignoring and detached
         children too."""

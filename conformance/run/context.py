@@ -176,7 +176,8 @@ def pytest_configure(config):
     experiment = config.getoption("chatconform_experiment", None)
     config.stash[stash.STATE] = activate(RunState(
         timeout_scale=config.option.timeout_scale * variation.time_factor(experiment),
-        active=variation.parse(experiment), config=config))
+        active=variation.parse(experiment), config=config,
+        spent={} if config.getoption("chatconform_profile", False) else None))
     if config.option.chatconform_junit:
         config.option.xmlpath = config.option.chatconform_junit
     try:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from .. import stash
-from ..harness import containment, settings, variation
+from ..harness import containment, settings, timing, variation
 from ..harness.programs import HarnessError
 from ..harness.failure import CheckFailure
 from ..harness.gui import screenshot_dir
@@ -88,6 +88,8 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = f"{info['message']}\n\nRerun: {rerun}"
     if transcript is not None and (report.when == "call" or report.failed):
         info["transcript"] = clip(transcript.render(), MAX_REPORT_TRANSCRIPT, CUT)
+    if report.when == "teardown" and current().spent is not None:
+        info["profile"] = timing.ledger()
     report.chatconform = info
     if report.when == "teardown":   # the test is over: its terminals, GUIs and transcript can go
         record.terminals, record.guis, record.transcript = [], [], None
@@ -96,6 +98,7 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_runtest_setup(item):
     current().evaluated.clear()   # what this test judges, it records anew
+    timing.begin()
 
 
 def pytest_runtest_logreport(report):

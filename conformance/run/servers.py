@@ -10,7 +10,7 @@ import pytest
 
 from .. import stash
 from ..diagnose import observe
-from ..harness import procstate, settings, waiting
+from ..harness import procstate, settings, timing, waiting
 from ..harness.programs import Background, HarnessError, environment, free_port, listening
 from ..harness.failure import CheckFailure
 from ..harness.transcript import Transcript
@@ -41,8 +41,9 @@ class ServerProcess:
                                f"listen on it (its command has no {{port}}, so it uses the default port {port})")
         # on a fixed port, the client tests' connections may wait in TIME_WAIT (inject/reuse_address)
         env = environment(inject=("reuse_address",)) if self.fixed_port else None
-        self.process = Background(self.argv_for_port(host, port), self.cwd, transcript, env=env)
-        self.process.wait_listening(host, port, self.what)
+        with timing.booked("start", self.what):
+            self.process = Background(self.argv_for_port(host, port), self.cwd, transcript, env=env)
+            self.process.wait_listening(host, port, self.what)
         self.address = (host, port)
         self._watch()
         return self.address
@@ -157,6 +158,7 @@ def settle_server(request, transcript):
     """settle(): wait until the server under test has taken in everything sent to it, where the protocol
     acknowledges nothing (a chat10 JOIN): every thread of it asleep with nothing unread, for the settle
     window (/proc); where that cannot be seen (--server, not Linux), a settle window of SERVER_SETTLE s."""
+    @timing.books("window", "server settle")
     def settle() -> None:
         pid = stash.record(request.node).server_pgid
         done = procstate.wait_idle(pid, settings.wait(settings.SETTLE), settings.wait(settings.EVENT)) \

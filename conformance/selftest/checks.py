@@ -19,7 +19,9 @@ def check(protocol: str, submission: Path, tmp_path: Path, *extra: str, env: dic
     run it in a child of this worker's check server (the same CLI, without an interpreter start and
     imports per run); CHATCONFORM_SELFTEST_FORK=0 turns that off."""
     report = tmp_path / "report.json"
-    argv = ["check", protocol, str(submission), "--json", str(report), *extra]
+    # one test at a time unless a caller asks for more: the self-test runs its own checks side by side
+    jobs = [] if {"-j", "-n", "--jobs", "--workers"} & set(extra) else ["-j", "1"]
+    argv = ["check", protocol, str(submission), "--json", str(report), *jobs, *extra]
     environment = {**os.environ, **(env or {})}
     if forked and os.environ.get("CHATCONFORM_SELFTEST_FORK") != "0":
         from .checkserver import CheckServer

@@ -78,7 +78,7 @@ def run_case(name: str, spec: dict, bounds: dict, sigkill: bool, tests: list) ->
     folder = Path(tempfile.mkdtemp(prefix=f"chatconform-hostile-{name}-"))
     shutil.copy(CORPUS / f"{name}.py", folder / "client.py")
     report = folder.parent / f"{folder.name}.json"
-    argv = [sys.executable, "-m", "conformance", "check", "cnlab", str(folder), "--json", str(report)]
+    argv = [sys.executable, "-m", "conformance", "check", "cnlab", str(folder), "--json", str(report), "-j", "1"]
     for test in tests:
         argv += ["--test", test]
     listeners = [outside_listener(port) for port in spec.get("nothing_reached", [])]

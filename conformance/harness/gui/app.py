@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .. import settings
+from .. import settings, timing
 from ..failure import CheckFailure, HarnessError
 from .probe import Probe, holders
 from .screen import VirtualScreen
@@ -53,6 +53,7 @@ class GuiApp:
     def widgets(self) -> Widgets:
         return Widgets(self.probe.tree())
 
+    @timing.books("start", "GUI window shown")
     def wait_shown(self, timeout: float) -> None:
         """Until the main window is on the screen (a Tk root exists before mainloop maps it)."""
         tree, shown = poll(self.probe.tree, lambda tree: tree[0]["visible"], timeout, every=0.02)
@@ -99,6 +100,7 @@ class GuiApp:
                                expected=f"the {tab['title']!r} tab in front", actual=describe_tree(self.probe.tree()))
         return True
 
+    @timing.books("candidate", "GUI login")
     def through_login(self, username: str) -> None:
         """A first window that is no chat window (a login window: a button, perhaps a name field):
         fill in the username where it is asked and empty, press the button, and wait for the chat
@@ -187,6 +189,7 @@ class GuiApp:
     def display_text(self) -> str:
         return self.probe.call("read", id=self.display()["id"])["text"]
 
+    @timing.books("candidate", "GUI display")
     def wait_display(self, predicate, what: str, timeout: float | None = None, read=None,
                      waited: float = 0.0) -> str:
         """Wait until the chat display's text satisfies predicate; a CheckFailure naming `what`.
