@@ -1,5 +1,5 @@
 """The optional system packages some tests need (Xvfb for Tk programs, bubblewrap for the sandbox,
-Chromium for the class page in a real browser). On a machine without one, its tests are skipped
+Chromium for the class page in a real browser, a single-node Slurm for the launcher's job array). On a machine without one, its tests are skipped
 with one line naming the package to install, and the run ends with one line listing what was not
 tested and why (tests/conftest.py). .ci/run installs them all, so CI tests everything."""
 from __future__ import annotations
@@ -9,7 +9,8 @@ import shutil
 import pytest
 
 NOT_TESTED = "NOT TESTED HERE"
-PACKAGES = {"Xvfb": "xvfb", "bwrap": "bubblewrap", "chromium": "chromium", "chromedriver": "chromium-driver"}
+PACKAGES = {"Xvfb": "xvfb", "bwrap": "bubblewrap", "chromium": "chromium", "chromedriver": "chromium-driver",
+            "slurmctld": "slurmctld", "slurmd": "slurmd", "sbatch": "slurm-client", "munged": "munge"}
 
 
 def missing(*tools: str) -> list:

@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 
 from ..protocols import NAMES as PROTOCOLS
-from . import layouts, report
+from . import launch, layouts, merge, report, shard as sharding
+from .detect import detect
 from .collect import CollectError, Submission, collect, identify, slugify
 from ..harness import containment
 from .emit import FORMATS, MARGIN_S, classroom, gradescope, kelvin
@@ -28,11 +29,14 @@ def add_parsers(sub) -> None:
                        "one submission on an autograding platform)", formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  chatconform grade downloads/assignment.zip -o grades\n"
                               "  chatconform grade cnlab class/ --rubric rubric.toml -j 2\n"
-                              "  chatconform grade brace /autograder/submission --format gradescope")
+                              "  chatconform grade brace /autograder/submission --format gradescope\n"
+                              "  chatconform grade class/ --shard 2/8 -o shard-2     # one of 8 machines\n"
+                              "  chatconform grade merge shard-* -o grades            # then, on one of them\n"
+                              "  chatconform grade class/ --emit slurm --shards 8 -o launch/")
     g.add_argument("what", nargs="+", metavar="[PROTOCOL] SUBMISSIONS",
                    help="the protocol (detected from the code when left out) and the submissions")
     g.add_argument("--protocol", choices=PROTOCOLS, help="the protocol (wins over detection)")
-    g.add_argument("-o", "--out", default="grades", help="the output folder (default ./grades)")
+    g.add_argument("-o", "--out", help="the output folder (default ./grades; with --emit ./chatconform-KIND)")
     g.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="submissions at once (default: cores)")
     g.add_argument("--budget-s", type=float, help="seconds one submission may take (default from the suite)")
     g.add_argument("--check-workers", type=int, default=2, metavar="N",
@@ -49,6 +53,17 @@ def add_parsers(sub) -> None:
                    "gives one submission, when the course set another than the platform's default (the budget fits it)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
+    g.add_argument("--shard", metavar="K/N", help="grade only shard K of N (K from 1 to N; the same split on every "
+                   "machine, balanced by cost) and write a shard manifest for `grade merge`; auto: the index from "
+                   "the engine that started this copy (Slurm array, Kubernetes Indexed Job, CHATCONFORM_SHARD=K/N)")
+    g.add_argument("--shards", type=int, metavar="N", help="the number of shards: for --emit, and for --shard auto "
+                   "where the engine does not tell it (a Kubernetes Indexed Job's completions)")
+    g.add_argument("--emit", choices=launch.KINDS, help="write a launcher that grades the class as --shards N shards "
+                   "on this engine and merges them, into -o (default ./chatconform-KIND)")
+    g.add_argument("--source", default="chatconform", help="with --emit github-actions: what pip installs "
+                   "chatconform from (default: the package name)")
+    g.add_argument("--image", default="chatconform:latest", help="with --emit k8s-job: the container image built "
+                   "from the project's Dockerfile (default chatconform:latest)")
     b = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder.zip", formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="example:\n  chatconform gradescope-bundle cnlab --rubric rubric.toml -o autograder.zip")
     b.add_argument("protocol", choices=PROTOCOLS, help="the protocol the assignment uses")
@@ -81,18 +96,23 @@ def split_what(args) -> tuple[str | None, Path] | None:
 
 
 def grade(args) -> int:
+    if args.what[0] == "merge":
+        return merge_shards(args)
     what = split_what(args)
     if what is None:
-        return usage(f"grade takes [PROTOCOL] SUBMISSIONS (PROTOCOL one of {', '.join(PROTOCOLS)})")
+        return usage(f"grade takes [PROTOCOL] SUBMISSIONS (PROTOCOL one of {', '.join(PROTOCOLS)}), or merge OUT…")
     protocol, source = what
     try:
         rubric = load(Path(args.rubric) if args.rubric else None)
         given = layouts.load(Path(args.layout) if args.layout else None)
-    except (RubricError, layouts.LayoutError) as exc:
+        shard = sharding.parse(args.shard, args.shards) if args.shard else None
+    except (RubricError, layouts.LayoutError, sharding.ShardError) as exc:
         return usage(str(exc))
     if args.format:
         return grade_one_for_platform(args, protocol, source, rubric, given)
-    out = Path(args.out)
+    if args.emit:
+        return emit_launcher(args, protocol, source)
+    out = Path(args.out or "grades")
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="chatconform-class-"))
     try:
@@ -100,8 +120,17 @@ def grade(args) -> int:
             submissions = collect(source, work)
         except CollectError as exc:
             return usage(str(exc))
+        everyone = submissions
+        if shard is not None:
+            submissions = shard_of(submissions, protocol, shard)
+            class_ = sharding.class_id(everyone)
+            why = None if args.force else sharding.resumable(out, shard, class_, options_of(args))
+            if why:
+                return usage(why)
+            manifest = (shard, class_, [s.slug for s in everyone], [s.slug for s in submissions])
+            sharding.write_manifest(out, *manifest, shard_extra(args), complete=False)
         bar = ProgressBar(len(submissions), enabled=not args.no_progress)
-        workers = (["-n", str(args.check_workers)] if args.check_workers > 1 else []) + \
+        workers = ["-j", str(args.check_workers)] + \
             (["--no-diagnose"] if args.no_diagnose else [])
         run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update,
                        layouts=given)
@@ -113,16 +142,15 @@ def grade(args) -> int:
                   file=sys.stderr)
             return 130
         bar.close()
-        notes = () if run.private else (
-            "private networks cannot be made on this machine: every check shared the machine's network, and "
-            "submissions with a fixed address (brace) were graded one at a time",)
-        if containment.mode() != "bubblewrap":
-            notes += ("no sandbox could be made here (bubblewrap missing or user namespaces forbidden): every "
-                      "student's program could read this machine, the other submissions and this output included; "
-                      "grade inside a container or on a platform's own isolation (docs/containment.md)",)
-        summary = report.write_all(out, documents, rubric, notes)
+        notes = run_notes(run)
         for note in notes:
             print(f"chatconform: note: {note}")
+        if shard is not None:
+            sharding.write_manifest(out, *manifest, {**shard_extra(args), "notes": list(notes)})
+            print(f"chatconform: shard {shard}: {len(submissions)} of {len(everyone)} submissions graded into "
+                  f"{out}/results; once every shard is done: chatconform grade merge SHARD-OUTPUTS… -o grades")
+            return 0
+        summary = report.write_all(out, documents, rubric, notes)
         if summary["layouts"]:
             print(f"chatconform: programs named by {args.layout} for: {', '.join(summary['layouts'])}")
         print(f"chatconform: {summary['students']} submissions, {summary['students'] - summary['ungraded']} graded, "
@@ -131,6 +159,110 @@ def grade(args) -> int:
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_notes(run: ClassRun) -> tuple:
+    """What the class report says about how this machine could grade."""
+    notes = () if run.private else (
+        "private networks cannot be made on this machine: every check shared the machine's network, and "
+        "submissions with a fixed address (brace) were graded one at a time",)
+    if containment.mode() != "bubblewrap":
+        notes += ("no sandbox could be made here (bubblewrap missing or user namespaces forbidden): every "
+                  "student's program could read this machine, the other submissions and this output included; "
+                  "grade inside a container or on a platform's own isolation (docs/containment.md)",)
+    return notes
+
+
+def options_of(args) -> dict:
+    """What changes a verdict or a score: every shard of a class must be graded with the same."""
+    return {"protocol": args.protocol or (args.what[0] if len(args.what) == 2 else None),
+            "timeout_scale": args.timeout_scale, "budget_s": args.budget_s, "no_diagnose": args.no_diagnose,
+            "layout": Path(args.layout).read_text() if args.layout else None}
+
+
+def shard_extra(args) -> dict:
+    return {"options": options_of(args), "rubric": Path(args.rubric).read_text() if args.rubric else None}
+
+
+def costs_of(submissions: list, protocol: str | None) -> dict:
+    return {s.slug: sharding.cost_of(protocol or detect(s.folder)[0]) for s in submissions}
+
+
+def shard_of(submissions: list, protocol: str | None, shard) -> list:
+    mine = set(sharding.plan(costs_of(submissions, protocol), shard.count)[shard.index - 1])
+    return [s for s in submissions if s.slug in mine]
+
+
+def merge_shards(args) -> int:
+    outs = [Path(p) for p in args.what[1:]]
+    if not outs:
+        return usage("grade merge takes the shards' output folders: grade merge OUT1 OUT2 … -o GRADES")
+    dest = Path(args.out or "grades")
+    if dest.resolve() in {o.resolve() for o in outs}:
+        return usage(f"grade merge: -o {dest} is one of the shards; write the merged grades elsewhere")
+    try:
+        summary = merge.merge(outs, dest, Path(args.rubric) if args.rubric else None)
+    except (sharding.ShardError, RubricError) as exc:
+        return usage(f"grade merge: {exc}")
+    print(f"chatconform: {summary['shards']} shards merged: {summary['students']} submissions, "
+          f"{summary['students'] - summary['ungraded']} graded, {summary['ungraded']} not graded, {summary['passed']} "
+          f"passed everything; {dest / 'index.html'}, {dest / 'class.csv'}, {dest / 'feedback'}/")
+    return 0
+
+
+def emit_launcher(args, protocol: str | None, source: Path) -> int:
+    if not args.shards or args.shards < 1:
+        return usage("--emit needs the number of shards: --shards N")
+    folder = Path(args.out or f"chatconform-{args.emit}").resolve()
+    work = Path(tempfile.mkdtemp(prefix="chatconform-class-"))
+    try:
+        try:
+            submissions = collect(source, work)
+        except CollectError as exc:
+            return usage(str(exc))
+        loads = sharding.loads(costs_of(submissions, protocol), args.shards)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    # each engine's time limit: three times the predicted busiest shard (one check at a time), at least an hour
+    limit_s = max(3600.0, 3 * max(loads) * max(1.0, args.timeout_scale))
+    named = [protocol] if protocol else []
+    try:
+        if args.emit == "github-actions":   # paths as in the repository the workflow checks out
+            files = launch.github_actions([*named, str(source)], args.shards, forwarded(args), args.source, limit_s)
+        elif args.emit == "k8s-job":        # the rubric and layout travel in a ConfigMap, mounted at /config
+            configs = {flag: Path(value) for flag, value in (("--rubric", args.rubric), ("--layout", args.layout)) if value}
+            files = launch.k8s_job(named, args.shards, forwarded(args, lambda flag, p: f"/config/{configs[flag].name}"),
+                                   args.image, limit_s, {p.name: p.read_text() for p in configs.values()})
+        else:                               # the cluster's shared file system: absolute paths
+            files = launch.slurm([*named, str(source.resolve())], args.shards,
+                                 forwarded(args, lambda flag, p: str(Path(p).resolve())), str(folder), limit_s)
+    except launch.LaunchError as exc:
+        return usage(str(exc))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+        if name.endswith((".sh", ".sbatch")):
+            (folder / name).chmod(0o755)
+    print(f"chatconform: {args.emit} launcher for {len(submissions)} submissions in {args.shards} shards "
+          f"(predicted busiest shard {max(loads) / 60:.1f} min): " + ", ".join(str(folder / n) for n in files))
+    return 0
+
+
+def forwarded(args, paths=lambda flag, path: path) -> list:
+    """The grading options every shard is given as this command was; `paths` says where the rubric
+    and layout files are on the engine's machines. Each shard grades 2 submissions at once: the
+    launchers ask for 2 CPUs a shard (a node's own core count is no measure of a pod's share)."""
+    out = ["-j", "2"]
+    for flag, value in (("--rubric", args.rubric), ("--layout", args.layout)):
+        if value is not None:
+            out += [flag, paths(flag, value)]
+    if args.budget_s is not None:
+        out += ["--budget-s", str(args.budget_s)]
+    if args.timeout_scale != 1.0:
+        out += ["--timeout-scale", str(args.timeout_scale)]
+    if args.no_diagnose:
+        out.append("--no-diagnose")
+    return out
 
 
 class ProgressBar:

@@ -58,9 +58,20 @@ def load(path: Path | None) -> Rubric:
     if path is None:
         return Rubric()
     try:
-        data = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = Path(path).read_text()
+    except OSError as exc:
         raise RubricError(f"cannot read the rubric {path}: {exc}") from None
+    return load_text(text, path)
+
+
+def load_text(text: str | None, source) -> Rubric:
+    """A rubric from its TOML text (None: the defaults); `source` names it in errors."""
+    if text is None:
+        return Rubric()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"cannot read the rubric {source}: {exc}") from None
     rubric = Rubric()
     rubric.defaults.update({k.upper(): float(v) for k, v in data.get("defaults", {}).items()})
     rubric.points = {k: float(v) for k, v in data.get("points", {}).items()}
