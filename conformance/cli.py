@@ -6,7 +6,9 @@ PROTOCOL and SUBMISSION it grades the bundled example submissions (one passes, o
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +128,9 @@ def examples() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # `kill -USR1 PID` prints where every thread of a chatconform that seems stuck is (stderr)
+    if hasattr(signal, "SIGUSR1") and signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     args = parser().parse_args(argv)
     if args.command == "check":
         if args.protocol is None and args.submission is None:

@@ -4,6 +4,7 @@ submissions side by side), resumed, and its HTML report opened in a real headles
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -399,6 +400,25 @@ def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tm
         driver.quit()
 
 
+def stuck(proc: subprocess.Popen, marker: str) -> str:
+    """The evidence of a grade that did not stop: its threads' stacks (SIGUSR1, faulthandler) and
+    every process of it or naming the class (state, kernel wait, age); then it is killed."""
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(1)
+    table = subprocess.run(["ps", "-eo", "pid,ppid,pgid,sid,stat,wchan:24,etime,args"], capture_output=True,
+                           text=True).stdout.splitlines()
+    mine = [table[0]] + [line for line in table[1:] if marker in line or "conformance" in line]
+    parents = {int(line.split()[0]): int(line.split()[1]) for line in table[1:]}
+    family = {proc.pid}
+    for _ in range(5):   # grade's checks and theirs, each in a session of its own
+        family |= {pid for pid, parent in parents.items() if parent in family}
+    for pid in family:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    output, _ = proc.communicate(timeout=30)
+    return "\n".join(mine) + "\n--- grade's output (its threads' stacks at the end):\n" + output[-8000:]
+
+
 @pytest.mark.timeout(300)
 def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
     src = tmp_path / "submissions"
@@ -417,7 +437,10 @@ def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
         time.sleep(0.05)   # polling for the checks to start: there is no event to wait on
     time.sleep(1)          # well inside the checks
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=120)
+    try:
+        output, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:   # what was still running, and where grade's threads were
+        pytest.fail("grade was still running 120 s after Ctrl-C:\n" + stuck(proc, str(src)))
     logs = "\n".join(log.read_text(errors="replace")[-1500:] for log in (out / "logs").glob("*.txt"))
     assert proc.returncode == 130, output + "\n--- the checks' logs:\n" + logs
     assert "run again to resume" in output
