@@ -83,7 +83,8 @@ OPTIONS = (
     Option(("--json-every-test",), "rewrite the --json document after every test, so that a platform's global "
            "timeout still leaves the results so far (default: once, at the end)", action="store_true",
            suite_dest="chatconform_json_every_test"),
-    Option(("-k",), "only tests whose name matches (pytest's -k; default: all)", metavar="EXPR", where="command"),
+    Option(("-k",), "only tests whose name, stable id or requirement ID matches (pytest's -k, e.g. \"RI4 or RC1\"; "
+           "default: all)", metavar="EXPR", where="command"),
     Option(("--test",), "only the test with this stable id, e.g. cnlab/client/RI4-in-use; repeatable (default: all)",
            metavar="ID", action="append", suite_dest="chatconform_tests"),
     Option(("--seed",), "the seed of the random names and messages; a run prints its own, and --seed reproduces it "

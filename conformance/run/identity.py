@@ -28,6 +28,13 @@ def test_identity(item) -> tuple[str, str, str, list] | None:
     return protocol, role, stable, ids
 
 
+def pytest_itemcollected(item):
+    """-k matches a test's requirement IDs and stable id too (`-k RI4`, `-k in-use`), not only its function name."""
+    identity = test_identity(item)
+    if identity is not None:
+        item.extra_keyword_matches.update([identity[2], *identity[3]])
+
+
 def pytest_collection_modifyitems(config, items):
     ctx = stash.context(config)
     if ctx is None:

@@ -105,7 +105,9 @@ def pytest_runtest_logreport(report):
     config = current().config   # (this hook is given no config)
     if config is not None and getattr(report, "chatconform", None) is not None:
         stash.results(config).add(report)
-        if report.when == "teardown" and config.option.chatconform_json_every_test and config.option.chatconform_json:
+        # only the controller writes the document: -j workers share its path (a race on its .part file)
+        if report.when == "teardown" and config.option.chatconform_json_every_test and config.option.chatconform_json \
+                and not hasattr(config, "workerinput"):
             write_document(config.option.chatconform_json, {**stash.results(config).document(), "partial": True})
 
 
