@@ -155,6 +155,12 @@ class WirePeer:
             return f"{what}: {waiting.explain(time.monotonic() - began)}"
         return f"{what} within {timeout:.1f}s"
 
+    def wait_taken_in(self, timeout: float) -> bool:
+        """Until the harness has read every byte that has arrived on this connection. A test that floods
+        a wire it does not check paces itself by this: on a loaded machine a starved reader would let the
+        candidate's queue for this connection grow, and a server may rightly drop so slow a reader."""
+        return bool(self._wait(self._drained, timeout))
+
     def pause_reading(self) -> None:
         """Play a client that never reads: what the candidate sends piles up in the kernel."""
         self._reading.clear()

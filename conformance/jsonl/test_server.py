@@ -317,7 +317,7 @@ def test_stalled_client(clients, rng):
     dropped = False
     bulk = settings.wait(settings.BULK)
     for i in range(300):     # 18 MB: past any sane backlog bound
-        a.send_raw(encode("message", f"{i} {big}"))   # (the harness drains a's socket on its own)
+        a.send_raw(encode("message", f"{i} {big}"))   # (the harness drains a's socket on its own...
         for wire in (b,):
             obj = steps.read_json(wire, f"message {i} (a stalled client must not delay it)", bulk)
             while obj.get("data", {}).get("source") == steps.SERVER:   # the drop notice may come in between
@@ -327,6 +327,7 @@ def test_stalled_client(clients, rng):
             if obj != said(a_name, f"{i} {big}"):
                 raise CheckFailure("A message was lost or changed while a client stalled.",
                                    expected=f"message {i} from {a_name}", actual=str(obj)[:200])
+        a.wait_taken_in(bulk)   # ...and keeps up with it, as a client that reads does: only the stalled one lags
     if not dropped:
         stalled.resume_reading()   # what the server still had for it, then its close: after a long
         # zero window the kernel's persist timer paces the first bytes, hence the longer wait
