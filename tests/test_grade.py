@@ -431,7 +431,10 @@ def test_ctrl_c_stops_every_check_and_leaves_complete_files_only(tmp_path):
         (src / name / "client.py").write_text("import time\nwhile True:\n    time.sleep(0.05)\n")
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "conformance", "grade", "cnlab", str(src), "-o", str(out), "-j", "2",
-                             "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            # a grader at a terminal: a self-test started in the background (`tox &`, nohup)
+                            # ignores SIGINT, and grade would inherit that and rightly not stop (the flake)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not list((out / "logs").glob("*.txt")) and time.monotonic() < deadline:
         time.sleep(0.05)   # polling for the checks to start: there is no event to wait on

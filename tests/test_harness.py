@@ -1,5 +1,6 @@
 """The harness core against hostile programs: it must stay exact, bounded and in control."""
 import random
+import signal
 import socket
 import sys
 import textwrap
@@ -108,6 +109,23 @@ def test_kill_takes_the_whole_group_even_sigterm_ignoring_forks(tmp_path):
         # a killed child of a killed parent is reaped by its new parent: wait for that
         assert time.monotonic() < deadline, "the forked child survived the kill"
         time.sleep(0.01)
+
+
+def test_a_candidate_gets_ctrl_c_even_when_the_harness_runs_in_the_background(tmp_path):
+    """A grader's `chatconform grade … &` in a script ignores SIGINT; the candidate starts as from a terminal."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        term = run(tmp_path, """
+            import signal
+            print("handler", signal.getsignal(signal.SIGINT).__name__, flush=True)
+            input()
+        """)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    try:
+        term.expect_line("handler default_int_handler", timeout=5)
+    finally:
+        term.kill()
 
 
 def zombie(pid: int) -> bool:

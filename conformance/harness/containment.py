@@ -75,6 +75,11 @@ def child_setup(token: str = "") -> None:
         except (ValueError, OSError):
             pass
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # as from a terminal: a grader's run in the background (nohup, `&` in a script) has Ctrl-C and
+    # Ctrl-\ ignored, and a candidate must not inherit that (Python would not even install its handler)
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 @functools.lru_cache(maxsize=None)
