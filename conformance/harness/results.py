@@ -3,8 +3,10 @@ written as the --json document and summarised per requirement."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -17,7 +19,10 @@ RECORD_KEY = "chatconform"
 # become paths relative to the submission, the interpreter `python`, the harness's temporary folders
 # their last part. The run registers its (prefix, replacement) pairs and its scratch copy's pattern in
 # its state (state.py) once it knows its folders; every temporary folder of the harness goes too.
-TEMPORARY_FOLDER = re.compile(r"/(?:tmp|var/tmp)/chatconform-[\w-]+/")
+# where they are: /tmp, /var/tmp, and wherever TMPDIR points (a grader's own, on a bigger disk)
+TEMPORARY_ROOTS = "(?:" + "|".join(sorted({re.escape(root.rstrip("/")) for root in (
+    "/tmp", "/var/tmp", tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir()))}, key=len, reverse=True)) + ")"
+TEMPORARY_FOLDER = re.compile(TEMPORARY_ROOTS + r"/chatconform-[\w-]+/")
 
 
 def show_paths_relative(*pairs: tuple, copy_name: str | None = None) -> None:
@@ -25,7 +30,7 @@ def show_paths_relative(*pairs: tuple, copy_name: str | None = None) -> None:
     its whole path goes, before the temporary folder alone would."""
     run = current()
     if copy_name:
-        run.temporary.insert(0, re.compile(r"/(?:tmp|var/tmp)/chatconform-scratch-\w+/" + re.escape(copy_name)
+        run.temporary.insert(0, re.compile(TEMPORARY_ROOTS + r"/chatconform-scratch-\w+/" + re.escape(copy_name)
                                        + r"(?:/|(?=\W|$))"))
     for prefix, replacement in pairs:
         if prefix and (prefix, replacement) not in run.shown_paths:

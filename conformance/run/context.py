@@ -160,8 +160,10 @@ def pytest_keyboard_interrupt(excinfo):
 
 def pytest_configure(config):
     if hasattr(config, "workerinput") and network.workers_private():
-        if network.enter_worker():   # each worker its own network: fixed ports never collide
-            buffers.lower_limits()
+        if not network.enter_worker():   # each worker its own network: fixed ports never collide
+            # never share one: two workers' servers on one fixed port would answer each other's clients
+            raise RuntimeError("a -j worker could not get a network namespace of its own (run with -j 1)")
+        buffers.lower_limits()
     config.addinivalue_line("markers", "requirement(*ids, name): the spec requirement(s) a test checks")
     if config.option.protocol and not hasattr(config, "workerinput"):
         # SIGTERM (a CI job's timeout, grade's budget or Ctrl-C) stops the run like Ctrl-C: the running

@@ -12,6 +12,9 @@ from ..protocol import suite_role
 from ..check_options import repeated
 
 
+NONE_MATCHED = pytest.StashKey[str]()   # why no --test id was run, for the --json document
+
+
 def test_identity(item) -> tuple[str, str, str, list] | None:
     """(protocol, role, stable id, requirement IDs) of a suite test, from its file and marker."""
     marker = item.get_closest_marker("requirement")
@@ -54,11 +57,16 @@ def pytest_collection_modifyitems(config, items):
         for req in ids:
             item.user_properties.append(("requirement", req))
         keep.append(item)
-    if only and not keep:
-        raise pytest.UsageError(f"no test with id {', '.join(sorted(only))}")
+    if only and not keep and not hasattr(config, "workerinput"):   # (-j N: the controller says it, once)
+        config.stash[NONE_MATCHED] = unknown_tests(only)
+        raise pytest.UsageError(config.stash[NONE_MATCHED])
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+def unknown_tests(only) -> str:
+    return f"no test with id {', '.join(sorted(only))}"
 
 
 def rerun_command(config, stable: str) -> str:

@@ -15,7 +15,7 @@ from ..harness.failure import CheckFailure
 from ..harness.gui import screenshot_dir
 from ..harness.state import current
 from ..harness.transcript import LEGEND, Transcript, clip
-from .identity import rerun_command
+from .identity import NONE_MATCHED, rerun_command, unknown_tests
 
 
 def failure_text(item, exc: CheckFailure, transcript: Transcript | None, rerun: str, notes: list) -> str:
@@ -137,14 +137,30 @@ def pytest_sessionfinish(session, exitstatus):
     why = faults[0] if faults else None
     if why is None and not any(r.finished for r in results.records.values()) and \
             session.exitstatus != pytest.ExitCode.INTERRUPTED:
-        why = "no test was run" + (" (none matched the selection)" if session.exitstatus ==
-                                   pytest.ExitCode.NO_TESTS_COLLECTED else "")
+        none_matched = session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+        if NONE_MATCHED in config.stash:
+            why = config.stash[NONE_MATCHED]
+        elif none_matched and config.option.chatconform_tests:   # -j N: no worker kept one of the --test ids
+            why = unknown_tests(config.option.chatconform_tests)
+            print(f"chatconform: error: {why}", file=sys.stderr)
+        else:
+            why = "no test was run" + (" (none matched the selection)" if none_matched else "")
     if why is not None:   # no verdict: exit 2, and the document says why (a batch runner shows "error")
         document.update(error=why, exit_status=2)
         if session.exitstatus in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
     if config.option.chatconform_json:
         write_document(config.option.chatconform_json, document)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem, report, sched):
+    """-j N: a worker died in a test (killed, out of memory). That test has no verdict, and the run none
+    either: an error, never a pass or a failure charged to the student (xdist's own report of it carries
+    none of the harness's record, so the document would leave the test out)."""
+    fault = f"a test worker of the harness died while it ran {crashitem.split('::')[-1]}, so that test has no verdict"
+    current().faults.append(fault)
+    print(f"chatconform: error: {fault}. This is chatconform's fault, not the submission's; run again.", file=sys.stderr)
 
 
 @pytest.hookimpl(tryfirst=True)
