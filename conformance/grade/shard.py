@@ -19,8 +19,8 @@ from .collect import IGNORED, Submission
 
 MANIFEST = "shard.json"
 # Seconds one submission's check takes (grade's defaults, a correct reference submission, 2 cores;
-# measured by bench/shard_plan.py --measure). Only their ratios matter to the split.
-COST_S = {"cnlab": 20.0, "jsonl": 45.0, "sendto": 40.0, "chat10": 60.0, "brace": 45.0}
+# measured by bench/shard_plan.py --measure on 2945098). Only their ratios matter to the split.
+COST_S = {"cnlab": 11.6, "jsonl": 8.0, "sendto": 9.0, "chat10": 10.5, "brace": 8.6}
 UNKNOWN_COST_S = 5.0   # a folder whose protocol cannot be detected is refused in a second
 
 
