@@ -8,12 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from conformance import check_options
-from conformance.harness import machine, procstate, state, timing
+from conformance.harness import containment, machine, procstate, state, timing
 from conformance.selftest.checks import ROOT, check
 
 
@@ -122,15 +121,8 @@ def test_a_test_worker_that_dies_makes_the_run_an_error_not_a_verdict(tmp_path):
 
 def worker_running_a_candidate(pid: int) -> bool:
     """An xdist worker (python -c …execnet…) whose test has started the candidate (client.py)."""
-    return b"sys.stdin.readline" in cmdline_of(pid) and any(b"client.py" in cmdline_of(child)
-                                                            for child in procstate.descendants(pid))
-
-
-def cmdline_of(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
+    return "sys.stdin.readline" in containment.command_line(pid) and \
+        any("client.py" in containment.command_line(child) for child in procstate.descendants(pid))
 
 
 def test_no_path_of_a_grader_tmpdir_reaches_the_document_at_j_2(tmp_path):
