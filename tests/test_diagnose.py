@@ -250,6 +250,9 @@ CASES = [   # fixture, one failing test, the cause its diagnosis must lead with,
     ("sendto/server_crashes_on_unknown_type", "sendto/server/SS7-malformed[list-with-body]", "uncaught-exception",
      "server.py:"),   # a server's own output, read from the test's start
     ("chat10/server_echoes_text", "chat10/server/CS3-text", "wrong-recipients", "own TEXT back"),
+    # a widget written from the receive thread before the window exists: the program's NameError, not the probe's
+    ("brace/window_written_before_shown", "brace/client/BC4-welcome[handed-out]", "uncaught-exception",
+     "NameError: name 'window' is not defined"),
 ]
 
 

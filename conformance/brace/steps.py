@@ -141,7 +141,8 @@ class BraceClient:
     def __init__(self, app: GuiApp, name: str, address: tuple = PROTOCOL.client_address):
         self.app, self.probe, self.name, self.address = app, app.probe, name, address
         self.status_id: str | None = None
-        self.prepared = self.named = self.connected_once = False   # the dialog passed; it took the name
+        # the dialog passed; it took the name; it connected at once (no Connect button to press after it)
+        self.prepared = self.named = self.connected_once = self.dialog_connected = False
         self.front: dict = {}   # tab widget id -> the title of the tab in front, as last seen
         self.display_id: str | None = None
 
@@ -203,13 +204,14 @@ class BraceClient:
             if value is not None and field is not None and field["editable"]:
                 self.fill(field, value, role)
 
-    def prepare(self) -> bool:
+    def prepare(self, meanwhile=None) -> bool:
         """Get to the main window as a person does: if the program shows a settings dialog first,
         fill in what it asks (a "use default" choice is left as it is: its fields are then not
         editable), wait until its OK is enabled, and accept it. True if the program is then still to
-        be connected."""
+        be connected. meanwhile(): the server's part while the main window is awaited (a program may
+        show it only once the server has welcomed it)."""
         if self.prepared:
-            return True
+            return not self.dialog_connected
         window = self.window()
         self.prepared = True
         if window.dialog is None:
@@ -223,13 +225,15 @@ class BraceClient:
         ok = self.look_for(lambda w: w.accept_button(), "the dialog's OK button",
                            "an enabled OK/Connect button (once the fields are valid)")
         self.click(ok, "the dialog's button")
-        self.look_for(lambda w: w if w.dialog is None and w.tree[0]["visible"] else None,
-                      "the main window after the settings dialog", "the dialog closed, the main window shown")
-        return self.window().button(CONNECT, but=DISCONNECT) is not None or not self.named   # else it connected
+        self.app.wait_window(lambda tree: Window(tree).dialog is None and tree[0]["visible"],
+                             "The main window did not come after the settings dialog",
+                             "the dialog closed, the main window shown", settings.wait(settings.STARTUP), meanwhile)
+        self.dialog_connected = self.named and self.window().button(CONNECT, but=DISCONNECT) is None
+        return not self.dialog_connected
 
-    def connect(self) -> None:
+    def connect(self, meanwhile=None) -> None:
         """The settings dialog first if the program shows one, then the fields and the connect button."""
-        if not self.prepare() and not self.connected_once:
+        if not self.prepare(meanwhile) and not self.connected_once:
             self.connected_once = True
             return
         self.connected_once = True

@@ -377,6 +377,11 @@ class ScriptedServer:
                                        f" It connected to {', '.join(elsewhere)}, not to the address and port "
                                        "it was given (--address/--port)." if elsewhere else ""))
 
+    def accept_ready(self) -> WirePeer | None:
+        """The oldest connection the candidate has opened and the harness not yet accepted, or None:
+        never waits."""
+        return self._take(self.listener.accept()[0]) if ready(self.listener, 0) else None
+
     def accept_pending(self) -> list[WirePeer]:
         """Every connection the candidate has already opened and the harness not yet accepted."""
         new = []

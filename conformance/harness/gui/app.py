@@ -56,10 +56,35 @@ class GuiApp:
     @timing.books("start", "GUI window shown")
     def wait_shown(self, timeout: float) -> None:
         """Until the main window is on the screen (a Tk root exists before mainloop maps it)."""
-        tree, shown = poll(self.probe.tree, lambda tree: tree[0]["visible"], timeout, every=0.02)
-        if not shown:
-            raise CheckFailure(f"The program's window was not shown within {timeout:.1f}s.",
-                               actual=describe_tree(tree))
+        self.wait_window(lambda tree: tree[0]["visible"], "The program's window was not shown", "a window on the screen",
+                         timeout)
+
+    def wait_window(self, pick, failure: str, expected: str, timeout: float, meanwhile=None):
+        """pick(tree) once it holds, as a person waits for a window to come: a GUI thread that is busy
+        before the window exists (connecting, waiting for the server's first answer) is waited for
+        here, not judged; a GUI that stops answering once its window is up is judged by the tests.
+        meanwhile(): what the scripted server does while a person waits (answer a registration)."""
+        deadline = time.monotonic() + timeout
+        tree = None
+        while True:
+            if meanwhile is not None:
+                meanwhile()
+            try:
+                left = max(deadline - time.monotonic(), 0.1)   # short asks while the server has its part
+                tree = self.probe.call("tree", timeout=min(left, 0.2) if meanwhile else left, explain=False)["widgets"]
+            except CheckFailure:
+                if not self.term.alive():
+                    raise CheckFailure(f"{failure}: the program exited ({self.term.exit_description()}).",
+                                       expected=expected) from None
+                tree = None   # busy making its window
+            else:
+                found = pick(tree)
+                if found:
+                    return found
+            if time.monotonic() > deadline:
+                raise CheckFailure(f"{failure} within {timeout:.1f}s.", expected=expected,
+                                   actual=describe_tree(tree) if tree else f"no answer: {self.probe.state()}")
+            time.sleep(GUI_POLL)
 
     def look_for(self, pick, what: str, expected: str) -> dict:
         """pick(tree): a widget the window must have, or None. A window may show its widgets a moment
