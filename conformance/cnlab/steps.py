@@ -7,7 +7,7 @@ import socket
 import string
 import time
 
-from conformance.harness import settings
+from conformance.harness import settings, waiting
 from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import RawClients, ScriptedServer, WirePeer
 from conformance.harness.prompts import trailing_prompt, without_prompts
@@ -139,16 +139,23 @@ def quiet(seconds: float = settings.QUIET) -> float:
 def wait_logged_in(watcher: WirePeer, user: str) -> None:
     """Wait until the server knows `user`: a SEND to it from a raw user gets SEND-OK, not
     BAD-DEST-USER (this works on servers whose LIST hides names)."""
-    deadline = time.monotonic() + settings.wait(settings.STARTUP)
-    while True:
+    began = time.monotonic()
+    deadline = began + settings.wait(settings.STARTUP)
+    hopeless = waiting.Hopeless(watcher._drained, deadline)
+    stuck = False
+    while True:   # the ping after the programs were seen blocked for good is the last word
         watcher.send(f"SEND {user} ping\n".encode())
         line = watcher.read_line(what="SEND-OK or BAD-DEST-USER")
         if line == b"SEND-OK\n":
             return
-        if line != b"BAD-DEST-USER\n" or time.monotonic() > deadline:
-            raise CheckFailure(f"The client did not log in as {user!r} on the server.",
+        if line != b"BAD-DEST-USER\n" or stuck or time.monotonic() > deadline:
+            raise CheckFailure(f"The client did not log in as {user!r} on the server"
+                               + (f": {waiting.explain(time.monotonic() - began)}." if stuck else "."),
                                expected="the server to know " + user, actual=line)
-        time.sleep(0.05)  # polling the server's state; there is no event to wait for
+        stuck = hopeless()   # two looks between two pings: nothing changed means blocked for good
+        if not stuck:
+            time.sleep(0.05)  # polling the server's state; there is no event to wait for
+            stuck = hopeless()
 
 
 def raw_log_in(clients: RawClients, user: str) -> WirePeer:
