@@ -7,9 +7,9 @@
 The class mixes the five protocols (--mix, default as a department's courses would: many terminal
 clients, fewer GUI ones). Each submission costs its protocol's seconds (conformance/grade/shard.py
 COST_S, or the ones --measure finds: `chatconform check` on the reference, as grade runs it); a
-worker grades its shard with `grade -j J` (J submissions at once; --per-machine, default the speed-up
-bench/grade_class.py measures on 2 cores). Printed per N: the busiest and the lightest shard, the
-imbalance (busiest / mean - 1) and the predicted wall time (the busiest shard / J).
+worker grades its shard with `grade -j 4` (--per-machine: how many submissions' worth at once, default
+the speed-up bench/grade_class.py measures on 2 cores). Printed per N: the busiest and the lightest shard, the
+imbalance (busiest / mean - 1) and the predicted wall time (the busiest shard / per-machine).
 """
 from __future__ import annotations
 
@@ -54,8 +54,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[10, 50, 200])
-    parser.add_argument("--per-machine", type=float, default=2.0,
-                        help="submissions one worker grades at once (grade -j; default 2, 2 cores)")
+    parser.add_argument("--per-machine", type=float, default=2.5,
+                        help="how many submissions' worth one worker grades at once (default 2.5: a 2-core "
+                             "worker at grade -j 4, as the launchers run it, measured by bench/grade_class.py)")
     parser.add_argument("--measure", action="store_true", help="measure each protocol's cost first")
     args = parser.parse_args()
     costs = dict(shard.COST_S)

@@ -240,7 +240,7 @@ def test_the_github_actions_launcher_is_a_valid_workflow(tmp_path):
     grade, merge_job = workflow["jobs"]["grade"], workflow["jobs"]["merge"]
     assert grade["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
     run = next(s["run"] for s in grade["steps"] if s.get("name") == "Grade one shard")
-    assert run.startswith("chatconform grade cnlab class -j 2 --timeout-scale 2.0 --no-progress --shard ${{ matrix.shard }}/4")
+    assert run.startswith("chatconform grade cnlab class -j 4 --timeout-scale 2.0 --no-progress --shard ${{ matrix.shard }}/4")
     assert merge_job["needs"] == "grade" and merge_job["if"] == "${{ !cancelled() }}"
     assert any("grade merge shards/shard-*" in s.get("run", "") for s in merge_job["steps"])
     broken = {**workflow, "jobs": {"grade": {**grade, "runs-on": None, "strategy": "many"}}}

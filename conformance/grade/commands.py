@@ -16,7 +16,7 @@ from ..protocols import NAMES as PROTOCOLS
 from . import launch, layouts, merge, report, shard as sharding
 from .detect import detect
 from .collect import CollectError, Submission, collect, identify, slugify
-from ..harness import containment
+from ..harness import containment, machine
 from .emit import FORMATS, MARGIN_S, classroom, gradescope, kelvin
 from .rubric import RubricError, load, score
 from .run import ClassRun, Progress
@@ -28,7 +28,7 @@ def add_parsers(sub) -> None:
     g = sub.add_parser("grade", help="grade a class: a folder or LMS archive of submissions (or, with --format, "
                        "one submission on an autograding platform)", formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  chatconform grade downloads/assignment.zip -o grades\n"
-                              "  chatconform grade cnlab class/ --rubric rubric.toml -j 2\n"
+                              "  chatconform grade cnlab class/ --rubric rubric.toml -j 4\n"
                               "  chatconform grade brace /autograder/submission --format gradescope\n"
                               "  chatconform grade class/ --shard 2/8 -o shard-2     # one of 8 machines\n"
                               "  chatconform grade merge shard-* -o grades            # then, on one of them\n"
@@ -37,7 +37,8 @@ def add_parsers(sub) -> None:
                    help="the protocol (detected from the code when left out) and the submissions")
     g.add_argument("--protocol", choices=PROTOCOLS, help="the protocol (wins over detection)")
     g.add_argument("-o", "--out", help="the output folder (default ./grades; with --emit ./chatconform-KIND)")
-    g.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="submissions at once (default: cores)")
+    g.add_argument("-j", "--jobs", type=int, help="submissions at once (default: 2 per core with --check-workers 2, "
+                   "fewer where memory is short: each check's workers carry their own programs)")
     g.add_argument("--budget-s", type=float, help="seconds one submission may take (default from the suite)")
     g.add_argument("--check-workers", type=int, default=2, metavar="N",
                    help="parallel test workers inside each submission's check (default 2: the suites mostly wait)")
@@ -132,7 +133,8 @@ def grade(args) -> int:
         bar = ProgressBar(len(submissions), enabled=not args.no_progress)
         workers = ["-j", str(args.check_workers)] + \
             (["--no-diagnose"] if args.no_diagnose else [])
-        run = ClassRun(out, protocol, args.jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update,
+        jobs = args.jobs or machine.auto_grade_jobs(args.check_workers)
+        run = ClassRun(out, protocol, jobs, args.budget_s, args.force, workers, args.timeout_scale, bar.update,
                        layouts=given)
         try:
             documents = run.run(submissions)
@@ -250,9 +252,10 @@ def emit_launcher(args, protocol: str | None, source: Path) -> int:
 
 def forwarded(args, paths=lambda flag, path: path) -> list:
     """The grading options every shard is given as this command was; `paths` says where the rubric
-    and layout files are on the engine's machines. Each shard grades 2 submissions at once: the
-    launchers ask for 2 CPUs a shard (a node's own core count is no measure of a pod's share)."""
-    out = ["-j", "2"]
+    and layout files are on the engine's machines. Each shard grades 4 submissions at once (what
+    auto_grade_jobs gives 2 cores): the launchers ask for 2 CPUs a shard (a node's own core count is
+    no measure of a pod's share)."""
+    out = ["-j", "4"]
     for flag, value in (("--rubric", args.rubric), ("--layout", args.layout)):
         if value is not None:
             out += [flag, paths(flag, value)]
