@@ -2,11 +2,12 @@
 layout, files of other names, a GUI entry point beside a helper module, a nested zip, the course's
 check repository beside a client, a student without a program, one named by --layout), then the
 fixtures (correct and broken, several protocols) and hostile programs that hang, flood or fork,
-graded with `python -m conformance grade -j 2 --layout fixtures/class/layouts.toml`.
-Prints the wall time, the per-submission median and worst, the largest process's peak memory, any
-process left running, and every verdict that differs from its fixture's manifest.
+graded with `python -m conformance grade --layout fixtures/class/layouts.toml` (its own -j unless given).
+Prints the wall time, the CPU time all of it used (the floor on this many cores), the per-submission
+median and worst, the largest process's peak memory, any process left running, and every verdict
+that differs from its fixture's manifest.
 
-    python bench/grade_class.py [--jobs 2] [--size 60] [--keep DIR]
+    python bench/grade_class.py [--jobs 4] [--check-workers 2] [--size 60] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from conformance.harness import machine  # noqa: E402
 from conformance.selftest import realclass  # noqa: E402
 from conformance.selftest.fixtures import FIXTURES, fixtures, materialize  # noqa: E402
 
@@ -64,7 +66,8 @@ def survivors(marker: str) -> list:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, help="grade -j (default: grade's own choice)")
+    parser.add_argument("--check-workers", type=int, help="grade --check-workers (default: grade's own, 2)")
     parser.add_argument("--size", type=int, default=60)
     parser.add_argument("--keep", help="keep the class and its grades in this folder")
     args = parser.parse_args()
@@ -75,11 +78,14 @@ def main() -> int:
     src.mkdir(parents=True)
     expected = build(src, args.size)
     began = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), "-j",
-                           str(args.jobs), "--no-progress", "--layout", str(realclass.CLASS / "layouts.toml")],
+    chosen = (["-j", str(args.jobs)] if args.jobs else []) + \
+        (["--check-workers", str(args.check_workers)] if args.check_workers else [])
+    proc = subprocess.run([sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), *chosen,
+                           "--no-progress", "--layout", str(realclass.CLASS / "layouts.toml")],
                           cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - began
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = usage.ru_maxrss / 1024
     documents = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
     times = sorted((d.get("grading_s", 0.0), d["student"]) for d in documents)
     real = realclass.manifest()["students"]
@@ -101,6 +107,9 @@ def main() -> int:
           f"{len(HOSTILE)}), -j {args.jobs}: exit {proc.returncode}")
     print(f"wall time {wall:.0f} s ({wall / 60:.1f} min); per submission median {statistics.median(t for t, _ in times):.1f} s, "
           f"worst {times[-1][0]:.1f} s ({times[-1][1]})")
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"CPU time {cpu:.0f} s (user {usage.ru_utime:.0f} s, system {usage.ru_stime:.0f} s): at least "
+          f"{cpu / machine.cores():.0f} s on {machine.cores()} cores; they were {100 * cpu / machine.cores() / wall:.0f} % busy")
     print(f"largest process's peak memory {peak_mb:.0f} MiB; processes left running: {len(left)}")
     print(f"verdicts differing from the manifests: {len(wrong)}")
     for line in wrong + left:

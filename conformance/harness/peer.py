@@ -37,7 +37,11 @@ def plan(messages: list[bytes], policy: str, rng: random.Random) -> list[bytes]:
         n = int(policy[len("chunks"):])
         return [data[i:i + n] for i in range(0, len(data), n)]
     if policy == "chops":
-        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(2, 8))))
+        cuts = set(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(2, 8))))
+        inside = [i for i in range(1, len(data)) if 0x80 <= data[i] < 0xC0]   # before a continuation byte
+        if inside and not cuts & set(inside):
+            cuts.add(rng.choice(inside))   # some cut splits a character, whatever the seed: same verdict
+        cuts = sorted(cuts)
         return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
     if policy == "utf8-split":
         # cut every message inside its first multi-byte character (a lead byte is >= 0xC0)
