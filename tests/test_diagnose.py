@@ -280,6 +280,10 @@ def wire_and_screen(transcript: str) -> tuple:
     for channel, text in rows:
         if channel.startswith(("wire", "term")):
             joined[channel] = joined.get(channel, "") + text
+
+    def whole(escaped: re.Match) -> str:   # a character cut between two pieces shows as \\xNN (visible())
+        return bytes.fromhex(escaped.group(0).replace("\\\\x", "")).decode("utf-8", "backslashreplace")
+    joined = {channel: re.sub(r"(?:\\\\x[0-9a-f]{2})+", whole, text) for channel, text in joined.items()}
     return joined, sum(1 for channel, _ in rows if channel == "wire#1>")
 
 
