@@ -389,8 +389,8 @@ class ScriptedServer:
     def accept_pending(self) -> list[WirePeer]:
         """Every connection the candidate has already opened and the harness not yet accepted."""
         new = []
-        while ready(self.listener, 0):
-            new.append(self._take(self.listener.accept()[0]))
+        while (peer := self.accept_ready()) is not None:
+            new.append(peer)
         return new
 
     @timing.books("candidate", "the wire")
