@@ -361,3 +361,32 @@ def test_chops_always_split_a_character_where_there_is_one():
         assert any(0x80 <= piece[0] < 0xC0 for piece in pieces[1:]), seed
     ascii_only = plan([b"SEND bob hello\n"], "chops", random.Random(1))
     assert b"".join(ascii_only) == b"SEND bob hello\n" and len(ascii_only) > 1
+
+
+def test_a_listening_port_is_asked_of_the_kernel_and_agrees_with_its_tables():
+    """programs.listening asks socket diagnostics (sockdiag) instead of reading /proc/net/tcp, which walks
+    the kernel's whole connection table on every poll; both must give the same answer."""
+    from conformance.harness import sockdiag
+
+    def from_tables(port):
+        wanted = f":{port:04X}"
+        return any(row.split()[1].endswith(wanted) and row.split()[3] == "0A"
+                   for table in ("/proc/net/tcp", "/proc/net/tcp6")
+                   for row in open(table).read().splitlines()[1:])
+
+    v4 = socket.socket()
+    v4.bind(("127.0.0.1", 0))
+    v4.listen()
+    v6 = socket.socket(socket.AF_INET6)
+    v6.bind(("::1", 0))
+    v6.listen()
+    bound_only = socket.socket()
+    bound_only.bind(("127.0.0.1", 0))   # bound, never listening
+    ports = [s.getsockname()[1] for s in (v4, v6, bound_only)]
+    try:
+        assert [programs.listening("127.0.0.1", p) for p in ports] == [True, True, False]
+        assert [sockdiag.is_listening(p) for p in ports] == [from_tables(p) for p in ports]
+    finally:
+        for s in (v4, v6, bound_only):
+            s.close()
+    assert not programs.listening("127.0.0.1", ports[0])

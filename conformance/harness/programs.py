@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import containment, procstate, settings
+from . import containment, procstate, settings, sockdiag
 from .failure import CheckFailure, HarnessError  # noqa: F401 (HarnessError: imported from here too)
 from .transcript import Transcript
 
@@ -134,8 +134,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def listening(host: str, port: int) -> bool:
-    """Is something listening on the port? Read from the kernel's socket table where there is one,
+    """Is something listening on the port? Asked of the kernel (sockdiag, else its socket tables),
     because a probing connection would be a visible client to a chat server (a join and a leave)."""
+    try:
+        return sockdiag.is_listening(port)
+    except OSError:
+        pass
     tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
     if not tables[0].exists():
         try:

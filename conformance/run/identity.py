@@ -1,6 +1,7 @@
 """Which tests run and what they are called: stable ids, requirement IDs, the rerun command."""
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 from pathlib import Path
@@ -75,3 +76,11 @@ def rerun_command(config, stable: str) -> str:
     parts = shlex.split(opt.rerun_prefix) + [ctx.protocol, opt.shown_as or os.path.relpath(ctx.submission), "--test", stable,
                                              "--seed", str(ctx.seed)]
     return shlex.join(parts + repeated(opt))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """What the run holds from here on (pytest, the suite, the harness) is never garbage: frozen, the
+    collector stops walking it again and again while the tests run (it was a tenth of a class's CPU)."""
+    gc.collect()
+    gc.freeze()
