@@ -3,7 +3,7 @@ layout, files of other names, a GUI entry point beside a helper module, a nested
 check repository beside a client, a student without a program, one named by --layout), then the
 fixtures (correct and broken, several protocols) and hostile programs that hang, flood or fork,
 graded with `python -m conformance grade --layout fixtures/class/layouts.toml` (its own -j unless given).
-Prints the wall time, the CPU time all of it used (the floor on this many cores), the per-submission
+Prints the wall time, the CPU time the machine used meanwhile (the floor on this many cores), the per-submission
 median and worst, the largest process's peak memory, any process left running, and every verdict
 that differs from its fixture's manifest.
 
@@ -77,13 +77,14 @@ def main() -> int:
     shutil.rmtree(out, ignore_errors=True)
     src.mkdir(parents=True)
     expected = build(src, args.size)
-    began = time.monotonic()
+    began, machine_before = time.monotonic(), machine.cpu_seconds()
     chosen = (["-j", str(args.jobs)] if args.jobs else []) + \
         (["--check-workers", str(args.check_workers)] if args.check_workers else [])
     proc = subprocess.run([sys.executable, "-m", "conformance", "grade", str(src), "-o", str(out), *chosen,
                            "--no-progress", "--layout", str(realclass.CLASS / "layouts.toml")],
                           cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - began
+    busy, idle = (after - before for after, before in zip(machine.cpu_seconds(), machine_before))
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_mb = usage.ru_maxrss / 1024
     documents = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
@@ -108,8 +109,9 @@ def main() -> int:
     print(f"wall time {wall:.0f} s ({wall / 60:.1f} min); per submission median {statistics.median(t for t, _ in times):.1f} s, "
           f"worst {times[-1][0]:.1f} s ({times[-1][1]})")
     cpu = usage.ru_utime + usage.ru_stime
-    print(f"CPU time {cpu:.0f} s (user {usage.ru_utime:.0f} s, system {usage.ru_stime:.0f} s): at least "
-          f"{cpu / machine.cores():.0f} s on {machine.cores()} cores; they were {100 * cpu / machine.cores() / wall:.0f} % busy")
+    print(f"CPU time of the machine {busy:.0f} s: at least {busy / machine.cores():.0f} s on {machine.cores()} cores; "
+          f"they were {100 * busy / (busy + idle):.0f} % busy (accounted to grade's processes: {cpu:.0f} s, user "
+          f"{usage.ru_utime:.0f} s, system {usage.ru_stime:.0f} s; a candidate killed with its sandbox is not among them)")
     print(f"largest process's peak memory {peak_mb:.0f} MiB; processes left running: {len(left)}")
     print(f"verdicts differing from the manifests: {len(wrong)}")
     for line in wrong + left:

@@ -25,16 +25,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from conformance.harness import machine  # noqa: E402
 
 
-def started(argv: list, env=None, cwd=None, runs: int = 15) -> float:
+def children_cpu() -> float:
+    """The whole machine's busy CPU seconds (machine.cpu_seconds): a sandboxed candidate is reaped by
+    init, not by us, so no rusage of ours holds its CPU. Run on an otherwise idle machine."""
+    return machine.cpu_seconds()[0]
+
+
+def started(argv: list, env=None, cwd=None, runs: int = 15) -> tuple[float, float]:
+    """(median wall seconds, mean CPU seconds) of starting a program that ends at once."""
     times = []
+    cpu = children_cpu()
     for _ in range(runs):
         began = time.monotonic()
         subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
         times.append(time.monotonic() - began)
-    return statistics.median(times)
+    return statistics.median(times), (children_cpu() - cpu) / runs
 
 
 def start_costs() -> list:
@@ -52,18 +61,19 @@ def start_costs() -> list:
             rows.append(("+ the sandbox (bubblewrap)", started(argv, env=environment(inject=("partial_send",)),
                                                                cwd=folder)))
         else:
-            rows.append((f"(no sandbox here: {containment.mode()})", 0.0))
+            rows.append((f"(no sandbox here: {containment.mode()})", (0.0, 0.0)))
     return rows
 
 
-def run_check(protocol: str, submission: Path, role: str, jobs: str, extra: list) -> tuple[float, dict]:
+def run_check(protocol: str, submission: Path, role: str, jobs: str, extra: list) -> tuple[float, float, dict]:
+    """(wall seconds, CPU seconds of it and every process it started, the --json document)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        began = time.monotonic()
+        began, cpu = time.monotonic(), children_cpu()
         subprocess.run([sys.executable, "-m", "conformance", "check", protocol, str(submission), "--role", role,
                         "--profile", "--json", str(report), "-j", jobs, *extra], cwd=ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.monotonic() - began, json.loads(report.read_text())
+        return time.monotonic() - began, children_cpu() - cpu, json.loads(report.read_text())
 
 
 def main() -> int:
@@ -77,11 +87,12 @@ def main() -> int:
     args = parser.parse_args()
     submission = Path(args.submission) if args.submission else ROOT / "reference" / args.protocol
 
-    print("starting one candidate (median of 15):")
-    for what, seconds in start_costs():
-        print(f"  {what:<36} {seconds * 1000:7.1f} ms")
+    print("starting one candidate (15 times):     wall (median)   CPU (mean)")
+    costs = start_costs()
+    for what, (seconds, cpu) in costs:
+        print(f"  {what:<36} {seconds * 1000:7.1f} ms {cpu * 1000:9.1f} ms")
 
-    wall, document = run_check(args.protocol, submission, args.role, args.jobs, args.extra)
+    wall, cpu, document = run_check(args.protocol, submission, args.role, args.jobs, args.extra)
     tests = document["tests"]
     totals: collections.Counter = collections.Counter()
     for test in tests:
@@ -97,6 +108,9 @@ def main() -> int:
     print(f"  {'sum of the tests durations':<52} {busy:7.2f}")
     print(f"  {'wall time of the whole check (start to exit)':<52} {wall:7.2f}   "
           f"({len(tests) / wall:.1f} checks/s; the sum of durations / wall = {busy / wall:.2f})")
+    print(f"  {'CPU time of the whole check (every process)':<52} {cpu:7.2f}   (the floor on 2 cores: {cpu / 2:.2f} s)")
+    print(f"  {'a candidate starting (the last row above)':<52} {costs[-1][1][1]:7.3f}   "
+          f"(this check's CPU is {cpu / costs[-1][1][1]:.0f} such starts)")
     if args.per_test:
         for test in sorted(tests, key=lambda t: -t["duration_s"]):
             top = sorted(test.get("profile", {}).items(), key=lambda kv: -kv[1])[:3]
