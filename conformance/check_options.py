@@ -25,7 +25,7 @@ class Option:
     # its own way, below); "suite": the suite's alone (the command fills it in)
     where: str = "both"
     suite_dest: str | None = None   # the suite's name for it, where pytest or a plugin has the plain one
-    path: bool = False              # a file the suite writes: handed on absolute
+    path: bool = False              # a file or folder: handed on absolute
     rerun: str = ""                 # "given": the rerun command repeats it when given; "changed": when not the default
 
     @property
@@ -62,6 +62,9 @@ OPTIONS = (
     Option(("--server",), "an already-running server (e.g. the course's own on 127.0.0.1:5378): the live client "
            "tests use it instead of the reference server, and the server suite tests it (default: none; the "
            "reference server is started)", metavar="HOST:PORT", rerun="given"),
+    Option(("--with-server",), "interop (what `chatconform matrix` runs): the client of the submission talks to the "
+           "server of this other submission folder (or reference/PROTOCOL), in the protocol's interop conversation "
+           "instead of its suites (default: none)", metavar="FOLDER", path=True, rerun="given"),
     Option(("--client-cmd",), "how to start the client, with {python} {dir} {host} {port} filled in, e.g. "
            "\"{python} {dir}/chat.py --address {host} --port {port}\" (default: the program found in the submission)",
            metavar="TEMPLATE", rerun="given"),

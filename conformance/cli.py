@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
         c.add_argument(*option.flags, **option.declaration())
     from .grade.commands import add_parsers
     add_parsers(sub)
+    from .matrix.command import add_parser
+    add_parser(sub)
     return p
 
 
@@ -61,8 +63,9 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     # only the protocol's suite (of the role asked for) is collected: importing and collecting the
     # others cost every run a quarter of a second
     described = protocols.get(args.protocol)
-    suite = [str(path) for role in described.roles if args.role in ("all", role) for path in described.suite(role)] \
-        or [str(PACKAGE / args.protocol)]
+    suite = described.suite("interop") if args.with_server else \
+        [path for role in described.roles if args.role in ("all", role) for path in described.suite(role)]
+    suite = [str(path) for path in suite] or [str(PACKAGE / args.protocol)]
     return [*suite, "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
             "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
             "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()), "-rfE",
@@ -136,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.protocol is None and args.submission is None:
             return examples()
         return check(args)
+    if args.command == "matrix":
+        from .matrix.command import matrix
+        return matrix(args)
     from .grade import commands
     return {"grade": commands.grade, "gradescope-bundle": commands.gradescope_bundle,
             "classroom-workflow": commands.classroom_workflow, "kelvin-action": commands.kelvin_action}[args.command](args)

@@ -4,6 +4,8 @@ with one line naming the package to install, and the run ends with one line list
 tested and why (tests/conftest.py). .ci/run installs them all, so CI tests everything."""
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 
 import pytest
@@ -33,3 +35,24 @@ def needing(*tools: str, what: str = "this test"):
     """A skipif mark for a module or a test that needs the tools."""
     gone = missing(*tools)
     return pytest.mark.skipif(bool(gone), reason=reason(gone, what) if gone else "")
+
+
+@contextlib.contextmanager
+def headless_chromium(profile: str):
+    """A Selenium driver of Debian's headless Chromium (skipped where it is not installed)."""
+    need("chromium", "chromedriver", what="opening a page in a real browser")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    options = Options()
+    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    os.environ.setdefault("SE_OFFLINE", "true")   # no driver downloads: Debian's chromedriver is given
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -25,7 +25,7 @@ from conformance.grade import run as run_module
 from conformance.grade.emit import FORMATS, kelvin
 from conformance.selftest import realclass
 from conformance.selftest.checks import ROOT
-from tests.system import need
+from tests.system import headless_chromium, need
 
 REFERENCE = ROOT / "reference"
 
@@ -321,9 +321,6 @@ def test_a_missing_required_role_scores_zero(tmp_path):
 # One test: grading the class is the costly part, and a module fixture would be paid again by every
 # xdist worker that runs one of several tests.
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.timeout(900)
 def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tmp_path):
     """fixtures/class: the course's package layout, files of other names, a GUI entry point beside a
@@ -362,20 +359,8 @@ def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tm
     assert again.returncode == 0
     assert {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")} == stamps   # resumed
 
-    need("chromium", "chromedriver", what="opening the class page in a real browser")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    os.environ.setdefault("SE_OFFLINE", "true")   # no driver downloads: Debian's chromedriver is given
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    try:
+    with headless_chromium(str(tmp_path / "profile")) as driver:
         driver.get((out / "index.html").as_uri())
         assert driver.title == "chatconform: the class"
         sections = [s.get_attribute("id") for s in driver.find_elements(By.CSS_SELECTOR, "section.protocol")]
@@ -396,8 +381,6 @@ def test_a_real_style_class_graded_in_parallel_resumed_and_shown_in_a_browser(tm
         for name, href in links.items():
             driver.get(href)
             assert driver.find_element(By.TAG_NAME, "h1").text == name
-    finally:
-        driver.quit()
 
 
 def stuck(proc: subprocess.Popen, marker: str) -> str:

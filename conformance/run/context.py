@@ -38,6 +38,7 @@ class RunContext:
     shown: str = ""                                 # how reports name the submission
     choices: dict = field(default_factory=dict)     # role -> how its program was found (or what was looked at)
     copy: Path | None = None                        # the submission in its scratch copy
+    partner: str | None = None                      # interop (--with-server): the folder whose server it is
 
     @property
     def reference(self) -> Path:
@@ -103,6 +104,11 @@ def find_programs(ctx: RunContext, opt, copy: Path, submission: Path) -> RunCont
         found[role] = find_program(copy, role, list(spec.layouts(role)), None, any_file=True)
     if ctx.server:  # an external server stands for the submission's own
         found["server"] = Program("server", f"(already running at {opt.server})", submission)
+    if getattr(opt, "with_server", None):
+        found["server"] = partner_server(ctx, Path(opt.with_server))
+        if found["client"] is None:
+            raise pytest.UsageError(f"interop: no {opt.protocol} client found in the submission "
+                                    f"({ctx.choices.get('client') or 'nothing looked at'})")
     wanted = ROLES if opt.role == "all" else (opt.role,)
     for role in wanted:
         if found[role] is not None and role in spec.roles:
@@ -126,6 +132,26 @@ def find_programs(ctx: RunContext, opt, copy: Path, submission: Path) -> RunCont
         raise pytest.UsageError("a server command without {port} uses the default port, so its tests run one at "
                                 "a time: leave out -n")
     return ctx
+
+
+def partner_server(ctx: RunContext, folder: Path) -> Program:
+    """Interop: the server of another submission, found as its own check would find it, in a scratch
+    copy of its own (each side sees only its own files)."""
+    spec = ctx.descriptor
+    if "server" not in spec.roles:
+        raise pytest.UsageError(f"{ctx.protocol} has no server role: nothing to talk to")
+    if not folder.is_dir():
+        raise pytest.UsageError(f"--with-server wants a submission folder, got {folder}")
+    try:
+        copy, _ = scratch.make(folder.resolve())
+    except (scratch.TooBig, OSError) as exc:
+        raise pytest.UsageError(f"--with-server: {exc}") from None
+    choice = discover.find(copy, "server", list(spec.layouts("server")), gui=False, by_behaviour=True,
+                           surveyed=discover.survey(copy), words=spec.header_words)
+    if choice.program is None:
+        raise pytest.UsageError(f"interop: no {ctx.protocol} server found in {folder} ({choice.why})")
+    ctx.partner = str(folder)
+    return choice.program
 
 
 def paths_shown(ctx: RunContext) -> list:

@@ -51,7 +51,8 @@ def pytest_collection_modifyitems(config, items):
             drop.append(item)
             continue
         protocol, role, stable, ids = identity
-        if protocol != ctx.protocol or role not in ctx.programs or (only and stable not in only):
+        if protocol != ctx.protocol or (role == "interop") != bool(ctx.partner) or \
+                (role != "interop" and role not in ctx.programs) or (only and stable not in only):
             drop.append(item)
             continue
         stash.record(item).identity = (stable, role, ids)

@@ -1,0 +1,119 @@
+"""The interop matrix: blame by evidence (pure), and a class of self-test fixtures whose every cell's
+verdict and blame follow from the fixtures' manifests, its page opened in a real browser."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.matrix import verdicts
+from conformance.matrix.verdicts import REFERENCE, Cell, Outcome
+from conformance.selftest.fixtures import FIXTURES, materialize
+from tests.system import headless_chromium
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cell(client, server, **outcomes) -> Cell:
+    made = Cell(client, server)
+    for test, outcome in outcomes.items():
+        message = "The candidate server did not start: exited" if outcome == "dead" else ""
+        made.outcomes[test] = Outcome(test, "failed" if outcome == "dead" else outcome, ("JC2", "JS3"), message)
+    return made
+
+
+def judged(cells: list) -> dict:
+    return {(v["client"], v["server"]): v for v in verdicts.judge({(c.client, c.server): c for c in cells})}
+
+
+def test_blame_follows_the_same_conversation_with_the_reference():
+    cells = [cell(REFERENCE, REFERENCE, message="passed"),
+             cell("amy", REFERENCE, message="failed"), cell(REFERENCE, "amy", message="passed"),
+             cell("bob", REFERENCE, message="passed"), cell(REFERENCE, "bob", message="failed"),
+             cell("cat", REFERENCE, message="passed"), cell(REFERENCE, "cat", message="passed"),
+             cell("amy", "bob", message="failed"), cell("amy", "cat", message="failed"),
+             cell("cat", "bob", message="failed"), cell("cat", "amy", message="failed"),
+             cell("bob", "cat", message="skipped"), cell("bob", "amy", message="error")]
+    v = judged(cells)
+    assert (v[("amy", REFERENCE)]["blame"], v[(REFERENCE, "bob")]["blame"]) == ("client", "server")
+    assert v[("amy", "bob")]["blame"] == "both"
+    assert v[("amy", "cat")]["blame"] == "client"
+    assert v[("cat", "bob")]["blame"] == "server"
+    assert v[("cat", "amy")]["blame"] == "text"          # each passes alone: a finding on the text
+    assert v[("bob", "cat")]["verdict"] == "unsupported"  # never a failure
+    assert v[("bob", "amy")]["verdict"] == "error"
+    assert [(f["client"], f["server"]) for f in verdicts.findings(list(v.values()))] == [("cat", "amy")]
+    students = verdicts.summaries(list(v.values()))
+    assert students["cat"]["client"] == {"works_with": 0, "of": 2, "fails_with": students["cat"]["client"]["fails_with"]}
+    said = verdicts.sentence("cat", "client", students["cat"]["client"])
+    assert said.startswith("Your client works with 0 of 2 servers in the class;") and "not charged" in said
+
+
+def test_the_references_disagreeing_is_a_harness_fault_and_a_dead_server_is_seen():
+    v = judged([cell(REFERENCE, REFERENCE, message="failed")])
+    assert v[(REFERENCE, REFERENCE)]["verdict"] == "error"
+    assert verdicts.dead(cell(REFERENCE, "amy", message="dead", long="dead"))
+    assert not verdicts.dead(cell(REFERENCE, "amy", message="dead", long="passed"))
+
+
+# --- a class of fixtures, for real ----------------------------------------------------------------
+# Each student submits a client and a server; the manifests say what is broken. A conversation names the
+# client's and the server's IDs it needs: it fails in a cell exactly where one side's manifest holds one
+# of them, and the blame is the side (or sides) whose manifest does.
+CLASS = {"ann": "threaded", "ben": "client_setname_type", "cid": "server_no_echo"}
+
+
+@pytest.mark.timeout(900)
+def test_a_jsonl_class_matrix_follows_the_manifests_and_opens_in_a_browser(tmp_path):
+    klass, work = tmp_path / "class", tmp_path / "materialized"
+    klass.mkdir()
+    work.mkdir()
+    broken = {REFERENCE: set()}
+    for student, fixture in CLASS.items():
+        folder = materialize(FIXTURES / "jsonl" / fixture, work)   # (a correct fixture: the fixture itself)
+        shutil.copytree(folder, klass / student, ignore=shutil.ignore_patterns("expected.json", "mutation.json"))
+        broken[student] = set(json.loads((FIXTURES / "jsonl" / fixture / "expected.json").read_text()))
+    out = tmp_path / "matrix"
+    proc = subprocess.run([sys.executable, "-m", "conformance", "matrix", "jsonl", str(klass), "-o", str(out),
+                           "--seed", "7", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=840)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads((out / "matrix.json").read_text())
+    assert doc["schema"] == "chatconform-matrix/1" and doc["seed"] == 7
+    names = [REFERENCE, *CLASS]
+    assert doc["clients"] == names and doc["servers"] == names and len(doc["cells"]) == 16
+    cells = {(c["client"], c["server"]): c for c in doc["cells"]}
+    every_test = {t["id"]: t["requirements"] for t in
+                  json.loads((out / "cells" / f"{REFERENCE}__{REFERENCE}.json").read_text())["tests"]}
+    for (client, server), verdict in cells.items():
+        def broken_by(ids, student, prefix):   # the IDs of this side's role its manifest holds
+            return set(ids) & {i for i in broken[student] if i.startswith(prefix)}
+        expected = {}
+        for test, ids in every_test.items():
+            by_client, by_server = broken_by(ids, client, "JC"), broken_by(ids, server, "JS")
+            if by_client or by_server:
+                expected[test] = "both" if by_client and by_server else "client" if by_client else "server"
+        got = {f["test"]: f["blame"] for f in verdict["failures"]}
+        assert got == expected, (client, server, verdict)
+        assert verdict["verdict"] == ("failed" if expected else "passed"), (client, server, verdict)
+    assert doc["findings"] == []
+    assert doc["students"]["ben"]["client"]["works_with"] == 0      # setname fails with every server
+    assert doc["students"]["cid"]["server"]["works_with"] == 0      # no echo: every client misses its own line
+    assert (doc["students"]["ann"]["client"]["works_with"], doc["students"]["ann"]["client"]["of"]) == (2, 3)   # not cid
+
+    with headless_chromium(str(tmp_path / "profile")) as driver:
+        from selenium.webdriver.common.by import By
+        driver.get((out / "matrix.html").as_uri())
+        shown = driver.find_elements(By.CSS_SELECTOR, "#matrix td.cell")
+        assert len(shown) == 16
+        colours = {td.get_attribute("data-verdict") for td in shown}
+        assert colours == {"passed", "failed"}
+        assert [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#matrix thead th")][1:] == names
+        link = driver.find_element(By.CSS_SELECTOR, "#matrix tbody tr:nth-child(3) td.cell a")   # ben x reference
+        link.click()
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+        assert heading.startswith("ben (client) x reference (server): failed")
+        assert "wire#1" in driver.find_element(By.TAG_NAME, "body").text   # the conversation's transcript
