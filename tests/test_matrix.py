@@ -64,21 +64,30 @@ def test_the_references_disagreeing_is_a_harness_fault_and_a_dead_server_is_seen
 # Each student submits a client and a server; the manifests say what is broken. A conversation names the
 # client's and the server's IDs it needs: it fails in a cell exactly where one side's manifest holds one
 # of them, and the blame is the side (or sides) whose manifest does.
-CLASS = {"ann": "threaded", "ben": "client_setname_type", "cid": "server_no_echo"}
+CLASSES = {   # (client IDs' prefix, server IDs' prefix), students -> fixtures: a correct one, a broken client, a broken server
+    "jsonl": (("JC", "JS"), {"ann": "threaded", "ben": "client_setname_type", "cid": "server_no_echo"}),
+    "sendto": (("SC", "SS"), {"ann": "threaded", "ben": "client_first_name_only", "cid": "server_keeps_name_on_disconnect"}),
+    "chat10": (("CC", "CS"), {"ann": "textbox", "ben": "client_joins_not_shown", "cid": "server_drops_leave"}),
+}
 
 
 @pytest.mark.timeout(900)
-def test_a_jsonl_class_matrix_follows_the_manifests_and_opens_in_a_browser(tmp_path):
+@pytest.mark.parametrize("protocol", sorted(CLASSES))
+def test_a_class_matrix_follows_the_manifests_and_opens_in_a_browser(tmp_path, protocol):
+    (client_ids, server_ids), CLASS = CLASSES[protocol]
     klass, work = tmp_path / "class", tmp_path / "materialized"
     klass.mkdir()
     work.mkdir()
-    broken = {REFERENCE: set()}
+    broken, interop = {REFERENCE: set()}, {}
     for student, fixture in CLASS.items():
-        folder = materialize(FIXTURES / "jsonl" / fixture, work)   # (a correct fixture: the fixture itself)
+        folder = materialize(FIXTURES / protocol / fixture, work)   # (a correct fixture: the fixture itself)
         shutil.copytree(folder, klass / student, ignore=shutil.ignore_patterns("expected.json", "mutation.json"))
-        broken[student] = set(json.loads((FIXTURES / "jsonl" / fixture / "expected.json").read_text()))
+        broken[student] = set(json.loads((FIXTURES / protocol / fixture / "expected.json").read_text()))
+        manifest = FIXTURES / protocol / fixture / "mutation.json"
+        if manifest.exists() and "interop" in json.loads(manifest.read_text()):   # the conversations it breaks, said
+            interop[student] = set(json.loads(manifest.read_text())["interop"])
     out = tmp_path / "matrix"
-    proc = subprocess.run([sys.executable, "-m", "conformance", "matrix", "jsonl", str(klass), "-o", str(out),
+    proc = subprocess.run([sys.executable, "-m", "conformance", "matrix", protocol, str(klass), "-o", str(out),
                            "--seed", "7", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=840)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((out / "matrix.json").read_text())
@@ -89,20 +98,28 @@ def test_a_jsonl_class_matrix_follows_the_manifests_and_opens_in_a_browser(tmp_p
     every_test = {t["id"]: t["requirements"] for t in
                   json.loads((out / "cells" / f"{REFERENCE}__{REFERENCE}.json").read_text())["tests"]}
     for (client, server), verdict in cells.items():
-        def broken_by(ids, student, prefix):   # the IDs of this side's role its manifest holds
-            return set(ids) & {i for i in broken[student] if i.startswith(prefix)}
+        def broken_by(test, ids, student, prefix):
+            """Does this side's manifest break the conversation: one of the IDs of its role it names (or,
+            where the manifest lists the conversations its bug breaks, this one among them)?"""
+            mine = {i for i in broken[student] if i.startswith(prefix)}
+            if mine and student in interop:
+                return test.split("-", 1)[1] in interop[student]
+            return bool(set(ids) & mine)
         expected = {}
         for test, ids in every_test.items():
-            by_client, by_server = broken_by(ids, client, "JC"), broken_by(ids, server, "JS")
+            by_client = broken_by(test, ids, client, client_ids)
+            by_server = broken_by(test, ids, server, server_ids)
             if by_client or by_server:
                 expected[test] = "both" if by_client and by_server else "client" if by_client else "server"
         got = {f["test"]: f["blame"] for f in verdict["failures"]}
         assert got == expected, (client, server, verdict)
         assert verdict["verdict"] == ("failed" if expected else "passed"), (client, server, verdict)
     assert doc["findings"] == []
-    assert doc["students"]["ben"]["client"]["works_with"] == 0      # setname fails with every server
-    assert doc["students"]["cid"]["server"]["works_with"] == 0      # no echo: every client misses its own line
+    assert doc["students"]["ben"]["client"]["works_with"] == 0      # its bug shows with every server
+    assert doc["students"]["cid"]["server"]["works_with"] == 0      # and this one with every client
     assert (doc["students"]["ann"]["client"]["works_with"], doc["students"]["ann"]["client"]["of"]) == (2, 3)   # not cid
+    if protocol != "jsonl":
+        return   # the page is the same code for every protocol: one opened in a browser
 
     with headless_chromium(str(tmp_path / "profile")) as driver:
         from selenium.webdriver.common.by import By

@@ -1,0 +1,97 @@
+"""chat10 interop: one student's Tk client talks to another student's server (`chatconform matrix`).
+
+Each test is a short live conversation on a fresh server: the client is driven through its window
+(the GUI probe types and clicks as a person does), and raw wire members that send the text's literal
+CHAT/1.0 bytes are the others. A test names the client's and the server's requirements it needs; the
+matrix decides the blame, from the same test with the reference on the other side."""
+from __future__ import annotations
+
+import pytest
+
+from conformance.harness import settings
+from conformance.harness.failure import CheckFailure
+from conformance.chat10.steps import CZECH, expect_message, join, leave, read_message, text
+
+requirement = pytest.mark.requirement
+NAME = "alice"
+
+
+@pytest.fixture
+def carol(raw, fresh_server, settle_server):
+    """A raw member, joined before the client starts (the server acknowledges no JOIN: it is settled)."""
+    wire = raw(fresh_server).connect()
+    wire.send(join("carol"))
+    settle_server()
+    return wire
+
+
+@pytest.fixture
+def gui(launch_gui, fresh_server, carol):
+    """The student's client, past a login window if it shows one; its JOIN has reached carol."""
+    host, port = fresh_server
+    app = launch_gui("client", host=host, port=port, username=NAME)
+    app.through_login(NAME)
+    expect_message(carol, "JOIN", NAME, what="the client's JOIN, forwarded by the server")
+    return app
+
+
+def next_text(wire, what: str):
+    """The next TEXT on the wire (JOINs and LEAVEs of others may come first)."""
+    got = read_message(wire, what)
+    while got.method != "TEXT":
+        got = read_message(wire, what)
+    return got
+
+
+def both_ways(gui, carol, body: str, what: str) -> None:
+    gui.send(body, paste=len(body) > 100)
+    got = next_text(carol, f"the client's message {what}, forwarded")
+    if got.username != NAME or got.payload != body.encode("utf-8"):
+        raise CheckFailure(f"The client's message {what} did not reach the other member whole.",
+                           expected=f"TEXT from {NAME} with the {len(body.encode())}-byte payload {body[:60]!r}",
+                           actual=got.raw[:400])
+    back = body + " back"
+    carol.send(text("carol", back))
+    gui.wait_display(lambda t: any("carol" in line and back in line for line in t.splitlines()),
+                     f"a line with 'carol' and {back[:40]!r}", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CC3", "CC5", "CS3", name="message")
+def test_message(gui, carol):
+    both_ways(gui, carol, "Hello there", "")
+
+
+@requirement("CC3", "CC5", "CS3", name="non-ascii")
+def test_non_ascii(gui, carol):
+    both_ways(gui, carol, f"{CZECH} ✓", "with non-ASCII characters")
+
+
+@requirement("CC3", "CC5", "CS3", name="long")
+def test_long(gui, carol):
+    both_ways(gui, carol, "lorem ipsum " * 400, "of 4,800 characters")
+
+
+@requirement("CC6", "CS2", "CS4", name="join-leave")
+def test_join_leave(gui, carol, raw, fresh_server):
+    """Another member comes and goes: the client shows both."""
+    before = gui.display_text().count("dave")
+    dave = raw(fresh_server).connect()
+    dave.send(join("dave"))
+    gui.wait_display(lambda t: t.count("dave") > before, "a line about dave joining",
+                     timeout=settings.wait(settings.STARTUP))
+    joined = gui.display_text().count("dave")
+    dave.send(leave("dave"))
+    gui.wait_display(lambda t: t.count("dave") > joined, "a line about dave leaving",
+                     timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CC10", "CS4", name="leave")
+def test_leave(gui, carol):
+    """The window is closed: the server tells the other member."""
+    gui.close_window()
+    got = read_message(carol, "the client's LEAVE, forwarded")
+    while got.method == "TEXT":
+        got = read_message(carol, "the client's LEAVE, forwarded")
+    if got.method != "LEAVE" or got.username != NAME:
+        raise CheckFailure("Closing the client's window did not reach the other member as a LEAVE.",
+                           expected=f"CHAT/1.0 LEAVE, Username: {NAME}", actual=got.raw[:400])
