@@ -65,6 +65,11 @@ OPTIONS = (
     Option(("--with-server",), "interop (what `chatconform matrix` runs): the client of the submission talks to the "
            "server of this other submission folder (or reference/PROTOCOL), in the protocol's interop conversation "
            "instead of its suites (default: none)", metavar="FOLDER", path=True, rerun="given"),
+    Option(("--model-examples",), "the model-based server tests: how many random sessions each draws (default: the "
+           "protocol's own, e.g. 12 for jsonl; bench/model_stability.py runs many more)", type=int, metavar="N",
+           rerun="given"),
+    Option(("--replay",), "a model-based test runs exactly the session in this witness file (as a failure "
+           "wrote it) instead of drawing new ones (default: draw)", metavar="FILE", path=True, rerun="given"),
     Option(("--client-cmd",), "how to start the client, with {python} {dir} {host} {port} filled in, e.g. "
            "\"{python} {dir}/chat.py --address {host} --port {port}\" (default: the program found in the submission)",
            metavar="TEMPLATE", rerun="given"),

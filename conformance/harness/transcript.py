@@ -63,6 +63,14 @@ class Transcript:
     def note(self, text: str) -> None:
         self.add("note", text)
 
+    def restart(self, why: str) -> None:
+        """Forget the events so far (a model test's earlier sessions: the witness's replay is what counts)."""
+        with self._lock:
+            self.events.clear()
+            self.dropped = 0
+            self.start = time.monotonic()
+        self.note(why)
+
     def render(self) -> str:
         with self._lock:
             lines = [f"+{t:7.3f}s {channel:<9} {text}" for t, channel, text in self.events]

@@ -1,0 +1,105 @@
+"""Model-based server tests: random sessions of several raw clients against the live server, drawn and
+shrunk by Hypothesis, each judged by a history checker (`<protocol>/model.py`).
+
+A *script* is a list of steps, each a small JSON object (`{"do": "send", "who": 1, "how": "pipelined"}`);
+a protocol's model draws them (`steps()`), runs one on a fresh server and returns a `Violation` or
+None (`run(script)`). `explore` asks Hypothesis for scripts under the run's seed, and when one fails,
+lets Hypothesis shrink it to a minimal one: the witness. Every script is run at most once (a cache):
+the live server is not a pure function, and Hypothesis must see the same answer for the same script.
+The exploration is bounded by examples and by wall time; once the time is up, scripts not yet run
+count as passing, so shrinking ends with the shortest failing script found by then."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+from .failure import CheckFailure
+
+
+@dataclass
+class Violation:
+    requirement: str        # the ID the broken property belongs to
+    what: str               # one sentence: what went wrong
+    expected: str = ""
+    actual: str = ""
+    script: list = field(default_factory=list)
+
+
+class Found(Exception):
+    """Raised inside Hypothesis's test function: this script fails."""
+
+    def __init__(self, violation: Violation):
+        super().__init__(violation.what)
+        self.violation = violation
+
+
+def explore(steps, run, seed: int, examples: int, budget_s: float) -> tuple[Violation | None, int]:
+    """(the minimal failing script's violation or None, how many scripts were run)."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as seeded
+
+    cache: dict = {}
+    deadline = time.monotonic() + budget_s
+
+    def outcome(script: list) -> Violation | None:
+        key = json.dumps(script, sort_keys=True)
+        if key not in cache:
+            if time.monotonic() > deadline:
+                return None   # out of time: not run, counts as passing (shrinking stops here)
+            cache[key] = run(script)
+        return cache[key]
+
+    @seeded(seed)
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=False, report_multiple_bugs=False,
+              phases=(Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
+              suppress_health_check=list(HealthCheck))
+    @given(steps)
+    def check(script):
+        found = outcome(script)
+        if found is not None:
+            found.script = script
+            raise Found(found)
+
+    try:
+        check()
+    except Found as exc:
+        return exc.violation, len(cache)
+    return None, len(cache)
+
+
+def shown(script: list) -> str:
+    """A script as numbered lines a person can follow."""
+    return "\n".join(f"{i + 1:>3}. " + ", ".join(f"{k}={v}" for k, v in step.items()) for i, step in enumerate(script))
+
+
+def failure(violation: Violation, seed: int, runs: int, witness_file: str | None) -> CheckFailure:
+    replay = f"Replay exactly this script: add --replay {witness_file}" if witness_file else \
+        f"Replay exactly this script: save {json.dumps(violation.script)} as witness.json and add --replay witness.json"
+    return CheckFailure(
+        f"{violation.what}\nFound by a random session (seed {seed}, {runs} scripts run), shrunk to "
+        f"{len(violation.script)} step(s):\n{shown(violation.script)}\n{replay}",
+        expected=violation.expected, actual=violation.actual, requirement=violation.requirement)
+
+
+def save_witness(path: str, protocol: str, violation: Violation, seed: int) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump({"protocol": protocol, "seed": seed, "requirement": violation.requirement,
+                   "script": violation.script}, out, indent=1, ensure_ascii=False)
+
+
+def load_witness(path: str) -> list:
+    with open(path, encoding="utf-8") as source:
+        document = json.load(source)
+    script = document.get("script") if isinstance(document, dict) else document
+    if not isinstance(script, list) or not all(isinstance(step, dict) and "do" in step for step in script):
+        raise ValueError(f"{path} holds no script (a list of steps, each with 'do')")
+    return script
+
+
+def witness_path(json_report: str | None, test: str, seed: int) -> str | None:
+    """Where a witness is written: beside the --json document (none without one: the failure shows it)."""
+    if not json_report:
+        return None
+    return os.path.join(os.path.dirname(os.path.abspath(json_report)), f"witness-{test.removeprefix('test_')}-{seed}.json")

@@ -1,0 +1,248 @@
+"""jsonl's model: random sessions of 2–6 raw clients and the history checker that judges them.
+
+Steps: connect; send (short, Czech, 20,000 characters, split across writes, three pipelined in one
+write); a burst (every member sends, round-robin, three times over: messages of several clients in
+the same instants); set-name; leave (close, reset, mid-line then
+close, or a half-close: the client stops sending and still reads). Membership changes wait for quiescence (every message sent so far delivered), so who
+must get a message is exact: the members when it was sent, the sender included (JS3). Sends between
+them are not waited for: that is where interleavings happen.
+
+Checked over the whole history: every message delivered exactly once to each member that must get it
+and to no one else, with its sender's name at the time, per-sender order kept, nothing corrupted or
+merged (JS3); every arrival, rename and departure announced to the members of the time (JS2, JS4,
+JS10); a member that stops getting what it is owed while the others go on (the server blocked on
+one client) shows as a lost message."""
+from __future__ import annotations
+
+import json
+import socket
+
+from hypothesis import strategies as st
+
+from conformance.harness import settings
+from conformance.harness.failure import CheckFailure
+from conformance.harness.model import Violation
+from conformance.jsonl.steps import CZECH, SERVER, encode
+
+EXAMPLES, BUDGET_S = 40, 30.0     # per run: scripts drawn, and the wall time for drawing and shrinking
+MAX_MEMBERS = 6
+HOW = ("short", "czech", "long", "split", "pipelined")
+LEAVING = ("close", "reset", "midline", "halfclose")
+
+
+def steps():
+    """Scripts of 1–20 steps after two connects. A step's `who` picks a member by index (modulo the
+    members of the time), or -1: the member that acted last, so that a member renames and then
+    leaves, or sends and then leaves, as often as chance allows. Kinds are weighted toward the ones
+    that move state (renames, departures, bursts)."""
+    who = st.one_of(st.just(-1), st.integers(0, MAX_MEMBERS - 1))   # half the time: the last actor
+    one = st.sampled_from(("connect", "connect", "send", "send", "send", "burst", "burst", "setname", "setname",
+                           "leave", "leave"))
+    step = one.flatmap(lambda kind: {
+        "connect": st.just({"do": "connect"}),
+        "send": st.builds(lambda w, h: {"do": "send", "who": w, "how": h}, who, st.sampled_from(HOW)),
+        "burst": st.just({"do": "burst"}),
+        "setname": st.builds(lambda w: {"do": "setname", "who": w}, who),
+        "leave": st.builds(lambda w, h: {"do": "leave", "who": w, "how": h}, who,
+                           st.sampled_from(("close", "reset", "reset", "midline", "halfclose"))),
+    }[kind])
+    # the length drawn first and uniformly (a list strategy's lengths favour short ones), so that long
+    # sessions are as common as short ones; it still shrinks to one step
+    script = st.integers(1, 20).flatmap(lambda n: st.lists(step, min_size=n, max_size=n))
+    return script.map(lambda s: [{"do": "connect"}, {"do": "connect"}] + s)
+
+
+class Member:
+    def __init__(self, wire, name: str, index: int):
+        self.wire, self.name, self.index = wire, name, index
+        self.log: list = []            # every object received, in order
+        self.sent: list = []           # texts it sent, in order
+        self.renamed = False
+
+    def take_line(self, what: str, timeout: float) -> dict:
+        line = self.wire.read_line(timeout, what=what)
+        try:
+            obj = json.loads(line.decode("utf-8"))
+            data = obj["data"]
+            if obj.get("type") != "message" or not isinstance(data.get("source"), str) \
+                    or not isinstance(data.get("message"), str):
+                raise ValueError("not a message object")
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            raise Broken("JS3", f"Client {self.index} received a line that is not one message object ({exc}): "
+                                "a message corrupted or two merged.", expected="one JSON message object per line",
+                         actual=line[:300]) from None
+        self.log.append((data["source"], data["message"]))
+        return data
+
+
+class Broken(Exception):
+    def __init__(self, requirement: str, what: str, expected: str = "", actual=""):
+        super().__init__(what)
+        self.violation = Violation(requirement, what, expected, str(actual))
+
+
+class Session:
+    """One script on one fresh server: `connect()` gives a raw client (a WirePeer)."""
+
+    def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
+        self.connect_wire, self.settle, self.limit = connect, settle, min(limit, MAX_MEMBERS)
+        self.members: list[Member] = []
+        self.everyone: list[Member] = []
+        self.owed: dict = {}          # text -> (source name at send time, sender index, recipients' indices)
+        self.how: dict = {}           # text -> how it was sent
+        self.counter = 0
+        self.renames = 0
+        self.last: Member | None = None   # the member that acted last (who = -1)
+
+    def text(self, how: str, sender: Member) -> str:
+        self.counter += 1
+        tag = f"m{self.counter}c{sender.index}"
+        return {"short": tag, "czech": f"{tag} {CZECH}", "long": (tag + " " + "x" * 20_000)[:20_000],
+                "split": f"{tag} {CZECH} ✓", "pipelined": tag}[how]
+
+    def pick(self, who: int) -> Member | None:
+        if not self.members:
+            return None
+        if who == -1 and self.last in self.members:
+            return self.last
+        return self.members[who % len(self.members)]
+
+    def send(self, member: Member, how: str) -> None:
+        texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]
+        for text in texts:
+            self.owed[text] = (member.name, member.index, {m.index for m in self.members})
+            self.how[text] = how
+            member.sent.append(text)
+        policy = {"split": "utf8-split", "pipelined": "coalesced"}.get(how, "whole")
+        member.wire.send(*[encode("message", t) for t in texts], policy=policy)
+
+    def wait_notice(self, member: Member, names: tuple, requirement: str, what: str) -> None:
+        """Read the member's lines until a [Server] notice naming every one of `names` comes."""
+        while True:
+            try:
+                source, message = (lambda d: (d["source"], d["message"]))(
+                    member.take_line(what, settings.wait(settings.EVENT)))
+            except CheckFailure as exc:
+                raise Broken(requirement, f"Client {member.index} did not get the notice {what}.",
+                             expected=f"a [Server] message naming {', '.join(names)}", actual=exc.what) from None
+            if source == SERVER and all(n in message for n in names):
+                return
+
+    def quiesce(self) -> None:
+        """Until every member has everything it is owed so far (or a message is found lost)."""
+        for member in self.members:
+            want = {t for t, (_, _, to) in self.owed.items() if member.index in to}
+            while want - {m for s, m in member.log if s != SERVER}:
+                missing = sorted(want - {m for s, m in member.log if s != SERVER})
+                try:
+                    member.take_line("the messages it is owed", settings.wait(settings.EVENT))
+                except CheckFailure:
+                    raise Broken(self.requirement(missing), f"Client {member.index} never received {len(missing)} message(s) sent "
+                                        "while it was connected.", expected=", ".join(short(t) for t in missing[:5]),
+                                 actual=received(member)) from None
+
+    def requirement(self, texts: list) -> str:
+        """JS7 where a message at fault was sent split across writes, pipelined with others or long
+        enough to arrive in several reads (the framing), else JS3."""
+        return "JS7" if any(self.how.get(t) in ("split", "pipelined", "long") for t in texts) else "JS3"
+
+    def run(self, script: list) -> None:
+        for step in script:
+            kind = step["do"]
+            if kind == "connect" and len(self.members) < self.limit:
+                self.quiesce()
+                wire = self.connect_wire()
+                host, port = wire.sock.getsockname()[:2]
+                member = Member(wire, f"{host}:{port}", len(self.everyone))
+                self.members.append(member)
+                self.everyone.append(member)
+                for m in self.members:
+                    self.wait_notice(m, (member.name,), "JS2", f"announcing client {member.index}'s arrival")
+            elif kind == "send" and self.members:
+                self.last = self.pick(step["who"])
+                self.send(self.last, step["how"])
+            elif kind == "burst":   # every member sends, round-robin, three rounds: the same instants
+                for _ in range(3):
+                    for member in list(self.members):
+                        self.send(member, "short")
+            elif kind == "setname" and self.members:
+                member = self.last = self.pick(step["who"])
+                self.renames += 1
+                old, new = member.name, f"name{self.renames}c{member.index}"
+                member.wire.send(encode("set-name", new))
+                member.name, member.renamed = new, True
+                for m in self.members:
+                    self.wait_notice(m, (old, new), "JS4", f"announcing client {member.index}'s new name {new}")
+            elif kind == "leave" and len(self.members) > 1:
+                member = self.pick(step["who"])
+                self.quiesce()   # what it sent has reached everyone: its leaving loses nothing
+                self.members.remove(member)
+                if step["how"] == "reset":
+                    member.wire.vanish()
+                elif step["how"] == "halfclose":   # its sending side only: the server reads the end of it
+                    member.wire.transcript.add(f"{member.wire.label}>", "[half-close]")
+                    member.wire.sock.shutdown(socket.SHUT_WR)
+                else:
+                    if step["how"] == "midline":
+                        member.wire.send_raw(b'{"type": "message", "data": "never fini')
+                    member.wire.close()
+                for m in self.members:
+                    self.wait_notice(m, (member.name,), "JS10", f"announcing that client {member.index} "
+                                                               f"({member.name}) left ({step['how']})")
+        self.quiesce()
+        self.settle()   # late copies (a duplicate) are in by now: the server is idle
+        for member in self.members:
+            while member.wire.has_line():
+                member.take_line("a late line", 0.1)
+        self.judge()
+
+    def judge(self) -> None:
+        for member in self.everyone:
+            chats = [(s, m) for s, m in member.log if s != SERVER]
+            seen: dict = {}
+            for source, text in chats:
+                if text not in self.owed or member.index not in self.owed[text][2]:
+                    raise Broken("JS3", f"Client {member.index} received a message it must not get.",
+                                 expected="only messages sent while it was connected",
+                                 actual=f"{source}: {short(text)}")
+                seen[text] = seen.get(text, 0) + 1
+                if seen[text] > 1:
+                    raise Broken(self.requirement([text]), f"Client {member.index} received a message twice.",
+                                 expected="each message once", actual=f"{source}: {short(text)} (twice)")
+                name, sender, _ = self.owed[text]
+                if source != name:
+                    renamed = self.everyone[sender].renamed
+                    raise Broken("JS4" if renamed else "JS3",
+                                 f"Client {member.index} got client {sender}'s message under the wrong name"
+                                 + (" (its sender had set a new name before sending it)." if renamed else "."),
+                                 expected=f"{name}: {short(text)}", actual=f"{source}: {short(text)}")
+            for sender in self.everyone:
+                order = [t for _, t in chats if t in self.owed and self.owed[t][1] == sender.index]
+                sent = [t for t in sender.sent if t in order]
+                if order != sent:
+                    raise Broken(self.requirement(order), f"Client {member.index} received client {sender.index}'s messages out of "
+                                        "the order they were sent.", expected=", ".join(short(t) for t in sent),
+                                 actual=", ".join(short(t) for t in order))
+
+
+def short(text: str) -> str:
+    return text if len(text) <= 60 else f"{text[:40]}…[{len(text)} chars]"
+
+
+def received(member: Member) -> str:
+    return "\n".join(f"{s}: {short(m)}" for s, m in member.log[-8:]) or "[nothing]"
+
+
+def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
+    """Run one script: fresh() -> (connect, settle, stop) for a new server; at most `limit` members
+    (the server's user limit where the grader gave it)."""
+    connect, settle, stop = fresh()
+    try:
+        Session(connect, settle, limit).run(script)
+    except Broken as exc:
+        return exc.violation
+    except CheckFailure as exc:   # the wire failed under the session (a send refused, a reset)
+        return Violation("JS3", f"The session broke: {exc.what}", actual=str(exc.actual or "")[:300])
+    finally:
+        stop()
+    return None
