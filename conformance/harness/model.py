@@ -6,8 +6,9 @@ a protocol's model draws them (`steps()`), runs one on a fresh server and return
 None (`run(script)`). `explore` asks Hypothesis for scripts under the run's seed, and when one fails,
 lets Hypothesis shrink it to a minimal one: the witness. Every script is run at most once (a cache):
 the live server is not a pure function, and Hypothesis must see the same answer for the same script.
-The exploration is bounded by examples and by wall time; once the time is up, scripts not yet run
-count as passing, so shrinking ends with the shortest failing script found by then."""
+The exploration is bounded by examples and by wall time, and shrinking by wall time of its own once a
+script fails; when the time is up, scripts not yet run count as passing, so shrinking ends with the
+shortest failing script found by then."""
 from __future__ import annotations
 
 import json
@@ -35,20 +36,25 @@ class Found(Exception):
         self.violation = violation
 
 
-def explore(steps, run, seed: int, examples: int, budget_s: float) -> tuple[Violation | None, int]:
-    """(the minimal failing script's violation or None, how many scripts were run)."""
+def explore(steps, run, seed: int, examples: int, budget_s: float,
+            shrink_s: float | None = None) -> tuple[Violation | None, int]:
+    """(the minimal failing script's violation or None, how many scripts were run). `budget_s` bounds
+    the search; once a script fails, shrinking has `shrink_s` more (default: as much again)."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as seeded
 
     cache: dict = {}
-    deadline = time.monotonic() + budget_s
+    deadline = [time.monotonic() + budget_s]
+    shrink_s = budget_s if shrink_s is None else shrink_s
 
     def outcome(script: list) -> Violation | None:
         key = json.dumps(script, sort_keys=True)
         if key not in cache:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline[0]:
                 return None   # out of time: not run, counts as passing (shrinking stops here)
             cache[key] = run(script)
+            if cache[key] is not None and not any(v is not None for k, v in cache.items() if k != key):
+                deadline[0] = time.monotonic() + shrink_s   # the first failure: the shrinking's own time
         return cache[key]
 
     @seeded(seed)
