@@ -13,7 +13,7 @@ import pytest
 from conformance.matrix import verdicts
 from conformance.matrix.verdicts import REFERENCE, Cell, Outcome
 from conformance.selftest.fixtures import FIXTURES, materialize
-from tests.system import headless_chromium
+from tests.system import headless_chromium, need
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +75,8 @@ CLASSES = {   # (client IDs' prefix, server IDs' prefix), students -> fixtures: 
 @pytest.mark.parametrize("protocol", sorted(CLASSES))
 def test_a_class_matrix_follows_the_manifests_and_opens_in_a_browser(tmp_path, protocol):
     (client_ids, server_ids), CLASS = CLASSES[protocol]
+    if protocol == "chat10":
+        need("Xvfb", what="the chat10 Tk clients' conversations")
     klass, work = tmp_path / "class", tmp_path / "materialized"
     klass.mkdir()
     work.mkdir()
