@@ -109,3 +109,16 @@ def witness_path(json_report: str | None, test: str, seed: int) -> str | None:
     if not json_report:
         return None
     return os.path.join(os.path.dirname(os.path.abspath(json_report)), f"witness-{test.removeprefix('test_')}-{seed}.json")
+
+
+class Broken(Exception):
+    """Raised by a protocol's session where a property fails: carries its Violation."""
+
+    def __init__(self, requirement: str, what: str, expected: str = "", actual=""):
+        super().__init__(what)
+        self.violation = Violation(requirement, what, expected, str(actual))
+
+
+def short(text: str) -> str:
+    """A message's text for a report: long ones cut, with their length."""
+    return text if len(text) <= 60 else f"{text[:40]}…[{len(text)} chars]"

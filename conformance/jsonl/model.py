@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.model import Violation
+from conformance.harness.model import Broken, Violation, short
 from conformance.jsonl.steps import CZECH, SERVER, encode
 
 EXAMPLES, BUDGET_S = 40, 30.0     # per run: scripts drawn, and the wall time for drawing and shrinking
@@ -73,12 +73,6 @@ class Member:
                          actual=line[:300]) from None
         self.log.append((data["source"], data["message"]))
         return data
-
-
-class Broken(Exception):
-    def __init__(self, requirement: str, what: str, expected: str = "", actual=""):
-        super().__init__(what)
-        self.violation = Violation(requirement, what, expected, str(actual))
 
 
 class Session:
@@ -223,10 +217,6 @@ class Session:
                     raise Broken(self.requirement(order), f"Client {member.index} received client {sender.index}'s messages out of "
                                         "the order they were sent.", expected=", ".join(short(t) for t in sent),
                                  actual=", ".join(short(t) for t in order))
-
-
-def short(text: str) -> str:
-    return text if len(text) <= 60 else f"{text[:40]}…[{len(text)} chars]"
 
 
 def received(member: Member) -> str:
