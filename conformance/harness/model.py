@@ -122,3 +122,34 @@ class Broken(Exception):
 def short(text: str) -> str:
     """A message's text for a report: long ones cut, with their length."""
     return text if len(text) <= 60 else f"{text[:40]}…[{len(text)} chars]"
+
+
+WHO = object()   # in a model's step fields: the member the step acts on (see scripts)
+
+
+def scripts(kinds: tuple, fields: dict, max_members: int, longest: int = 20):
+    """The strategy of a protocol's scripts: two connects, then 1–`longest` steps. `kinds` are the
+    step kinds, repeated to weigh them (toward those that move state); `fields[kind]` the strategies
+    of a step's other fields, WHO for the member it acts on: an index (modulo the members of the
+    time) or, half the time, -1, the member that acted last (so that a member renames or sends and
+    then leaves as often as chance allows). The length is drawn first and uniformly (a list
+    strategy's lengths favour short ones), and still shrinks to one step."""
+    from hypothesis import strategies as st
+    who = st.one_of(st.just(-1), st.integers(0, max_members - 1))
+
+    def step(kind):
+        parts = {name: who if strategy is WHO else strategy for name, strategy in fields.get(kind, {}).items()}
+        return st.fixed_dictionaries({"do": st.just(kind), **parts})
+    steps = st.sampled_from(kinds).flatmap(step)
+    script = st.integers(1, longest).flatmap(lambda n: st.lists(steps, min_size=n, max_size=n))
+    return script.map(lambda s: [{"do": "connect"}, {"do": "connect"}] + s)
+
+
+def pick(members: list, last, who: int):
+    """The member a step's `who` names: -1 the one that acted last (if still there), else by index
+    modulo the members of the time; None when there is no one."""
+    if not members:
+        return None
+    if who == -1 and last in members:
+        return last
+    return members[who % len(members)]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.model import Broken, Violation, short
+from conformance.harness.model import WHO, Broken, Violation, pick, scripts, short
 from conformance.jsonl.steps import CZECH, SERVER, encode
 
 EXAMPLES, BUDGET_S = 40, 30.0     # per run: scripts drawn, and the wall time for drawing and shrinking
@@ -31,25 +31,13 @@ LEAVING = ("close", "reset", "midline", "halfclose")
 
 
 def steps():
-    """Scripts of 1–20 steps after two connects. A step's `who` picks a member by index (modulo the
-    members of the time), or -1: the member that acted last, so that a member renames and then
-    leaves, or sends and then leaves, as often as chance allows. Kinds are weighted toward the ones
-    that move state (renames, departures, bursts)."""
-    who = st.one_of(st.just(-1), st.integers(0, MAX_MEMBERS - 1))   # half the time: the last actor
-    one = st.sampled_from(("connect", "connect", "send", "send", "send", "burst", "burst", "setname", "setname",
-                           "leave", "leave"))
-    step = one.flatmap(lambda kind: {
-        "connect": st.just({"do": "connect"}),
-        "send": st.builds(lambda w, h: {"do": "send", "who": w, "how": h}, who, st.sampled_from(HOW)),
-        "burst": st.just({"do": "burst"}),
-        "setname": st.builds(lambda w: {"do": "setname", "who": w}, who),
-        "leave": st.builds(lambda w, h: {"do": "leave", "who": w, "how": h}, who,
-                           st.sampled_from(("close", "reset", "reset", "midline", "halfclose"))),
-    }[kind])
-    # the length drawn first and uniformly (a list strategy's lengths favour short ones), so that long
-    # sessions are as common as short ones; it still shrinks to one step
-    script = st.integers(1, 20).flatmap(lambda n: st.lists(step, min_size=n, max_size=n))
-    return script.map(lambda s: [{"do": "connect"}, {"do": "connect"}] + s)
+    """Scripts of 1–20 steps after two connects (model.scripts), weighted toward renames, departures
+    and bursts."""
+    return scripts(("connect", "connect", "send", "send", "send", "burst", "burst", "setname", "setname", "leave",
+                    "leave"),
+                   {"send": {"who": WHO, "how": st.sampled_from(HOW)}, "setname": {"who": WHO},
+                    "leave": {"who": WHO, "how": st.sampled_from(("close", "reset", "reset", "midline", "halfclose"))}},
+                   MAX_MEMBERS)
 
 
 class Member:
@@ -95,11 +83,7 @@ class Session:
                 "split": f"{tag} {CZECH} ✓", "pipelined": tag}[how]
 
     def pick(self, who: int) -> Member | None:
-        if not self.members:
-            return None
-        if who == -1 and self.last in self.members:
-            return self.last
-        return self.members[who % len(self.members)]
+        return pick(self.members, self.last, who)
 
     def send(self, member: Member, how: str) -> None:
         texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]

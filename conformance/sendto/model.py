@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.model import Broken, Violation, short
+from conformance.harness.model import WHO, Broken, Violation, pick, scripts, short
 from conformance.sendto.steps import FAILURE, LIST_REQUEST, LOGOUT, OK, login, read_packet, sendto, show, user_list
 
 EXAMPLES, BUDGET_S = 15, 15.0     # its reference server starts in 0.5 s: fewer sessions than jsonl
@@ -31,22 +31,13 @@ FRAMING = ("split", "pipelined", "long")
 
 
 def steps():
-    """As jsonl's (a `who` of -1 is the member that acted last; lengths drawn uniformly)."""
-    who = st.one_of(st.just(-1), st.integers(0, MAX_MEMBERS - 1))
-    one = st.sampled_from(("connect", "connect", "send", "send", "send", "burst", "burst", "unknown", "list",
-                           "logout", "leave", "leave"))
-    step = one.flatmap(lambda kind: {
-        "connect": st.just({"do": "connect"}),
-        "send": st.builds(lambda w, h: {"do": "send", "who": w, "how": h}, who, st.sampled_from(HOW)),
-        "burst": st.just({"do": "burst"}),
-        "unknown": st.builds(lambda w: {"do": "unknown", "who": w}, who),
-        "list": st.builds(lambda w: {"do": "list", "who": w}, who),
-        "logout": st.builds(lambda w: {"do": "logout", "who": w}, who),
-        "leave": st.builds(lambda w, h: {"do": "leave", "who": w, "how": h}, who,
-                           st.sampled_from(("close", "reset", "reset", "midpacket", "halfclose"))),
-    }[kind])
-    script = st.integers(1, 20).flatmap(lambda n: st.lists(step, min_size=n, max_size=n))
-    return script.map(lambda s: [{"do": "connect"}, {"do": "connect"}] + s)
+    """As jsonl's (model.scripts), weighted toward sends, bursts and departures."""
+    return scripts(("connect", "connect", "send", "send", "send", "burst", "burst", "unknown", "list", "logout",
+                    "leave", "leave"),
+                   {"send": {"who": WHO, "how": st.sampled_from(HOW)}, "unknown": {"who": WHO}, "list": {"who": WHO},
+                    "logout": {"who": WHO},
+                    "leave": {"who": WHO, "how": st.sampled_from(("close", "reset", "reset", "midpacket", "halfclose"))}},
+                   MAX_MEMBERS)
 
 
 class Member:
@@ -75,11 +66,7 @@ class Session:
         self.last: Member | None = None
 
     def pick(self, who: int) -> Member | None:
-        if not self.members:
-            return None
-        if who == -1 and self.last in self.members:
-            return self.last
-        return self.members[who % len(self.members)]
+        return pick(self.members, self.last, who)
 
     def request(self, member: Member, data: list, replies: list, policy: str = "whole") -> None:
         member.replies.extend(replies)
