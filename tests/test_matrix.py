@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance import protocols
 from conformance.matrix import verdicts
 from conformance.matrix.verdicts import REFERENCE, Cell, Outcome
 from conformance.selftest.fixtures import FIXTURES, materialize
@@ -89,10 +90,14 @@ def test_a_class_matrix_follows_the_manifests_and_opens_in_a_browser(tmp_path, p
         if manifest.exists() and "interop" in json.loads(manifest.read_text()):   # the conversations it breaks, said
             interop[student] = set(json.loads(manifest.read_text())["interop"])
     out = tmp_path / "matrix"
+    # the self-test's own waits for the protocol (a whole self-test runs beside it on two cores)
+    scale = str(protocols.get(protocol).selftest_timeout_scale)
     proc = subprocess.run([sys.executable, "-m", "conformance", "matrix", protocol, str(klass), "-o", str(out),
-                           "--seed", "7", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=840)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+                           "--seed", "7", "--quiet", "--timeout-scale", scale], cwd=ROOT, capture_output=True,
+                          text=True, timeout=840)
     doc = json.loads((out / "matrix.json").read_text())
+    errors = [f"{c['client']} x {c['server']}: {c['why']}" for c in doc["cells"] if c["verdict"] == "error"]
+    assert proc.returncode == 0 and not errors, "\n".join(errors) + proc.stdout + proc.stderr[-3000:]
     assert doc["schema"] == "chatconform-matrix/1" and doc["seed"] == 7
     names = [REFERENCE, *CLASS]
     assert doc["clients"] == names and doc["servers"] == names and len(doc["cells"]) == 16
