@@ -167,19 +167,8 @@ class ClassRun:
                     self.procs[sub.slug] = proc
                 reader = threading.Thread(target=_keep_log, args=(proc.stdout, log), daemon=True)
                 reader.start()
-                over = False
                 try:
-                    proc.wait(budget)
-                except subprocess.TimeoutExpired:
-                    over = True
-                    with contextlib.suppress(OSError):
-                        os.killpg(proc.pid, signal.SIGTERM)   # the check stops its candidates and reports
-                    try:
-                        proc.wait(15)
-                    except subprocess.TimeoutExpired:
-                        with contextlib.suppress(OSError):
-                            os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait()
+                    over = waited_within(proc, budget)
                 finally:
                     self.procs.pop(sub.slug, None)
                 reader.join(5)
@@ -223,6 +212,26 @@ HARNESS_FAULT = "could not be graded: harness fault"
 
 def passed(document: dict) -> bool:
     return status(document).startswith("passed")
+
+
+def waited_within(proc: subprocess.Popen, budget: float) -> bool:
+    """Wait for a check (in a process group of its own) up to `budget` seconds: False if it ended in
+    time; else True once it is stopped: SIGTERM (the check stops its candidates and reports), then
+    SIGKILL if it is still there 15 s later."""
+    try:
+        proc.wait(budget)
+        return False
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return True
 
 
 def _keep_log(stream, log) -> None:

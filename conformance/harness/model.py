@@ -145,11 +145,35 @@ def scripts(kinds: tuple, fields: dict, max_members: int, longest: int = 20):
     return script.map(lambda s: [{"do": "connect"}, {"do": "connect"}] + s)
 
 
-def pick(members: list, last, who: int):
-    """The member a step's `who` names: -1 the one that acted last (if still there), else by index
-    modulo the members of the time; None when there is no one."""
-    if not members:
-        return None
-    if who == -1 and last in members:
-        return last
-    return members[who % len(members)]
+class Session:
+    """What every protocol's session keeps: who is connected (`members`) and who ever was
+    (`everyone`), what each text is owed (`owed`, protocol-shaped) and how it was sent (`how`), and
+    the member that acted last (`who` = -1). `connect()` gives a raw client, `settle()` waits for the
+    server's settle window."""
+
+    CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
+
+    def __init__(self, connect, settle, limit: int, max_members: int):
+        self.connect_wire, self.settle, self.limit = connect, settle, min(limit, max_members)
+        self.members: list = []
+        self.everyone: list = []
+        self.owed: dict = {}
+        self.how: dict = {}
+        self.counter = 0
+        self.last = None
+
+    def pick(self, who: int):
+        """The member a step's `who` names: -1 the one that acted last (if still there), else by index
+        modulo the members of the time; None when there is no one."""
+        if not self.members:
+            return None
+        if who == -1 and self.last in self.members:
+            return self.last
+        return self.members[who % len(self.members)]
+
+    def text(self, how: str, sender) -> str:
+        """A new text, unique in the session (its tag), shaped by how it is sent."""
+        self.counter += 1
+        tag = f"m{self.counter}c{sender.index}"
+        return {"short": tag, "czech": f"{tag} {self.CZECH}", "long": (tag + " " + "x" * 20_000)[:20_000],
+                "split": f"{tag} {self.CZECH} ✓", "pipelined": tag}[how]

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.model import WHO, Broken, Violation, pick, scripts, short
-from conformance.jsonl.steps import CZECH, SERVER, encode
+from conformance.harness import model
+from conformance.harness.model import WHO, Broken, Violation, scripts, short
+from conformance.jsonl.steps import SERVER, encode
 
 EXAMPLES, BUDGET_S = 40, 30.0     # per run: scripts drawn, and the wall time for drawing and shrinking
 MAX_MEMBERS = 6
@@ -63,27 +64,13 @@ class Member:
         return data
 
 
-class Session:
-    """One script on one fresh server: `connect()` gives a raw client (a WirePeer)."""
+class Session(model.Session):
+    """One script on one fresh server (owed: text -> (source name at send time, sender index,
+    recipients' indices))."""
 
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
-        self.connect_wire, self.settle, self.limit = connect, settle, min(limit, MAX_MEMBERS)
-        self.members: list[Member] = []
-        self.everyone: list[Member] = []
-        self.owed: dict = {}          # text -> (source name at send time, sender index, recipients' indices)
-        self.how: dict = {}           # text -> how it was sent
-        self.counter = 0
+        super().__init__(connect, settle, limit, MAX_MEMBERS)
         self.renames = 0
-        self.last: Member | None = None   # the member that acted last (who = -1)
-
-    def text(self, how: str, sender: Member) -> str:
-        self.counter += 1
-        tag = f"m{self.counter}c{sender.index}"
-        return {"short": tag, "czech": f"{tag} {CZECH}", "long": (tag + " " + "x" * 20_000)[:20_000],
-                "split": f"{tag} {CZECH} ✓", "pipelined": tag}[how]
-
-    def pick(self, who: int) -> Member | None:
-        return pick(self.members, self.last, who)
 
     def send(self, member: Member, how: str) -> None:
         texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]

@@ -6,10 +6,7 @@ then the students' pairs. Each cell is one `check PROTOCOL CLIENT --with-server 
 process group: sandboxed, bounded, its candidates gone when it ends."""
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -18,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import protocols
-from ..grade.collect import Submission, slugify
+from ..grade.collect import Submission
+from ..grade.run import waited_within
 from ..resources import REFERENCE as REFERENCES, harness_python
 from ..run import discover
 from .verdicts import REFERENCE, Cell, dead, from_document
@@ -98,18 +96,8 @@ class MatrixRun:
             with open(log, "wb") as output:
                 proc = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         start_new_session=True)
-                try:
-                    proc.wait(CELL_BUDGET_S * self.timeout_scale)
-                except subprocess.TimeoutExpired:
+                if waited_within(proc, CELL_BUDGET_S * self.timeout_scale):
                     error = f"the cell was stopped after its budget of {CELL_BUDGET_S * self.timeout_scale:.0f}s"
-                    with contextlib.suppress(OSError):
-                        os.killpg(proc.pid, signal.SIGTERM)
-                    try:
-                        proc.wait(15)
-                    except subprocess.TimeoutExpired:
-                        with contextlib.suppress(OSError):
-                            os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait()
             try:
                 document = json.loads(report.read_text())
             except (OSError, ValueError):

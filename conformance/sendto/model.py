@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 
 from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
-from conformance.harness.model import WHO, Broken, Violation, pick, scripts, short
+from conformance.harness import model
+from conformance.harness.model import WHO, Broken, Violation, scripts, short
 from conformance.sendto.steps import FAILURE, LIST_REQUEST, LOGOUT, OK, login, read_packet, sendto, show, user_list
 
 EXAMPLES, BUDGET_S = 15, 15.0     # its reference server starts in 0.5 s: fewer sessions than jsonl
 MAX_MEMBERS = 6
 HOW = ("short", "czech", "long", "split", "pipelined")
-CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
 FRAMING = ("split", "pipelined", "long")
 
 
@@ -53,20 +53,14 @@ class Member:
         return packet
 
 
-class Session:
-    def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
-        self.connect_wire, self.settle, self.limit = connect, settle, min(limit, MAX_MEMBERS)
-        self.members: list[Member] = []
-        self.everyone: list[Member] = []
-        self.order: list[str] = []     # logged-in names, in login order
-        self.owed: dict = {}           # text -> (sender name, sender index, destination index)
-        self.how: dict = {}
-        self.sent: dict = {}           # sender index -> its texts, in order
-        self.counter = self.logins = 0
-        self.last: Member | None = None
+class Session(model.Session):
+    """One script on one fresh server (owed: text -> (sender name, sender index, destination index))."""
 
-    def pick(self, who: int) -> Member | None:
-        return pick(self.members, self.last, who)
+    def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
+        super().__init__(connect, settle, limit, MAX_MEMBERS)
+        self.order: list[str] = []     # logged-in names, in login order
+        self.sent: dict = {}           # sender index -> its texts, in order
+        self.logins = 0
 
     def request(self, member: Member, data: list, replies: list, policy: str = "whole") -> None:
         member.replies.extend(replies)
@@ -80,12 +74,7 @@ class Session:
         self.order.append(member.name)
 
     def send(self, member: Member, to: Member, how: str) -> None:
-        texts = []
-        for _ in range(3 if how == "pipelined" else 1):
-            self.counter += 1
-            tag = f"m{self.counter}c{member.index}"
-            texts.append({"short": tag, "czech": f"{tag} {CZECH}", "long": (tag + " " + "y" * 20_000)[:20_000],
-                          "split": f"{tag} {CZECH} ✓", "pipelined": tag}[how])
+        texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]
         for text in texts:
             self.owed[text] = (member.name, member.index, to.index)
             self.how[text] = how
