@@ -96,8 +96,7 @@ def judge(cells: dict) -> list[dict]:
                 next(iter(sorted(blames - {"text"})))
             entry.update(verdict="failed", blame=blame, failures=failures,
                          why=f"{failures[0]['test']}: {failures[0]['message']}")
-        elif cell.outcomes and all(o.outcome == "skipped" for o in cell.outcomes.values()
-                                   if o.outcome != "passed") and any(o.outcome == "skipped" for o in cell.outcomes.values()):
+        elif any(o.outcome == "skipped" for o in cell.outcomes.values()):   # no failure, no error: see above
             skipped = [o for o in cell.outcomes.values() if o.outcome == "skipped"]
             entry.update(verdict="unsupported", blame=None, failures=[],
                          why="; ".join(f"{o.test}: {o.message.splitlines()[0] if o.message else 'skipped'}"
