@@ -7,7 +7,7 @@ None (`run(script)`). `explore` asks Hypothesis for scripts under the run's seed
 lets Hypothesis shrink it to a minimal one: the witness. Every script is run at most once (a cache):
 the live server is not a pure function, and Hypothesis must see the same answer for the same script.
 The exploration is bounded by examples and by wall time, and shrinking by wall time of its own once a
-script fails; when the time is up, scripts not yet run count as passing, so shrinking ends with the
+script fails (half for Hypothesis's shrinker, half for dropping steps); when the time is up, scripts not yet run count as passing, so shrinking ends with the
 shortest failing script found by then."""
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def explore(steps, run, seed: int, examples: int, budget_s: float,
                 return None   # out of time: not run, counts as passing (shrinking stops here)
             cache[key] = run(script)
             if cache[key] is not None and not any(v is not None for k, v in cache.items() if k != key):
-                deadline[0] = time.monotonic() + shrink_s   # the first failure: the shrinking's own time
+                deadline[0] = time.monotonic() + shrink_s / 2   # the first failure: Hypothesis's shrinking
         return cache[key]
 
     @seeded(seed)
@@ -71,8 +71,28 @@ def explore(steps, run, seed: int, examples: int, budget_s: float,
     try:
         check()
     except Found as exc:
-        return exc.violation, len(cache)
+        deadline[0] = time.monotonic() + shrink_s / 2   # the rest of the shrinking's time: dropping steps
+        return fewer_steps(exc.violation, outcome), len(cache)
     return None, len(cache)
+
+
+def fewer_steps(found: Violation, outcome) -> Violation:
+    """Hypothesis's witness with the steps dropped whose removal keeps the failure (the same
+    requirement), in runs of half the script, then a quarter, down to single steps, while the shrinking's
+    time lasts: steps that did nothing (a connect past the limit) or did not matter, which Hypothesis,
+    drawing the length first, seldom removes."""
+    script, size = found.script, max(1, len(found.script) // 2)
+    while size >= 1:
+        start = 0
+        while start < len(script):
+            shorter = script[:start] + script[start + size:]
+            again = outcome(shorter) if shorter else None
+            if again is not None and again.requirement == found.requirement:
+                again.script, found, script = shorter, again, shorter
+            else:
+                start += size
+        size //= 2
+    return found
 
 
 def shown(script: list) -> str:
@@ -122,6 +142,38 @@ class Broken(Exception):
 def short(text: str) -> str:
     """A message's text for a report: long ones cut, with their length."""
     return text if len(text) <= 60 else f"{text[:40]}…[{len(text)} chars]"
+
+
+# The fault profiles every model draws besides the chopping and coalescing it already does:
+SLOW_GAP = 0.2           # "delays every write by 200 ms": a request written in SLOW_PIECES writes this far apart
+SLOW_PIECES = 4          # (a peer's pace, not a wait for anything: not scaled by --timeout-scale)
+STALL_WINDOW = 4096      # "stalls reading": a member joins with this receive buffer and stops reading...
+SHRINK_S = 15.0          # shrinking's own time once a script fails (a model's BUDGET_S + this stay within
+                         # the suite's test bound of 60 s)
+FLOOD = 30               # ...while another sends this many 20,000-character messages (600 kB): more than
+                         # the stalled member's buffers and the server's send buffer for it can hold
+
+
+def cut(data: bytes, pieces: int = SLOW_PIECES) -> list:
+    """`data` in `pieces` writes of about equal size, cut anywhere (inside a UTF-8 character too)."""
+    size = -(-len(data) // pieces)
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def push(wire, data: bytes, requirement: str, what: str) -> None:
+    """Send `data` (a flood's message); a server that stops taking it has blocked on someone else."""
+    from . import settings
+    if not wire.send_within(data, settings.wait(settings.EVENT)):
+        raise Broken(requirement, what, expected="the server keeps reading every client that sends",
+                     actual=f"it took none of the next {len(data)} bytes for {settings.wait(settings.EVENT):.1f}s")
+
+
+def trickle(wire, pieces: list) -> None:
+    """All but the last piece, SLOW_GAP apart: the slow writer's request stays unfinished; the
+    caller proves the others are served meanwhile, then writes the last piece."""
+    for piece in pieces[:-1]:
+        wire.send_raw(piece)
+        time.sleep(SLOW_GAP)   # the fault's shape (a slow peer), not synchronisation
 
 
 WHO = object()   # in a model's step fields: the member the step acts on (see scripts)

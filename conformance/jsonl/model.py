@@ -2,8 +2,11 @@
 
 Steps: connect; send (short, Czech, 20,000 characters, split across writes, three pipelined in one
 write); a burst (every member sends, round-robin, three times over: messages of several clients in
-the same instants); set-name; leave (close, reset, mid-line then
-close, or a half-close: the client stops sending and still reads). Membership changes wait for quiescence (every message sent so far delivered), so who
+the same instants); set-name; leave (close, reset, mid-line then close, or a half-close: the client
+stops sending and still reads); and two fault profiles: a slow writer (a message in four writes
+200 ms apart, while another member's message must get through: JS7) and a stalled reader (a member
+joins with a 4 kB receive buffer and stops reading while another sends 600 kB: the others must keep
+receiving, JS11; once it reads again it gets everything it is owed, or the server has closed it). Membership changes wait for quiescence (every message sent so far delivered), so who
 must get a message is exact: the members when it was sent, the sender included (JS3). Sends between
 them are not waited for: that is where interleavings happen.
 
@@ -25,7 +28,7 @@ from conformance.harness import model
 from conformance.harness.model import WHO, Broken, Violation, scripts, short
 from conformance.jsonl.steps import SERVER, encode
 
-EXAMPLES, BUDGET_S = 40, 30.0     # per run: scripts drawn, and the wall time for drawing and shrinking
+EXAMPLES, BUDGET_S = 40, 25.0     # per run: scripts drawn, and the wall time for drawing and shrinking
 MAX_MEMBERS = 6
 HOW = ("short", "czech", "long", "split", "pipelined")
 LEAVING = ("close", "reset", "midline", "halfclose")
@@ -35,8 +38,9 @@ def steps():
     """Scripts of 1–20 steps after two connects (model.scripts), weighted toward renames, departures
     and bursts."""
     return scripts(("connect", "connect", "send", "send", "send", "burst", "burst", "setname", "setname", "leave",
-                    "leave"),
-                   {"send": {"who": WHO, "how": st.sampled_from(HOW)}, "setname": {"who": WHO},
+                    "leave", "slow", "stall"),
+                   {"send": {"who": WHO, "how": st.sampled_from(HOW)}, "setname": {"who": WHO}, "slow": {"who": WHO},
+                    "stall": {"who": WHO},
                     "leave": {"who": WHO, "how": st.sampled_from(("close", "reset", "reset", "midline", "halfclose"))}},
                    MAX_MEMBERS)
 
@@ -75,11 +79,15 @@ class Session(model.Session):
     def send(self, member: Member, how: str) -> None:
         texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]
         for text in texts:
-            self.owed[text] = (member.name, member.index, {m.index for m in self.members})
-            self.how[text] = how
-            member.sent.append(text)
+            self.owe(member, text, how)
         policy = {"split": "utf8-split", "pipelined": "coalesced"}.get(how, "whole")
         member.wire.send(*[encode("message", t) for t in texts], policy=policy)
+
+    def owe(self, member: Member, text: str, how: str) -> None:
+        """`member` sends `text` now: every member of the time is owed it, under its name of the time."""
+        self.owed[text] = (member.name, member.index, {m.index for m in self.members})
+        self.how[text] = how
+        member.sent.append(text)
 
     def wait_notice(self, member: Member, names: tuple, requirement: str, what: str) -> None:
         """Read the member's lines until a [Server] notice naming every one of `names` comes."""
@@ -93,36 +101,87 @@ class Session(model.Session):
             if source == SERVER and all(n in message for n in names):
                 return
 
-    def quiesce(self) -> None:
-        """Until every member has everything it is owed so far (or a message is found lost)."""
+    def quiesce(self, skip=None, during: tuple = ()) -> None:
+        """Until every member (but `skip`) has everything it is owed so far (or a message is found
+        lost). `during`: (requirement, what was going on) where a loss means the server blocked."""
         for member in self.members:
-            want = {t for t, (_, _, to) in self.owed.items() if member.index in to}
-            while want - {m for s, m in member.log if s != SERVER}:
-                missing = sorted(want - {m for s, m in member.log if s != SERVER})
+            if member is skip:
+                continue
+            while missing := self.missing(member):
                 try:
                     member.take_line("the messages it is owed", settings.wait(settings.EVENT))
                 except CheckFailure:
-                    raise Broken(self.requirement(missing), f"Client {member.index} never received {len(missing)} message(s) sent "
-                                        "while it was connected.", expected=", ".join(short(t) for t in missing[:5]),
-                                 actual=received(member)) from None
+                    requirement, what = (during[0], f"{during[1]}, c") if during else (self.requirement(missing), "C")
+                    raise Broken(requirement, f"{what}lient {member.index} never received {len(missing)} message(s) "
+                                              "sent while it was connected" + (": the server blocked on one client."
+                                                                               if during else "."),
+                                 expected=", ".join(short(t) for t in missing[:5]), actual=received(member)) from None
+
+    def missing(self, member: Member) -> list:
+        want = {t for t, (_, _, to) in self.owed.items() if member.index in to}
+        return sorted(want - {m for s, m in member.log if s != SERVER})
+
+    def join(self, receive_window: int | None = None) -> Member:
+        self.quiesce()
+        wire = self.connect_wire(receive_window=receive_window) if receive_window else self.connect_wire()
+        host, port = wire.sock.getsockname()[:2]
+        member = Member(wire, f"{host}:{port}", len(self.everyone))
+        self.members.append(member)
+        self.everyone.append(member)
+        for m in self.members:
+            self.wait_notice(m, (member.name,), "JS2", f"announcing client {member.index}'s arrival")
+        return member
+
+    def slow(self, writer: Member) -> None:
+        """A message written in four writes 200 ms apart; before its last, another member's message
+        must reach everyone (a server that waits for the whole line blocks it)."""
+        text = self.text("split", writer)
+        model.trickle(writer.wire, pieces := model.cut(encode("message", text)))
+        others = [m for m in self.members if m is not writer]
+        if others:
+            self.send(others[0], "short")
+            self.quiesce(during=("JS7", f"While client {writer.index}'s message came in {len(pieces)} writes "
+                                        f"{model.SLOW_GAP * 1000:.0f} ms apart"))
+        self.owe(writer, text, "slow")
+        writer.wire.send_raw(pieces[-1])
+
+    def stall(self, sender: Member) -> None:
+        """A member joins with a small receive buffer and stops reading while `sender` floods: the
+        others must keep receiving (JS11). Reading again, it gets all it is owed, or it was dropped."""
+        stalled = self.join(receive_window=model.STALL_WINDOW)
+        stalled.wire.pause_reading()
+        for _ in range(model.FLOOD):
+            self.owe(sender, text := self.text("long", sender), "long")
+            model.push(sender.wire, encode("message", text), "JS11",
+                       f"While client {stalled.index} stopped reading, the server stopped taking client "
+                       f"{sender.index}'s messages: it blocked on the stalled client.")
+        self.quiesce(skip=stalled, during=("JS11", f"While client {stalled.index} stopped reading"))
+        stalled.wire.resume_reading()
+        while missing := self.missing(stalled):
+            try:
+                stalled.take_line("the messages it is owed", settings.wait(settings.BULK))
+            except CheckFailure:
+                if stalled.wire.eof:   # the server dropped it: allowed, and what it got stands
+                    self.members.remove(stalled)
+                    return
+                raise Broken("JS11", f"Client {stalled.index} stopped reading for a while; once it read again, "
+                                     f"{len(missing)} message(s) never came, and the server did not close it.",
+                             expected=", ".join(short(t) for t in missing[:5]), actual=received(stalled)) from None
 
     def requirement(self, texts: list) -> str:
         """JS7 where a message at fault was sent split across writes, pipelined with others or long
         enough to arrive in several reads (the framing), else JS3."""
-        return "JS7" if any(self.how.get(t) in ("split", "pipelined", "long") for t in texts) else "JS3"
+        return "JS7" if any(self.how.get(t) in ("split", "pipelined", "long", "slow") for t in texts) else "JS3"
 
     def run(self, script: list) -> None:
         for step in script:
             kind = step["do"]
             if kind == "connect" and len(self.members) < self.limit:
-                self.quiesce()
-                wire = self.connect_wire()
-                host, port = wire.sock.getsockname()[:2]
-                member = Member(wire, f"{host}:{port}", len(self.everyone))
-                self.members.append(member)
-                self.everyone.append(member)
-                for m in self.members:
-                    self.wait_notice(m, (member.name,), "JS2", f"announcing client {member.index}'s arrival")
+                self.join()
+            elif kind == "slow" and self.members:
+                self.slow(self.pick(step["who"]))
+            elif kind == "stall" and self.members and len(self.members) < self.limit:
+                self.stall(self.pick(step["who"]))
             elif kind == "send" and self.members:
                 self.last = self.pick(step["who"])
                 self.send(self.last, step["how"])

@@ -10,7 +10,7 @@ from conformance.run.model_test import random_sessions
 requirement = pytest.mark.requirement
 
 
-@requirement("JS3", "JS2", "JS4", "JS10", name="model")
+@requirement("JS3", "JS2", "JS4", "JS7", "JS10", "JS11", name="model")
 def test_random_sessions(ctx, raw, transcript, request, pytestconfig):
     """Every message exactly once to each member of the time, in per-sender order, under its sender's
     name; arrivals, renames and departures announced; over random interleavings of 2–6 clients."""

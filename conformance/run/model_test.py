@@ -49,7 +49,7 @@ def random_sessions(ctx, raw, transcript, request, pytestconfig, protocol_model)
     else:
         found, runs = model.explore(protocol_model.steps(), run, ctx.seed,
                                     option.model_examples or protocol_model.EXAMPLES,
-                                    settings.wait(protocol_model.BUDGET_S))
+                                    settings.wait(protocol_model.BUDGET_S), settings.wait(model.SHRINK_S))
         transcript.note(f"{runs} random session(s) run (seed {ctx.seed})")
         if found is not None:   # the transcript shows the witness alone, run once more
             transcript.restart(f"{runs} random sessions run (seed {ctx.seed}); the shortest failing one, once more:")

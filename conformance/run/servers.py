@@ -10,7 +10,7 @@ import pytest
 
 from .. import stash
 from ..diagnose import observe
-from ..harness import procstate, settings, timing, waiting
+from ..harness import network, procstate, settings, timing, waiting
 from ..harness.programs import Background, HarnessError, environment, free_port, listening
 from ..harness.failure import CheckFailure
 from ..harness.transcript import Transcript
@@ -75,8 +75,12 @@ def candidate_server(ctx, argv_for_port=None, what: str = "candidate server") ->
     argv_for_port(host, port) overrides the command (e.g. to add an option)."""
     program = ctx.programs["server"]
     argv_for_port = argv_for_port or (lambda host, port: program.argv(host=host, port=port))
-    return ServerProcess(argv_for_port, program.cwd, what,
-                         fixed_port=None if program.takes_port else ctx.descriptor.default_port)
+    fixed_port = None if program.takes_port else ctx.descriptor.default_port
+    if ctx.partner and network.inside():
+        # interop, one test at a time in a network of its own: served where the course serves, so that
+        # a client hard-wired to that address talks to it too (its own suite judges the address)
+        fixed_port = ctx.descriptor.client_address[1]
+    return ServerProcess(argv_for_port, program.cwd, what, fixed_port=fixed_port)
 
 
 # a module's: a server on a fixed port (one that reads no arguments) must be gone before a client test

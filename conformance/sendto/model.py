@@ -3,7 +3,11 @@
 Steps: connect (and log in); send to another member (short, Czech, 20,000 characters, split across
 writes, three pipelined in one write); a burst (every member sends to the next, round-robin, three
 rounds); a send to a name nobody has; list; logout and log in again under a new name; leave (close,
-reset, half a packet then close, or a half-close). Membership changes wait for quiescence (every
+reset, half a packet then close, or a half-close); and two fault profiles: a slow writer (a SENDTO
+in four writes 200 ms apart, while another member's request must be served: SS1) and a stalled
+reader (a member logs in with a 4 kB receive buffer and stops reading while another sends it 600 kB:
+the others must keep being served, SS10; once it reads again it gets everything, or the server has
+closed it, and the flood's replies are ok, or failure once it was dropped). Membership changes wait for quiescence (every
 reply and every delivery owed so far has arrived), and a departure, which the server acknowledges to
 no one, for the server's settle window; so what each client must get is exact.
 
@@ -33,8 +37,9 @@ FRAMING = ("split", "pipelined", "long")
 def steps():
     """As jsonl's (model.scripts), weighted toward sends, bursts and departures."""
     return scripts(("connect", "connect", "send", "send", "send", "burst", "burst", "unknown", "list", "logout",
-                    "leave", "leave"),
+                    "leave", "leave", "slow", "stall"),
                    {"send": {"who": WHO, "how": st.sampled_from(HOW)}, "unknown": {"who": WHO}, "list": {"who": WHO},
+                    "slow": {"who": WHO}, "stall": {"who": WHO},
                     "logout": {"who": WHO},
                     "leave": {"who": WHO, "how": st.sampled_from(("close", "reset", "reset", "midpacket", "halfclose"))}},
                    MAX_MEMBERS)
@@ -73,12 +78,15 @@ class Session(model.Session):
         self.quiesce()
         self.order.append(member.name)
 
+    def owe(self, member: Member, to: Member, text: str, how: str) -> None:
+        self.owed[text] = (member.name, member.index, to.index)
+        self.how[text] = how
+        self.sent.setdefault(member.index, []).append(text)
+
     def send(self, member: Member, to: Member, how: str) -> None:
         texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]
         for text in texts:
-            self.owed[text] = (member.name, member.index, to.index)
-            self.how[text] = how
-            self.sent.setdefault(member.index, []).append(text)
+            self.owe(member, to, text, how)
         self.request(member, [sendto(to.name, t) for t in texts],
                      [(OK, f"RESPONSE ok to sendto {to.name}", "SS4")] * len(texts),
                      {"split": "utf8-split", "pipelined": "coalesced"}.get(how, "whole"))
@@ -108,15 +116,21 @@ class Session(model.Session):
             raise Broken("SS9", f"Client {member.index} received a reply to no request of its.",
                          expected="one reply per request", actual=show(packet))
         want, why, requirement = member.replies.pop(0)
+        if isinstance(want, tuple):   # either is right (a flood's reply: ok, or failure once its
+            want = packet if packet in want else want[0]   # destination was dropped)
         if packet != want:
             if packet[:1] != want[:1] or packet in (OK, FAILURE):
                 requirement = "SS9" if packet[:1] != want[:1] else requirement
             raise Broken(requirement, f"Client {member.index} got the wrong reply ({why}).",
                          expected=show(want), actual=show(packet))
 
-    def quiesce(self) -> None:
-        """Until every member has every reply and every delivery it is owed so far."""
+    def quiesce(self, skip=None, during: tuple = ()) -> None:
+        """Until every member (but `skip`) has every reply and every delivery it is owed so far.
+        `during`: (requirement, what was going on) where a miss means the server blocked."""
         for member in self.members:
+            if member is skip:
+                continue
+
             def owed_now():
                 return [t for t, (_, _, to) in self.owed.items() if to == member.index and t not in member.delivered]
             while member.replies or owed_now():
@@ -127,10 +141,61 @@ class Session(model.Session):
                     missing = owed_now()
                     requirement = self.framing(missing, "SS4") if missing and not member.replies else \
                         member.replies[0][2]
+                    if during:
+                        requirement, what = during[0], f"{what}; {during[1]}: the server blocked on one client"
                     raise Broken(requirement, f"Client {member.index} never got {what}.",
                                  expected=", ".join(short(t) for t in missing[:4]) or member.replies[0][1],
                                  actual=exc.what) from None
                 self.absorb(member, packet)
+
+    def join(self, receive_window: int | None = None) -> Member:
+        self.quiesce()
+        wire = self.connect_wire(receive_window=receive_window) if receive_window else self.connect_wire()
+        new = Member(wire, "", len(self.everyone))
+        self.members.append(new)
+        self.everyone.append(new)
+        self.log_in(new)
+        return new
+
+    def slow(self, writer: Member) -> None:
+        """A SENDTO (to itself when alone) written in four writes 200 ms apart; before its last,
+        another member's SENDTO must be answered and delivered (a server that waits for the whole packet
+        blocks it)."""
+        to = self.members[(self.members.index(writer) + 1) % len(self.members)]
+        text = self.text("split", writer)
+        model.trickle(writer.wire, pieces := model.cut(sendto(to.name, text)))
+        if len(self.members) > 1:
+            self.send(to, writer, "short")
+            self.quiesce(during=("SS1", f"meanwhile client {writer.index}'s SENDTO came in {len(pieces)} writes "
+                                        f"{model.SLOW_GAP * 1000:.0f} ms apart"))
+        self.owe(writer, to, text, "slow")
+        member_reply = (OK, f"RESPONSE ok to sendto {to.name} (written slowly)", "SS4")
+        writer.replies.append(member_reply)
+        writer.wire.send_raw(pieces[-1])
+
+    def stall(self, sender: Member) -> None:
+        """A member logs in with a small receive buffer and stops reading while `sender` sends it 600 kB:
+        the others must still be served (SS10). Reading again, it gets all it is owed, or was dropped."""
+        stalled = self.join(receive_window=model.STALL_WINDOW)
+        stalled.wire.pause_reading()
+        for _ in range(model.FLOOD):
+            self.owe(sender, stalled, text := self.text("long", sender), "long")
+            sender.replies.append(((OK, FAILURE), f"RESPONSE ok to sendto {stalled.name} (or failure, dropped)", "SS4"))
+            model.push(sender.wire, sendto(stalled.name, text), "SS10",
+                       f"While client {stalled.index} stopped reading, the server stopped taking client "
+                       f"{sender.index}'s requests: it blocked on the stalled client.")
+        self.quiesce(skip=stalled, during=("SS10", f"while client {stalled.index} stopped reading"))
+        stalled.wire.resume_reading()
+        while [t for t, (_, _, to) in self.owed.items() if to == stalled.index and t not in stalled.delivered]:
+            try:
+                self.absorb(stalled, read_packet(stalled.wire, "the texts sent to it", settings.wait(settings.BULK)))
+            except CheckFailure:
+                if stalled.wire.eof:   # the server dropped it: allowed, and what it got stands
+                    self.members.remove(stalled)
+                    self.order.remove(stalled.name)
+                    return
+                raise Broken("SS10", f"Client {stalled.index} stopped reading for a while; once it read again, "
+                                     "texts sent to it never came, and the server did not close it.") from None
 
     def check_list(self, member: Member, why: str, requirement: str = "SS3") -> None:
         self.request(member, [LIST_REQUEST], [(user_list(*self.order), f"the LIST {why}", requirement)])
@@ -140,11 +205,12 @@ class Session(model.Session):
         for step in script:
             kind, member = step["do"], self.pick(step.get("who", 0))
             if kind == "connect" and len(self.members) < self.limit:
-                self.quiesce()
-                new = Member(self.connect_wire(), "", len(self.everyone))
-                self.members.append(new)
-                self.everyone.append(new)
-                self.log_in(new)
+                self.join()
+            elif kind == "slow" and member:
+                self.last = member
+                self.slow(member)
+            elif kind == "stall" and member and len(self.members) < self.limit:
+                self.stall(member)
             elif kind == "send" and len(self.members) > 1:
                 self.last = member
                 self.send(member, self.members[(self.members.index(member) + 1) % len(self.members)], step["how"])

@@ -10,7 +10,7 @@ from conformance.sendto import model
 requirement = pytest.mark.requirement
 
 
-@requirement("SS4", "SS2", "SS3", "SS5", "SS6", "SS9", name="model")
+@requirement("SS4", "SS1", "SS2", "SS3", "SS5", "SS6", "SS9", "SS10", name="model")
 def test_random_sessions(ctx, raw, transcript, request, pytestconfig):
     """Every reply once and in order, every LIST the logged-in names of the time, every text delivered
     once to its destination only, in its sender's order; over random interleavings of 2–6 clients."""
