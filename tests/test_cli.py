@@ -169,6 +169,26 @@ def test_a_crashing_candidate_is_a_failure_not_a_harness_error(tmp_path):
     assert "RuntimeError: student bug" in test["message"] or "RuntimeError: student bug" in test["transcript"]
 
 
+def test_a_package_the_grader_lacks_is_an_error_but_a_module_the_student_left_out_is_a_failure(tmp_path):
+    """Real submissions import what their course allowed (click, colorama, aioconsole): where it is not
+    installed, that is the grader's configuration (an error naming the package, nothing charged). A
+    module of the submission's own that cannot be imported stays the student's."""
+    lacks, student = tmp_path / "lacks", tmp_path / "student"
+    for folder, code in ((lacks, "import chatconform_uninstalled_pkg.sub\n"),
+                         (student, "import helpers\n")):
+        (folder / "lib" / "helpers").mkdir(parents=True) if folder is student else folder.mkdir()
+        (folder / "client.py").write_text(code + "print('Welcome to Chat Client. Enter your login:')\n")
+    (student / "lib" / "helpers" / "__init__.py").write_text("")   # there, but not where Python looks
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    code, document, output = check("cnlab", lacks, tmp_path / "a", "--test", "cnlab/client/RI3-login-success")
+    assert code == 2, output
+    test = document["tests"][0]
+    assert test["outcome"] == "error" and "imports 'chatconform_uninstalled_pkg', which is not installed" \
+        in test["message"], test
+    code, document, output = check("cnlab", student, tmp_path / "b", "--test", "cnlab/client/RI3-login-success")
+    assert code == 1 and document["tests"][0]["outcome"] == "failed", output
+
+
 def test_a_hanging_candidate_is_bounded(tmp_path):
     (tmp_path / "client.py").write_text("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
                                         "while True:\n    time.sleep(1)\n")

@@ -54,6 +54,27 @@ def test_blame_follows_the_same_conversation_with_the_reference():
     assert said.startswith("Your client works with 0 of 2 servers in the class;") and "not charged" in said
 
 
+def test_grade_with_the_matrix_tells_each_student_what_its_sides_work_with(tmp_path):
+    """grade --matrix: each student's feedback gets the matrix's summary of its client and server, the
+    pairs that fail with their blame, and where the transcripts are (not scored)."""
+    from conformance.grade import report
+    from conformance.grade.rubric import load
+    cells = [cell(REFERENCE, REFERENCE, message="passed"), cell("amy", REFERENCE, message="failed"),
+             cell(REFERENCE, "amy", message="passed"), cell("bob", REFERENCE, message="passed"),
+             cell(REFERENCE, "bob", message="passed"), cell("amy", "bob", message="failed"),
+             cell("bob", "amy", message="passed"), cell("amy", "amy", message="failed"), cell("bob", "bob", message="passed")]
+    interop = {"students": verdicts.summaries(list(judged(cells).values()))}
+    documents = [{"student": name, "slug": name, "protocol": "jsonl", "tests": [], "exit_status": 0}
+                 for name in ("amy", "bob")]
+    report.write_all(tmp_path, documents, load(None), (), interop)
+    amy = (tmp_path / "feedback" / "amy.md").read_text()
+    assert "## Interop with the class (not scored)" in amy
+    assert "Your client works with 0 of 2 servers in the class; 2 fail(s) also with the reference server" in amy
+    assert "with bob (client)" in amy and "matrix/students/amy.html" in amy
+    assert "Your server works with 1 of 2 clients in the class; 1 fail(s) because of the other side" in amy
+    assert "Your client works with 2 of 2 servers in the class." in (tmp_path / "feedback" / "bob.md").read_text()
+
+
 def test_the_references_disagreeing_is_a_harness_fault_and_a_dead_server_is_seen():
     v = judged([cell(REFERENCE, REFERENCE, message="failed")])
     assert v[(REFERENCE, REFERENCE)]["verdict"] == "error"

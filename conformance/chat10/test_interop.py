@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.harness import settings
+from conformance.harness import model, settings
 from conformance.harness.failure import CheckFailure
 from conformance.chat10.steps import CZECH, expect_message, join, leave, read_message, text
 
@@ -95,3 +95,45 @@ def test_leave(gui, carol):
     if got.method != "LEAVE" or got.username != NAME:
         raise CheckFailure("Closing the client's window did not reach the other member as a LEAVE.",
                            expected=f"CHAT/1.0 LEAVE, Username: {NAME}", actual=got.raw[:400])
+
+
+# The fault profiles (the same as the model's, harness/model.py): the other members misbehave, and the
+# client and the server must go on talking.
+
+@requirement("CC5", "CS7", name="slow-member")
+def test_slow_member(gui, carol):
+    """carol's TEXT comes in four writes 200 ms apart. Before its last, the client's own message must
+    reach carol (the server does not wait for her unfinished TEXT, nor forward its start); then the
+    client shows carol's whole."""
+    body = f"{CZECH} ✓ slowly"
+    model.trickle(carol, pieces := model.cut(text("carol", body)))
+    gui.send("not held up")
+    got = next_text(carol, "the client's message, while carol's own was still coming in, 200 ms a write")
+    if got.username != NAME or got.payload != b"not held up":
+        raise CheckFailure("The client's message did not reach carol whole while her own came in slowly.",
+                           expected=f"TEXT from {NAME}: 'not held up'", actual=got.raw[:400])
+    carol.send_raw(pieces[-1])
+    gui.wait_display(lambda t: any("carol" in line and body in line for line in t.splitlines()),
+                     f"a line with 'carol' and {body!r}", timeout=settings.wait(settings.STARTUP))
+
+
+@requirement("CC5", "CS6", "CS11", name="faulty-members")
+def test_faulty_members(gui, carol, raw, fresh_server, settle_server):
+    """Three more members: dan stops reading (a 4 kB window) while carol sends 600 kB, erin resets in
+    the middle of a TEXT, fay half-closes. The client and carol still talk both ways, and nothing of
+    erin's half TEXT reaches anyone."""
+    clients = raw(fresh_server)
+    members = {}
+    for name, window in (("dan", model.STALL_WINDOW), ("erin", None), ("fay", None)):
+        members[name] = clients.connect(receive_window=window)
+        members[name].send(join(name))
+        settle_server()
+    members["dan"].pause_reading()
+    for i in range(model.FLOOD):
+        model.push(carol, text("carol", f"flood {i} " + "f" * 20_000), "CS11",
+                   "While dan stopped reading, the server stopped taking carol's TEXTs.")
+    members["erin"].send_raw(b"CHAT/1.0 TEXT\r\nUsername: erin\r\nMsg-len: 40\r\n\r\nnever fini")
+    members["erin"].vanish()
+    members["fay"].half_close()
+    settle_server()
+    both_ways(gui, carol, "after the faults", "after a stalled, a reset and a half-closed member")

@@ -53,6 +53,8 @@ def add_parsers(sub) -> None:
     g.add_argument("--platform-timeout", type=float, metavar="S", help="with --format: the time limit the platform "
                    "gives one submission, when the course set another than the platform's default (the budget fits it)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--matrix", action="store_true", help="also run the interop matrix of the class (jsonl, sendto, "
+                   "chat10): OUT/matrix/, and each student's feedback says what its client and server work with")
     g.add_argument("--no-diagnose", action="store_true", help="verdicts only: no diagnosis of failures (no replays)")
     g.add_argument("--shard", metavar="K/N", help="grade only shard K of N (K from 1 to N; the same split on every "
                    "machine, balanced by cost) and write a shard manifest for `grade merge`; auto: the index from "
@@ -152,7 +154,8 @@ def grade(args) -> int:
             print(f"chatconform: shard {shard}: {len(submissions)} of {len(everyone)} submissions graded into "
                   f"{out}/results; once every shard is done: chatconform grade merge SHARD-OUTPUTS… -o grades")
             return 0
-        summary = report.write_all(out, documents, rubric, notes)
+        interop = class_matrix(args, protocol, documents, submissions, out) if args.matrix else None
+        summary = report.write_all(out, documents, rubric, notes, interop)
         if summary["layouts"]:
             print(f"chatconform: programs named by {args.layout} for: {', '.join(summary['layouts'])}")
         print(f"chatconform: {summary['students']} submissions, {summary['students'] - summary['ungraded']} graded, "
@@ -161,6 +164,20 @@ def grade(args) -> int:
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def class_matrix(args, protocol: str | None, documents: list, submissions: list, out: Path) -> dict | None:
+    """grade --matrix: the interop matrix of the class graded, in OUT/matrix (None where the protocol's
+    students write one side only)."""
+    from ..matrix.command import INTEROP, build
+    found = {d.get("protocol") for d in documents if d.get("protocol")}
+    protocol = protocol or (found.pop() if len(found) == 1 else None)
+    if protocol not in INTEROP:
+        print(f"chatconform: note: no interop matrix: {protocol or 'the protocol'} is not one whose students write "
+              f"both a client and a server ({', '.join(INTEROP)})")
+        return None
+    return build(protocol, submissions, out / "matrix", args.jobs or machine.auto_jobs(), timeout_scale=args.timeout_scale,
+                 quiet=args.no_progress)
 
 
 def run_notes(run: ClassRun) -> tuple:

@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 
 from ..diagnose.engine import diagnosis_text
+from .collect import slugify
 from .rubric import Rubric, requirements_of, score
 from .run import HARNESS_FAULT, status
 
@@ -259,15 +260,29 @@ def warning_reports(doc: dict, rubric: Rubric) -> list:
     return lines
 
 
-def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = ()) -> dict:
+def interop_lines(student: str, interop: dict | None) -> list:
+    """grade --matrix: what the student's client and server work with in the class (markdown)."""
+    sides = (interop or {}).get("students", {}).get(student)
+    if not sides:
+        return []
+    from ..matrix.verdicts import sentence
+    lines = ["", "## Interop with the class (not scored)", ""]
+    for side, summary in sides.items():
+        lines.append(f"- {sentence(student, side, summary)}")
+        lines += [f"  - with {f.get('server', f.get('client'))} ({f['blame']}): {f['why']}" for f in summary["fails_with"]]
+    return lines + ["", f"Each conversation's transcripts: `matrix/students/{slugify(student)}.html` beside this "
+                        "class report.", ""]
+
+
+def write_all(out: Path, documents: list, rubric: Rubric, notes: tuple = (), interop: dict | None = None) -> dict:
     table = rows(documents, rubric)
     columns = requirement_columns(documents)
     write_csv(out / "class.csv", table, columns)
     write_html(out, table, notes)
     (out / "feedback").mkdir(exist_ok=True)
     for row in table:
-        (out / "feedback" / f"{row['doc']['slug']}.md").write_text(feedback(row["doc"], row["scored"], rubric),
-                                                                    encoding="utf-8")
+        text = feedback(row["doc"], row["scored"], rubric) + "\n".join(interop_lines(row["doc"]["student"], interop))
+        (out / "feedback" / f"{row['doc']['slug']}.md").write_text(text, encoding="utf-8")
     return {"students": len(table), "passed": sum(status(r["doc"]).startswith("passed") for r in table),
             "ungraded": sum(not graded(r["doc"]) for r in table),
             "layouts": [r["doc"]["student"] for r in table if r["doc"].get("layout_given")]}

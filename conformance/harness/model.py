@@ -95,6 +95,22 @@ def fewer_steps(found: Violation, outcome) -> Violation:
     return found
 
 
+def run_session(session_class, script: list, fresh, limit: int, broken_wire: str) -> Violation | None:
+    """Run one script on a fresh server: fresh() -> (connect, settle, stop); at most `limit` members (the
+    server's user limit where the grader gave it). A wire that fails under the session (a send refused,
+    a reset) is charged to `broken_wire`, the protocol's relay requirement."""
+    connect, settle, stop = fresh()
+    try:
+        session_class(connect, settle, limit).run(script)
+    except Broken as exc:
+        return exc.violation
+    except CheckFailure as exc:
+        return Violation(broken_wire, f"The session broke: {exc.what}", actual=str(exc.actual or "")[:300])
+    finally:
+        stop()
+    return None
+
+
 def shown(script: list) -> str:
     """A script as numbered lines a person can follow."""
     return "\n".join(f"{i + 1:>3}. " + ", ".join(f"{k}={v}" for k, v in step.items()) for i, step in enumerate(script))

@@ -310,6 +310,14 @@ class WirePeer:
         self._hand_over_close()
         self.socket_closed.wait(settings.wait(settings.EVENT))   # the reset goes out when it is closed
 
+    def half_close(self) -> None:
+        """Stop sending (a FIN) and still read: the peer sees the end of this side only."""
+        self.transcript.add(f"{self.label}>", "[half-close]")
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
     def close(self) -> None:
         self.transcript.add(f"{self.label}>", "[close]")
         with self._cond:

@@ -18,7 +18,6 @@ one client) shows as a lost message."""
 from __future__ import annotations
 
 import json
-import socket
 
 from hypothesis import strategies as st
 
@@ -204,8 +203,7 @@ class Session(model.Session):
                 if step["how"] == "reset":
                     member.wire.vanish()
                 elif step["how"] == "halfclose":   # its sending side only: the server reads the end of it
-                    member.wire.transcript.add(f"{member.wire.label}>", "[half-close]")
-                    member.wire.sock.shutdown(socket.SHUT_WR)
+                    member.wire.half_close()
                 else:
                     if step["how"] == "midline":
                         member.wire.send_raw(b'{"type": "message", "data": "never fini')
@@ -254,15 +252,4 @@ def received(member: Member) -> str:
 
 
 def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
-    """Run one script: fresh() -> (connect, settle, stop) for a new server; at most `limit` members
-    (the server's user limit where the grader gave it)."""
-    connect, settle, stop = fresh()
-    try:
-        Session(connect, settle, limit).run(script)
-    except Broken as exc:
-        return exc.violation
-    except CheckFailure as exc:   # the wire failed under the session (a send refused, a reset)
-        return Violation("JS3", f"The session broke: {exc.what}", actual=str(exc.actual or "")[:300])
-    finally:
-        stop()
-    return None
+    return model.run_session(Session, script, fresh, limit, "JS3")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import random
 
+from conformance.harness import settings
 from conformance.harness.failure import CheckFailure
 from conformance.harness.peer import RawClients, WirePeer
 
@@ -85,9 +86,18 @@ def expect_notice(wire: WirePeer, *names: str, what: str) -> str:
     return message
 
 
-def join(clients: RawClients) -> tuple:
+def expect_notice_past(wire: WirePeer, *names: str, what: str) -> str:
+    """Chat messages read past until a [Server] notice naming every one of `names` (a test's own
+    traffic may come first)."""
+    while True:
+        source, message = chat_of(read_json(wire, what, settings.wait(settings.BULK)))
+        if source == SERVER and all(n in message for n in names):
+            return message
+
+
+def join(clients: RawClients, receive_window: int | None = None) -> tuple:
     """A raw client connected and past its own entry notice: (wire, its ip:port name)."""
-    wire = clients.connect()
+    wire = clients.connect(receive_window=receive_window)
     host, port = wire.sock.getsockname()[:2]
     own = f"{host}:{port}"
     expect_notice(wire, own, what="announcing this client's arrival")

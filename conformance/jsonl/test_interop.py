@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conformance.harness import settings
+from conformance.harness import model, settings
 from conformance.harness.failure import CheckFailure
 from conformance.jsonl import steps
 from conformance.jsonl.steps import CZECH, SERVER, encode
@@ -119,3 +119,50 @@ def test_leave(client, member, rng):
     name = said_by(wire, text, "before it leaves")
     client.kill()
     steps.expect_notice(wire, name, what=f"announcing that {name} left")
+
+
+# The fault profiles (the same as the model's, harness/model.py): the other members misbehave, and the
+# client and the server must go on talking.
+
+@requirement("JC7", "JS7", name="slow-member")
+def test_slow_member(client, member, rng):
+    """The other member's message comes in four writes 200 ms apart. Before its last, the client's
+    own message must get through (the server does not wait for the unfinished line); then the
+    client prints the slow one whole."""
+    wire, own = member
+    body = f"{steps.text(rng, 3)} {CZECH} ✓"
+    model.trickle(wire, pieces := model.cut(encode("message", body)))
+    mine = steps.text(rng)
+    client.type(mine)
+    said_by(wire, mine, "while the other member's message was still coming in, 200 ms a write")
+    wire.send_raw(pieces[-1])
+    printed(client, own, body, "written in four writes 200 ms apart")
+
+
+@requirement("JC6", "JS10", "JS11", name="faulty-members")
+def test_faulty_members(client, member, raw, fresh_server, rng):
+    """Three more members: one stops reading (a 4 kB window) while the member sends 600 kB, one resets
+    in the middle of a line, one half-closes. The member still gets the client's message and the client
+    the member's, and every departure is announced."""
+    wire, own = member
+    clients = raw(fresh_server)
+    stalled, _ = steps.join(clients, receive_window=model.STALL_WINDOW)
+    stalled.pause_reading()
+    for i in range(model.FLOOD):
+        model.push(wire, encode("message", f"flood {i} " + "f" * 20_000), "JS11",
+                   "While a member stopped reading, the server stopped taking the other member's messages.")
+    reset, reset_name = steps.join(clients)
+    reset.send_raw(b'{"type": "message", "data": "never fini')
+    reset.vanish()
+    halfclosed, half_name = steps.join(clients)
+    halfclosed.half_close()
+    for gone in (reset_name, half_name):
+        steps.expect_notice_past(wire, gone, what=f"announcing that {gone} left (past the flood's own messages)")
+    mine = steps.text(rng)
+    client.type(mine)
+    while (got := steps.next_chat(wire, "the client's message, after the faults"))[1] != mine:
+        pass   # the flood's echoes and notices
+    text = steps.text(rng)
+    wire.send_raw(encode("message", text))
+    client.expect_match(re.escape(f"{own}: {text}") + "$", f"the line '{own}: {text}'",
+                        timeout=settings.wait(settings.BULK), why=" (the member's message after a flood of 600 kB)")

@@ -38,30 +38,35 @@ def matrix(args) -> int:
         return 2
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10 ** 6)
-    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chatconform-matrix-") as work:
         try:
             submissions = collect(Path(args.submissions), Path(work))
         except CollectError as exc:
             print(f"chatconform: error: {exc}", file=sys.stderr)
             return 2
-        clients, servers, missing = roster(args.protocol, submissions)
-        print(f"chatconform matrix {args.protocol}: {len(clients)} clients x {len(servers)} servers "
-              f"(the reference in both), seed {seed}", file=sys.stderr)
+        doc = build(args.protocol, submissions, out, args.jobs or auto_jobs(), args.seed, args.timeout_scale,
+                    args.quiet)
+    return 1 if any(c["verdict"] == "error" for c in doc["cells"]) else 0
 
-        def said(cell, done, total):
-            if not args.quiet:
-                print(f"  [{done}/{total}] {cell.client} x {cell.server}: "
-                      f"{'not run' if cell.not_run else 'error' if cell.error else 'done'}", file=sys.stderr)
-        run = MatrixRun(args.protocol, out, args.jobs or auto_jobs(), seed, args.timeout_scale, said)
-        cells = run.run(clients, servers)
+
+def build(protocol: str, submissions: list, out: Path, jobs: int, seed: int | None = None,
+          timeout_scale: float = 1.0, quiet: bool = False) -> dict:
+    """Run the matrix of these (collected) submissions, write its pages into `out`: its document."""
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 10 ** 6)
+    began = time.monotonic()
+    clients, servers, missing = roster(protocol, submissions)
+    print(f"chatconform matrix {protocol}: {len(clients)} clients x {len(servers)} servers "
+          f"(the reference in both), seed {seed}", file=sys.stderr)
+
+    def said(cell, done, total):
+        if not quiet:
+            print(f"  [{done}/{total}] {cell.client} x {cell.server}: "
+                  f"{'not run' if cell.not_run else 'error' if cell.error else 'done'}", file=sys.stderr)
+    cells = MatrixRun(protocol, out, jobs, seed, timeout_scale, said).run(clients, servers)
     judged = verdicts.judge(cells)
-    doc = page.document(args.protocol, seed, clients, servers, judged, missing, time.monotonic() - began)
+    doc = page.document(protocol, seed, clients, servers, judged, missing, time.monotonic() - began)
     page.write(out, doc)
     counts = {v: sum(c["verdict"] == v for c in judged) for v in ("passed", "failed", "unsupported", "error")}
-    print(f"chatconform matrix {args.protocol}: " + ", ".join(f"{n} {v}" for v, n in counts.items())
-          + f"; {len(doc['findings'])} finding(s) on the text; {out / 'matrix.html'}")
-    return 1 if counts["error"] else 0
-
-
+    print(f"chatconform matrix {protocol}: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f"; {len(doc['findings'])} finding(s) on the text; {out / 'matrix.html'}", file=sys.stderr)
+    return doc

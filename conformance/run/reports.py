@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +51,26 @@ def exited_notes(item) -> list:
     return notes
 
 
+NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
+def missing_package(item, transcript: Transcript | None) -> str | None:
+    """A package a candidate imports that is installed neither here nor in its submission (a course's
+    click, colorama, aioconsole): the name of its top module, where the transcript shows the import fail.
+    A module of the submission's own that is missing (a file left out) stays the student's."""
+    found = NO_MODULE.search(transcript.render()) if transcript is not None else None
+    if not found:
+        return None
+    top = found.group(1).split(".")[0]
+    ctx = stash.context(item.config)
+    folders = [Path(p) for p in (ctx.submission, ctx.partner) if p] if ctx else []
+    for folder in folders:
+        root = folder if folder.is_dir() else folder.parent
+        if any(root.rglob(f"{top}.py")) or any(p.is_dir() for p in root.rglob(top)):
+            return None
+    return top
+
+
 # What one test may put into the --json report: the whole document stays small (≤ 2 MB for a suite)
 # whatever the candidate prints. Cut in the middle, saying how much.
 MAX_REPORT_MESSAGE = 6000
@@ -70,7 +92,14 @@ def pytest_runtest_makereport(item, call):
     info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun, "evaluated": list(current().evaluated)}
     if report.failed and call.excinfo is not None:
         exc = call.excinfo.value
-        if isinstance(exc, CheckFailure):
+        missing = missing_package(item, transcript) if isinstance(exc, CheckFailure) else None
+        if missing:   # the grader's configuration, not the student's program: no verdict
+            info["harness_fault"] = True
+            info["message"] = (f"chatconform could not run this test: the candidate imports {missing!r}, which is not "
+                               f"installed for the Python that runs it (install it, e.g. pip install {missing}, "
+                               "and run again; nothing is charged to the student)")
+            report.longrepr = f"{info['message']}\n\nRerun: {rerun}"
+        elif isinstance(exc, CheckFailure):
             info["check_failure"] = True
             info["failed_requirements"] = exc.blamed(ids)
             notes = (exited_notes(item) if report.when == "call" else []) + \

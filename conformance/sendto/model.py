@@ -18,8 +18,6 @@ once to its destination and to no one else, from its sender, in its sender's ord
 the request at fault was split, pipelined or long)."""
 from __future__ import annotations
 
-import socket
-
 from hypothesis import strategies as st
 
 from conformance.harness import settings
@@ -241,8 +239,7 @@ class Session(model.Session):
                 if how == "reset":
                     member.wire.vanish()
                 elif how == "halfclose":
-                    member.wire.transcript.add(f"{member.wire.label}>", "[half-close]")
-                    member.wire.sock.shutdown(socket.SHUT_WR)
+                    member.wire.half_close()
                 else:
                     if how == "midpacket":
                         member.wire.send_raw(b"\x03\x00\x00\x00\x09\x04Jo")
@@ -264,13 +261,4 @@ class Session(model.Session):
 
 
 def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
-    connect, settle, stop = fresh()
-    try:
-        Session(connect, settle, limit).run(script)
-    except Broken as exc:
-        return exc.violation
-    except CheckFailure as exc:   # the wire failed under the session (a send refused, a reset)
-        return Violation("SS1", f"The session broke: {exc.what}", actual=str(exc.actual or "")[:300])
-    finally:
-        stop()
-    return None
+    return model.run_session(Session, script, fresh, limit, "SS1")

@@ -72,9 +72,9 @@ def expect_packet(wire: WirePeer, expected: bytes, what: str = "") -> bytes:
     return got
 
 
-def log_in(clients: RawClients, name: str) -> WirePeer:
+def log_in(clients: RawClients, name: str, receive_window: int | None = None) -> WirePeer:
     """A raw client connected and logged in as name."""
-    wire = clients.connect()
+    wire = clients.connect(receive_window=receive_window)
     wire.send(login(name))
     expect_packet(wire, OK, f"RESPONSE ok to login {name}")
     return wire

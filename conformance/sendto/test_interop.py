@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from conformance.harness import settings
+from conformance.harness import model, settings
 from conformance.harness.failure import CheckFailure
 from conformance.sendto import steps
-from conformance.sendto.steps import LIST_REQUEST, OK, delivery, expect_packet, read_packet
+from conformance.sendto.steps import FAILURE, LIST_REQUEST, OK, delivery, expect_packet, read_packet
 
 requirement = pytest.mark.requirement
 CZECH = "Žluťoučký kůň úpěl ďábelské ódy"
@@ -134,3 +134,49 @@ def test_leave(client, member, logged_in, settle_server):
     if listed != [other]:
         raise CheckFailure("The client's name is still listed after it exited.", expected=str([other]),
                            actual=str(listed))
+
+
+# The fault profiles (the same as the model's, harness/model.py): the other members misbehave, and the
+# client and the server must go on talking.
+
+@requirement("SC9", "SS1", name="slow-member")
+def test_slow_member(client, member, logged_in, rng):
+    """The member's SENDTO to the client comes in four writes 200 ms apart. Before its last, the
+    client's own sendto must be answered and delivered (the server does not wait for the unfinished
+    packet); then the client prints the slow one whole."""
+    wire, other = member
+    body = f"{CZECH} ✓ slowly"
+    model.trickle(wire, pieces := model.cut(steps.sendto(logged_in, body)))
+    client.type(f"sendto {other} not held up")
+    client.expect_line("Success", prompt=True, why=" after sendto while the member's packet came in slowly")
+    expect_packet(wire, delivery(logged_in, "not held up"), "the client's text, while the member's own "
+                                                            "packet was still coming in, 200 ms a write")
+    wire.send_raw(pieces[-1])
+    expect_packet(wire, OK, "RESPONSE ok to the member's slow sendto")
+    client.expect_match(re.escape(f"{other}: {body}"), f"the line '{other}: {body}'",
+                        timeout=settings.wait(settings.EVENT), why=" (written in four writes 200 ms apart)")
+
+
+@requirement("SC9", "SS6", "SS10", name="faulty-members")
+def test_faulty_members(client, member, logged_in, raw, fresh_server, settle_server):
+    """Three more members: one stops reading (a 4 kB window) while the member sends it 600 kB, one resets
+    in the middle of a packet, one half-closes. The client and the member still talk both ways, and the
+    one that reset is logged out."""
+    wire, other = member
+    clients = raw(fresh_server)
+    stalled = steps.log_in(clients, "stalled", receive_window=model.STALL_WINDOW)
+    stalled.pause_reading()
+    for i in range(model.FLOOD):
+        model.push(wire, steps.sendto("stalled", f"flood {i} " + "f" * 20_000), "SS10",
+                   "While a member stopped reading, the server stopped taking the other member's requests.")
+    for i in range(model.FLOOD):   # ok, or failure once the server dropped the stalled member
+        if (got := read_packet(wire, f"RESPONSE to flood {i}", settings.wait(settings.BULK))) not in (OK, FAILURE):
+            raise CheckFailure("The member's flood got something else than RESPONSEs.", actual=steps.show(got))
+    reset = steps.log_in(clients, "resetter")
+    reset.send_raw(b"\x03\x00\x00\x00\x09\x04Jo")
+    reset.vanish()
+    steps.log_in(clients, "halfclosed").half_close()
+    settle_server()   # a reset is acknowledged to no one: the server has taken it in once it is idle
+    both_ways(client, member, logged_in, "after the faults", "after a stalled, a reset and a half-closed member")
+    client.type("sendto resetter are you there")
+    client.expect_line("Failure", prompt=True, why=" after sendto to the member that reset (it is logged out)")
