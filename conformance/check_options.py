@@ -66,7 +66,8 @@ OPTIONS = (
            "server of this other submission folder (or reference/PROTOCOL), in the protocol's interop conversation "
            "instead of its suites (default: none)", metavar="FOLDER", path=True, rerun="given"),
     Option(("--model-examples",), "the model-based server tests: how many random sessions each draws (default: the "
-           "protocol's own, e.g. 12 for jsonl; bench/model_stability.py runs many more)", type=int, metavar="N",
+           "protocol's own, e.g. 40 for jsonl; its search time and the test's bound grow with N; bench/model_stability.py "
+           "runs many more)", type=int, metavar="N",
            rerun="given"),
     Option(("--replay",), "a model-based test runs exactly the session in this witness file (as a failure "
            "wrote it) instead of drawing new ones (default: draw)", metavar="FILE", path=True, rerun="given"),

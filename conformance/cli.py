@@ -70,8 +70,18 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
             "--rootdir", str(PACKAGE.parent), "-c", str(SUITE_INI),
             "--protocol", args.protocol, "--submission", str(Path(args.submission).resolve()), "-rfE",
             # every test's own bound (suite.ini's 60 s, TEST_TIMEOUT) scales with the waits: a slow machine is slow throughout
-            "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * time_factor(args.experiment))),
+            "--timeout", str(round(TEST_TIMEOUT * max(1.0, args.timeout_scale) * time_factor(args.experiment)
+                                   * model_factor(getattr(args, "model_examples", None)))),
             *check_options.handed_on(args)]
+
+
+def model_factor(examples: int | None) -> float:
+    """A model-based test asked for more sessions than its protocol's own gets a bound (and a search
+    time, run/model_test.py) that grows with them; the fewest any model draws is MODEL_EXAMPLES."""
+    return max(1.0, examples / MODEL_EXAMPLES) if examples else 1.0
+
+
+MODEL_EXAMPLES = 15   # sendto's (the fewest): the other models' bounds grow no slower
 
 
 def check(args: argparse.Namespace) -> int:

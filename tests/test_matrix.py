@@ -75,6 +75,33 @@ def test_grade_with_the_matrix_tells_each_student_what_its_sides_work_with(tmp_p
     assert "Your client works with 2 of 2 servers in the class." in (tmp_path / "feedback" / "bob.md").read_text()
 
 
+def test_with_the_suites_known_a_disagreement_is_charged_to_the_side_whose_suite_fails_its_requirement():
+    """Both sides pass the conversation with the references (a finding on the text, alone), but the
+    client's own suite fails JC2, one of the conversation's: the client's (grade --matrix)."""
+    cells = [cell(REFERENCE, REFERENCE, message="passed"), cell("cat", REFERENCE, message="passed"),
+             cell(REFERENCE, "amy", message="passed"), cell("cat", "amy", message="failed")]
+    alone = judged(cells)[("cat", "amy")]
+    assert alone["blame"] == "text"
+    known = {(v["client"], v["server"]): v for v in verdicts.judge({(c.client, c.server): c for c in cells},
+                                                                     {"cat": {"client": {"JC2"}}, "amy": {"server": {"JS9"}}})}
+    assert known[("cat", "amy")]["blame"] == "client"
+    assert "its own suite fails the client's JC2" in known[("cat", "amy")]["failures"][0]["message"]
+
+
+def test_a_conversation_failing_only_a_should_beyond_the_text_is_a_warning_never_a_failure():
+    """A raw relay that blocks on a client that stopped reading fails chat10's CS11, a SHOULD the text
+    does not ask for: the cell works, with the warning listed."""
+    from conformance.matrix.verdicts import from_document
+    doc = {"warnings": {"CS11": "a client that stops reading is not mentioned"},
+           "tests": [{"id": "chat10/interop/CC5-faulty-members", "outcome": "failed", "requirements": ["CC5", "CS11"],
+                      "failed_requirements": ["CS11"], "message": "While dan stopped reading, ..."},
+                     {"id": "chat10/interop/CC3-message", "outcome": "passed", "requirements": ["CC3"]}]}
+    cells = [cell(REFERENCE, REFERENCE, message="passed"), from_document(REFERENCE, "amy", doc)]
+    v = judged(cells)[(REFERENCE, "amy")]
+    assert v["verdict"] == "passed" and v["failures"] == []
+    assert v["warnings"] == [{"test": "chat10/interop/CC5-faulty-members", "message": "While dan stopped reading, ..."}]
+
+
 def test_the_references_disagreeing_is_a_harness_fault_and_a_dead_server_is_seen():
     v = judged([cell(REFERENCE, REFERENCE, message="failed")])
     assert v[(REFERENCE, REFERENCE)]["verdict"] == "error"

@@ -54,6 +54,7 @@ class Session(model.Session):
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
         self.unfinished: dict = {}   # username -> the slow TEXT it is still writing
+        self.vanished: set = set()   # indices of members gone without a LEAVE (a server may replay their last)
 
     def take(self, member: Member, what: str, timeout: float | None = None) -> None:
         """The next message a member receives, judged as it comes (framing, echo, early forwarding)."""
@@ -190,6 +191,8 @@ class Session(model.Session):
             member.wire.send(leave(member.name))
             for other in self.members:
                 self.wait_notice(other, "LEAVE", member.name)
+        if how != "leave":
+            self.vanished.add(member.index)
         if how == "reset":
             member.wire.vanish()
         else:
@@ -233,8 +236,10 @@ class Session(model.Session):
                 if member.index not in to:
                     raise Broken("CS3", f"Client {member.index} received a TEXT it must not get (it was not "
                                         "connected when it was sent).", actual=f"{name}: {short(body)}")
-                if body in seen:
-                    raise Broken(self.framing([body]), f"Client {member.index} received a TEXT twice.",
+                if body in seen:   # CS6 also where its sender's connection then went without a LEAVE
+                    raise Broken("CS6" if sender in self.vanished else self.framing([body]),
+                                 f"Client {member.index} received a TEXT twice"
+                                 + (" (its sender then left without a LEAVE)." if sender in self.vanished else "."),
                                  expected="each TEXT once", actual=f"{name}: {short(body)} (twice)")
                 seen.add(body)
                 if name != owed_name:

@@ -45,7 +45,7 @@ def next_text(wire, what: str):
 
 def both_ways(gui, carol, body: str, what: str) -> None:
     gui.send(body, paste=len(body) > 100)
-    got = next_text(carol, f"the client's message {what}, forwarded")
+    got = next_text(carol, f"the client's message{' ' + what if what else ''}, forwarded")
     if got.username != NAME or got.payload != body.encode("utf-8"):
         raise CheckFailure(f"The client's message {what} did not reach the other member whole.",
                            expected=f"TEXT from {NAME} with the {len(body.encode())}-byte payload {body[:60]!r}",
@@ -100,7 +100,7 @@ def test_leave(gui, carol):
 # The fault profiles (the same as the model's, harness/model.py): the other members misbehave, and the
 # client and the server must go on talking.
 
-@requirement("CC5", "CS7", name="slow-member")
+@requirement("CC5", "CC8", "CS6", "CS7", name="slow-member")
 def test_slow_member(gui, carol):
     """carol's TEXT comes in four writes 200 ms apart. Before its last, the client's own message must
     reach carol (the server does not wait for her unfinished TEXT, nor forward its start); then the
@@ -131,7 +131,7 @@ def test_faulty_members(gui, carol, raw, fresh_server, settle_server):
     members["dan"].pause_reading()
     for i in range(model.FLOOD):
         model.push(carol, text("carol", f"flood {i} " + "f" * 20_000), "CS11",
-                   "While dan stopped reading, the server stopped taking carol's TEXTs.")
+                   "While dan stopped reading, the server stopped taking carol's TEXTs.", in_session=False)
     members["erin"].send_raw(b"CHAT/1.0 TEXT\r\nUsername: erin\r\nMsg-len: 40\r\n\r\nnever fini")
     members["erin"].vanish()
     members["fay"].half_close()

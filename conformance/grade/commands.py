@@ -176,8 +176,13 @@ def class_matrix(args, protocol: str | None, documents: list, submissions: list,
         print(f"chatconform: note: no interop matrix: {protocol or 'the protocol'} is not one whose students write "
               f"both a client and a server ({', '.join(INTEROP)})")
         return None
+    suites: dict = {}   # student -> role -> the requirements its own suite failed
+    for doc in documents:
+        for test in doc.get("tests", []):
+            failed = suites.setdefault(doc.get("student"), {}).setdefault(test.get("role"), set())
+            failed.update(test.get("failed_requirements") or ())
     return build(protocol, submissions, out / "matrix", args.jobs or machine.auto_jobs(), timeout_scale=args.timeout_scale,
-                 quiet=args.no_progress)
+                 quiet=args.no_progress, suites=suites)
 
 
 def run_notes(run: ClassRun) -> tuple:

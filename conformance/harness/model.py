@@ -176,12 +176,16 @@ def cut(data: bytes, pieces: int = SLOW_PIECES) -> list:
     return [data[i:i + size] for i in range(0, len(data), size)]
 
 
-def push(wire, data: bytes, requirement: str, what: str) -> None:
-    """Send `data` (a flood's message); a server that stops taking it has blocked on someone else."""
+def push(wire, data: bytes, requirement: str, what: str, in_session: bool = True) -> None:
+    """Send `data` (a flood's message); a server that stops taking it has blocked on someone else: a
+    Broken in a model's session, a CheckFailure in a test of its own (`in_session` False)."""
     from . import settings
     if not wire.send_within(data, settings.wait(settings.EVENT)):
-        raise Broken(requirement, what, expected="the server keeps reading every client that sends",
-                     actual=f"it took none of the next {len(data)} bytes for {settings.wait(settings.EVENT):.1f}s")
+        expected = "the server keeps reading every client that sends"
+        actual = f"it took none of the next {len(data)} bytes for {settings.wait(settings.EVENT):.1f}s"
+        if in_session:
+            raise Broken(requirement, what, expected, actual)
+        raise CheckFailure(what, expected=expected, actual=actual, requirement=requirement)
 
 
 def trickle(wire, pieces: list) -> None:

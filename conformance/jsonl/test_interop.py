@@ -42,7 +42,7 @@ def said_by(wire, text: str, what: str) -> str:
     while source == SERVER:   # notices (a name, an arrival) may come between: their wording is free
         source, message = steps.next_chat(wire, what)
     if message != text:
-        raise CheckFailure(f"The other member did not receive the client's message {what}.",
+        raise CheckFailure(f"The other member did not receive the client's message{' ' + what if what else ''}.",
                            expected=text[:300], actual=message[:300])
     return source
 
@@ -150,7 +150,7 @@ def test_faulty_members(client, member, raw, fresh_server, rng):
     stalled.pause_reading()
     for i in range(model.FLOOD):
         model.push(wire, encode("message", f"flood {i} " + "f" * 20_000), "JS11",
-                   "While a member stopped reading, the server stopped taking the other member's messages.")
+                   "While a member stopped reading, the server stopped taking the other member's messages.", in_session=False)
     reset, reset_name = steps.join(clients)
     reset.send_raw(b'{"type": "message", "data": "never fini')
     reset.vanish()

@@ -50,8 +50,9 @@ def matrix(args) -> int:
 
 
 def build(protocol: str, submissions: list, out: Path, jobs: int, seed: int | None = None,
-          timeout_scale: float = 1.0, quiet: bool = False) -> dict:
-    """Run the matrix of these (collected) submissions, write its pages into `out`: its document."""
+          timeout_scale: float = 1.0, quiet: bool = False, suites: dict | None = None) -> dict:
+    """Run the matrix of these (collected) submissions, write its pages into `out`: its document.
+    `suites` (grade --matrix): student -> role -> what its own suite failed, for the blame."""
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 10 ** 6)
     began = time.monotonic()
     clients, servers, missing = roster(protocol, submissions)
@@ -63,7 +64,7 @@ def build(protocol: str, submissions: list, out: Path, jobs: int, seed: int | No
             print(f"  [{done}/{total}] {cell.client} x {cell.server}: "
                   f"{'not run' if cell.not_run else 'error' if cell.error else 'done'}", file=sys.stderr)
     cells = MatrixRun(protocol, out, jobs, seed, timeout_scale, said).run(clients, servers)
-    judged = verdicts.judge(cells)
+    judged = verdicts.judge(cells, suites)
     doc = page.document(protocol, seed, clients, servers, judged, missing, time.monotonic() - began)
     page.write(out, doc)
     counts = {v: sum(c["verdict"] == v for c in judged) for v in ("passed", "failed", "unsupported", "error")}

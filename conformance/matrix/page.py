@@ -54,7 +54,8 @@ def table(doc: dict) -> str:
                 cells.append("<td class='v'></td>")
                 continue
             title = f"{client} x {server}: {v['verdict']}" + (f", {BLAME[v['blame']]}" if v["blame"] else "") + \
-                (f": {v['why']}" if v["why"] else "")
+                (f": {v['why']}" if v["why"] else "") + \
+                "".join(f"; warning (beyond the text, not charged): {w['test']}" for w in v.get("warnings", ()))
             cells.append(f"<td class='v cell' data-verdict='{v['verdict']}' style='background:{COLOURS[v['verdict']]}' "
                          f"title='{E(title)}'><a href='{E(v['log'])}'>{TEXT[v['verdict']]}"
                          f"{'*' if v['blame'] == 'text' else ''}</a></td>")

@@ -3,7 +3,8 @@
 A failed conversation in cell (C, S) is the client's fault when C fails it with the reference server
 too, the server's when the reference client fails it with S, both when both do; when each passes it
 with the reference, the two disagree where the text leaves room: a finding on the text, charged to
-neither. A skipped conversation is `unsupported` (never a failure); a harness fault is `error`."""
+neither. A skipped conversation is `unsupported` (never a failure); a harness fault is `error`; a
+conversation that fails only SHOULDs beyond the text is a `warning`, listed and never a failure."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,11 @@ def from_document(client: str, server: str, document: dict) -> Cell:
     cell = Cell(client, server, duration_s=float(document.get("duration_s") or 0.0))
     if "error" in document:
         cell.error = str(document["error"]).strip().splitlines()[0][:300] if document["error"] else "no report"
+    beyond = set(document.get("warnings") or {})   # SHOULDs beyond the text: a failure there costs nothing
     for test in document.get("tests", []):
-        cell.outcomes[test["id"]] = Outcome(test["id"], test["outcome"], tuple(test.get("requirements", ())),
+        failed = set(test.get("failed_requirements") or ())
+        outcome = "warning" if test["outcome"] == "failed" and failed and failed <= beyond else test["outcome"]
+        cell.outcomes[test["id"]] = Outcome(test["id"], outcome, tuple(test.get("requirements", ())),
                                             (test.get("message") or "").strip())
     if not cell.outcomes and not cell.error:
         cell.error = "no conversation was run"
@@ -66,8 +70,21 @@ def blame_of(test: str, client_alone: Cell | None, server_alone: Cell | None) ->
     return {(True, False): "client", (False, True): "server", (True, True): "both"}.get((by_client, by_server), "text")
 
 
-def judge(cells: dict) -> list[dict]:
-    """Every cell's verdict, as matrix.json lists it. `cells`: (client, server) -> Cell."""
+def by_suites(failure: dict, client: str, server: str, suites: dict) -> None:
+    """A 'text' blame (each side passes the conversation with the reference) where a side's own suite
+    fails one of the conversation's requirements of its role is that side's (both: both's): the two
+    agreed only with the references' robustness, not with the text (grade --matrix has the suites)."""
+    mine = {side: sorted(set(failure["requirements"]) & set(suites.get(name, {}).get(side, ())))
+            for side, name in (("client", client), ("server", server))}
+    if mine["client"] or mine["server"]:
+        failure["blame"] = "both" if mine["client"] and mine["server"] else "client" if mine["client"] else "server"
+        failure["message"] += " (its own suite fails " + "; ".join(
+            f"the {side}'s {', '.join(ids)}" for side, ids in mine.items() if ids) + ")"
+
+
+def judge(cells: dict, suites: dict | None = None) -> list[dict]:
+    """Every cell's verdict, as matrix.json lists it. `cells`: (client, server) -> Cell; `suites`:
+    student -> role -> the requirements its own suite failed, where known (grade --matrix)."""
     out = []
     def order(key):
         client, server = key
@@ -90,6 +107,9 @@ def judge(cells: dict) -> list[dict]:
                          else "client" if server == REFERENCE else "server",
                          "message": o.message.splitlines()[0][:300] if o.message else ""}
                         for o in cell.failed()]
+            for failure in failures:
+                if failure["blame"] == "text" and suites:
+                    by_suites(failure, client, server, suites)
             blames = {f["blame"] for f in failures}
             blame = "text" if blames == {"text"} else \
                 "both" if "both" in blames or {"client", "server"} <= blames else \
@@ -103,6 +123,10 @@ def judge(cells: dict) -> list[dict]:
                                        for o in skipped)[:300])
         else:
             entry.update(verdict="passed", blame=None, failures=[], why="")
+        warned = [o for o in cell.outcomes.values() if o.outcome == "warning"]
+        if warned:   # beyond the text: shown, never a failure
+            entry["warnings"] = [{"test": o.test, "message": o.message.splitlines()[0][:300] if o.message else ""}
+                                 for o in warned]
         out.append(entry)
     return out
 

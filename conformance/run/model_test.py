@@ -47,9 +47,10 @@ def random_sessions(ctx, raw, transcript, request, pytestconfig, protocol_model)
         if found is not None:
             found.script = script
     else:
-        found, runs = model.explore(protocol_model.steps(), run, ctx.seed,
-                                    option.model_examples or protocol_model.EXAMPLES,
-                                    settings.wait(protocol_model.BUDGET_S), settings.wait(model.SHRINK_S))
+        examples = option.model_examples or protocol_model.EXAMPLES   # more sessions asked: more time for them
+        budget = protocol_model.BUDGET_S * max(1.0, examples / protocol_model.EXAMPLES)
+        found, runs = model.explore(protocol_model.steps(), run, ctx.seed, examples, settings.wait(budget),
+                                    settings.wait(model.SHRINK_S))
         transcript.note(f"{runs} random session(s) run (seed {ctx.seed})")
         if found is not None:   # the transcript shows the witness alone, run once more
             transcript.restart(f"{runs} random sessions run (seed {ctx.seed}); the shortest failing one, once more:")

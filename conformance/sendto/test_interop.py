@@ -139,7 +139,7 @@ def test_leave(client, member, logged_in, settle_server):
 # The fault profiles (the same as the model's, harness/model.py): the other members misbehave, and the
 # client and the server must go on talking.
 
-@requirement("SC9", "SS1", name="slow-member")
+@requirement("SC9", "SC10", "SS1", "SS8", name="slow-member")
 def test_slow_member(client, member, logged_in, rng):
     """The member's SENDTO to the client comes in four writes 200 ms apart. Before its last, the
     client's own sendto must be answered and delivered (the server does not wait for the unfinished
@@ -168,7 +168,7 @@ def test_faulty_members(client, member, logged_in, raw, fresh_server, settle_ser
     stalled.pause_reading()
     for i in range(model.FLOOD):
         model.push(wire, steps.sendto("stalled", f"flood {i} " + "f" * 20_000), "SS10",
-                   "While a member stopped reading, the server stopped taking the other member's requests.")
+                   "While a member stopped reading, the server stopped taking the other member's requests.", in_session=False)
     for i in range(model.FLOOD):   # ok, or failure once the server dropped the stalled member
         if (got := read_packet(wire, f"RESPONSE to flood {i}", settings.wait(settings.BULK))) not in (OK, FAILURE):
             raise CheckFailure("The member's flood got something else than RESPONSEs.", actual=steps.show(got))
