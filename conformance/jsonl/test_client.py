@@ -44,6 +44,15 @@ def test_message(client, wire, rng):
     expect_json(wire, {"type": "message", "data": line})
 
 
+@requirement("JC2", name="quotes")
+def test_message_with_quotes(client, wire, rng):
+    """People type quotes and backslashes: the line goes out as the JSON string of exactly that line (a
+    message built by pasting the line into a JSON text, seen in real submissions, breaks here)."""
+    line = f'{steps.text(rng, 2)} "quoted" C:\\temp\\new {CZECH}'
+    client.type(line)
+    expect_json(wire, {"type": "message", "data": line})
+
+
 @requirement("JC3", name="setname")
 def test_setname(client, wire, rng):
     new = steps.name(rng)
