@@ -50,6 +50,7 @@ class Member:
 
 class Session(model.Session):
     """One script on one fresh server (owed: text -> (sender name, sender index, recipients' indices))."""
+    RELAY, FRAMING_ID = "CS3", "CS6"
 
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
@@ -140,6 +141,8 @@ class Session(model.Session):
         wire.send(join(member.name))
         for other in self.members:
             self.wait_notice(other, "JOIN", member.name)
+        if self.members:
+            self.held("CS2")
         self.settle()   # nothing acknowledges a JOIN: the server has taken it in once it is idle
         self.members.append(member)
         self.everyone.append(member)
@@ -157,6 +160,7 @@ class Session(model.Session):
             self.send(others[0], "short")
             self.quiesce(during=("CS7", f"While client {writer.index}'s TEXT came in {len(pieces)} writes "
                                         f"{model.SLOW_GAP * 1000:.0f} ms apart"))
+            self.held("CS7", *(("CS6",) if len(others) > 1 else ()))   # a third member read during the trickle
         del self.unfinished[writer.name]
         self.owe(writer, body, "slow")
         writer.wire.send_raw(pieces[-1])
@@ -172,6 +176,7 @@ class Session(model.Session):
                        f"While client {stalled.index} stopped reading, the server stopped taking client "
                        f"{sender.index}'s TEXTs: it blocked on the stalled client.")
         self.quiesce(skip=stalled, during=("CS11", f"While client {stalled.index} stopped reading"))
+        self.held("CS11")
         stalled.wire.resume_reading()
         while missing := self.missing(stalled):
             try:
@@ -191,6 +196,7 @@ class Session(model.Session):
             member.wire.send(leave(member.name))
             for other in self.members:
                 self.wait_notice(other, "LEAVE", member.name)
+            self.held("CS4")
         if how != "leave":
             self.vanished.add(member.index)
         if how == "reset":
@@ -229,6 +235,7 @@ class Session(model.Session):
         self.judge()
 
     def judge(self) -> None:
+        self.judged_texts()
         for member in self.everyone:
             seen: set = set()
             for name, body in member.texts:
@@ -258,5 +265,5 @@ def received(member: Member) -> str:
     return "\n".join(f"{n}: {short(b)}" for n, b in member.texts[-8:]) or "[nothing]"
 
 
-def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
-    return model.run_session(Session, script, fresh, limit, "CS3")
+def run(script: list, fresh, limit: int = MAX_MEMBERS, judged: set | None = None) -> Violation | None:
+    return model.run_session(Session, script, fresh, limit, "CS3", judged)

@@ -46,6 +46,7 @@ class Member:
 
 class Session(model.Session):
     """One script on one fresh server (owed: text -> (sender name, sender index, destination index))."""
+    RELAY, FRAMING_ID = "SV7", "SV11"
 
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
@@ -133,6 +134,7 @@ class Session(model.Session):
     def check_list(self, member: Member, why: str, requirement: str = "SV6") -> None:
         self.request(member, [b"LIST\n"], [(LIST, f"the LIST {why}", requirement)])
         self.quiesce()
+        self.held(requirement)
 
     def join(self) -> Member:
         self.quiesce()
@@ -142,6 +144,7 @@ class Session(model.Session):
         self.request(new, [f"HELLO-FROM {new.name}\n".encode()], [(f"HELLO {new.name}\n".encode(),
                                                                      f"HELLO {new.name}", "SV1")])
         self.quiesce()
+        self.held("SV1")
         self.order.append(new.name)
         return new
 
@@ -155,6 +158,7 @@ class Session(model.Session):
             self.send(to, writer, "short")
             self.quiesce(during=("SV7", f"meanwhile client {writer.index}'s SEND came in {len(pieces)} writes "
                                         f"{model.SLOW_GAP * 1000:.0f} ms apart"))
+            self.held("SV7")
         self.owe(writer, to, text, "slow")
         writer.replies.append((b"SEND-OK\n", f"SEND-OK to SEND {to.name} (written slowly)", "SV7"))
         writer.wire.send_raw(pieces[-1])
@@ -195,6 +199,9 @@ class Session(model.Session):
                 self.check_list(self.members[0], f"after {member.name} left ({step['how']})", "SV12")
         self.quiesce()
         self.settle()
+        self.judged_texts()
+        if any(step["do"] == "unknown" for step in script):
+            self.held("SV8")
         for member in self.members:   # late extras: a duplicate, a reply to nothing
             while member.wire.has_line():
                 self.absorb(member, member.wire.read_line(0.1, what="a late line"))
@@ -210,5 +217,5 @@ class Session(model.Session):
 LIST = object()   # a reply slot for a LIST-OK, judged by the session's names
 
 
-def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
-    return model.run_session(Session, script, fresh, limit, "SV7")
+def run(script: list, fresh, limit: int = MAX_MEMBERS, judged: set | None = None) -> Violation | None:
+    return model.run_session(Session, script, fresh, limit, "SV7", judged)

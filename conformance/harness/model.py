@@ -95,13 +95,19 @@ def fewer_steps(found: Violation, outcome) -> Violation:
     return found
 
 
-def run_session(session_class, script: list, fresh, limit: int, broken_wire: str) -> Violation | None:
+def run_session(session_class, script: list, fresh, limit: int, broken_wire: str,
+                judged: set | None = None) -> Violation | None:
     """Run one script on a fresh server: fresh() -> (connect, settle, stop); at most `limit` members (the
     server's user limit where the grader gave it). A wire that fails under the session (a send refused,
-    a reset) is charged to `broken_wire`, the protocol's relay requirement."""
+    a reset) is charged to `broken_wire`, the protocol's relay requirement. A session that passes adds
+    the requirements it judged (Session.held) to `judged`: a model test that fails on one property has
+    judged the others where its sessions passed, so they are not `not evaluated`."""
     connect, settle, stop = fresh()
     try:
-        session_class(connect, settle, limit).run(script)
+        session = session_class(connect, settle, limit)
+        session.run(script)
+        if judged is not None:
+            judged.update(session.judged)
     except Broken as exc:
         return exc.violation
     except CheckFailure as exc:
@@ -233,6 +239,20 @@ class Session:
         self.how: dict = {}
         self.counter = 0
         self.last = None
+        self.judged: set = set()   # the requirements this session has put to the test and found met
+
+    def held(self, *requirements: str) -> None:
+        self.judged.update(requirements)
+
+    RELAY, FRAMING_ID, FRAMING_HOWS = "", "", ("split", "pipelined", "long", "slow")
+
+    def judged_texts(self) -> None:
+        """Once the history checker passes: the relay requirement (RELAY) is judged where a text was
+        owed to someone, the framing one (FRAMING_ID) where one was split, pipelined, long or slow."""
+        if self.owed and self.RELAY:
+            self.held(self.RELAY)
+        if self.FRAMING_ID and any(how in self.FRAMING_HOWS for how in self.how.values()):
+            self.held(self.FRAMING_ID)
 
     def pick(self, who: int):
         """The member a step's `who` names: -1 the one that acted last (if still there), else by index

@@ -70,6 +70,7 @@ class Member:
 class Session(model.Session):
     """One script on one fresh server (owed: text -> (source name at send time, sender index,
     recipients' indices))."""
+    RELAY, FRAMING_ID = "JS3", "JS7"
 
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
@@ -129,6 +130,7 @@ class Session(model.Session):
         self.everyone.append(member)
         for m in self.members:
             self.wait_notice(m, (member.name,), "JS2", f"announcing client {member.index}'s arrival")
+        self.held("JS2")
         return member
 
     def slow(self, writer: Member) -> None:
@@ -141,6 +143,7 @@ class Session(model.Session):
             self.send(others[0], "short")
             self.quiesce(during=("JS7", f"While client {writer.index}'s message came in {len(pieces)} writes "
                                         f"{model.SLOW_GAP * 1000:.0f} ms apart"))
+            self.held("JS7")
         self.owe(writer, text, "slow")
         writer.wire.send_raw(pieces[-1])
 
@@ -155,6 +158,7 @@ class Session(model.Session):
                        f"While client {stalled.index} stopped reading, the server stopped taking client "
                        f"{sender.index}'s messages: it blocked on the stalled client.")
         self.quiesce(skip=stalled, during=("JS11", f"While client {stalled.index} stopped reading"))
+        self.held("JS11")
         stalled.wire.resume_reading()
         while missing := self.missing(stalled):
             try:
@@ -196,6 +200,7 @@ class Session(model.Session):
                 member.name, member.renamed = new, True
                 for m in self.members:
                     self.wait_notice(m, (old, new), "JS4", f"announcing client {member.index}'s new name {new}")
+                self.held("JS4")
             elif kind == "leave" and len(self.members) > 1:
                 member = self.pick(step["who"])
                 self.quiesce()   # what it sent has reached everyone: its leaving loses nothing
@@ -211,6 +216,7 @@ class Session(model.Session):
                 for m in self.members:
                     self.wait_notice(m, (member.name,), "JS10", f"announcing that client {member.index} "
                                                                f"({member.name}) left ({step['how']})")
+                self.held("JS10")
         self.quiesce()
         self.settle()   # late copies (a duplicate) are in by now: the server is idle
         for member in self.members:
@@ -219,6 +225,7 @@ class Session(model.Session):
         self.judge()
 
     def judge(self) -> None:
+        self.judged_texts()
         for member in self.everyone:
             chats = [(s, m) for s, m in member.log if s != SERVER]
             seen: dict = {}
@@ -251,5 +258,5 @@ def received(member: Member) -> str:
     return "\n".join(f"{s}: {short(m)}" for s, m in member.log[-8:]) or "[nothing]"
 
 
-def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
-    return model.run_session(Session, script, fresh, limit, "JS3")
+def run(script: list, fresh, limit: int = MAX_MEMBERS, judged: set | None = None) -> Violation | None:
+    return model.run_session(Session, script, fresh, limit, "JS3", judged)

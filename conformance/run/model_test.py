@@ -8,6 +8,7 @@ import pytest
 
 from .. import stash
 from ..harness import model, procstate, settings
+from ..harness.state import current
 from .servers import candidate_server
 
 
@@ -39,7 +40,8 @@ def random_sessions(ctx, raw, transcript, request, pytestconfig, protocol_model)
         return clients.connect, settle, stop
 
     limit = min(filter(None, (ctx.server_max_users, ctx.server_max_clients, protocol_model.MAX_MEMBERS)))
-    run = lambda script: protocol_model.run(script, fresh, limit)   # noqa: E731
+    judged: set = set()   # what the passing sessions put to the test and found met
+    run = lambda script: protocol_model.run(script, fresh, limit, judged)   # noqa: E731
     option = pytestconfig.option
     if option.replay:
         script = model.load_witness(option.replay)
@@ -51,6 +53,7 @@ def random_sessions(ctx, raw, transcript, request, pytestconfig, protocol_model)
         budget = protocol_model.BUDGET_S * max(1.0, examples / protocol_model.EXAMPLES)
         found, runs = model.explore(protocol_model.steps(), run, ctx.seed, examples, settings.wait(budget),
                                     settings.wait(model.SHRINK_S))
+        current().evaluated.extend(sorted(judged - {found.requirement if found else None}))
         transcript.note(f"{runs} random session(s) run (seed {ctx.seed})")
         if found is not None:   # the transcript shows the witness alone, run once more
             transcript.restart(f"{runs} random sessions run (seed {ctx.seed}); the shortest failing one, once more:")

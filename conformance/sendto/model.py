@@ -58,6 +58,7 @@ class Member:
 
 class Session(model.Session):
     """One script on one fresh server (owed: text -> (sender name, sender index, destination index))."""
+    RELAY, FRAMING_ID = "SS4", "SS8"
 
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
@@ -74,6 +75,7 @@ class Session(model.Session):
         member.name = f"u{self.logins}c{member.index}"
         self.request(member, [login(member.name)], [(OK, f"RESPONSE ok to login {member.name}", "SS2")])
         self.quiesce()
+        self.held("SS2", "SS9")
         self.order.append(member.name)
 
     def owe(self, member: Member, to: Member, text: str, how: str) -> None:
@@ -166,6 +168,7 @@ class Session(model.Session):
             self.send(to, writer, "short")
             self.quiesce(during=("SS1", f"meanwhile client {writer.index}'s SENDTO came in {len(pieces)} writes "
                                         f"{model.SLOW_GAP * 1000:.0f} ms apart"))
+            self.held("SS1")
         self.owe(writer, to, text, "slow")
         member_reply = (OK, f"RESPONSE ok to sendto {to.name} (written slowly)", "SS4")
         writer.replies.append(member_reply)
@@ -183,6 +186,7 @@ class Session(model.Session):
                        f"While client {stalled.index} stopped reading, the server stopped taking client "
                        f"{sender.index}'s requests: it blocked on the stalled client.")
         self.quiesce(skip=stalled, during=("SS10", f"while client {stalled.index} stopped reading"))
+        self.held("SS10")
         stalled.wire.resume_reading()
         while [t for t, (_, _, to) in self.owed.items() if to == stalled.index and t not in stalled.delivered]:
             try:
@@ -198,6 +202,7 @@ class Session(model.Session):
     def check_list(self, member: Member, why: str, requirement: str = "SS3") -> None:
         self.request(member, [LIST_REQUEST], [(user_list(*self.order), f"the LIST {why}", requirement)])
         self.quiesce()
+        self.held(requirement)
 
     def run(self, script: list) -> None:
         for step in script:
@@ -248,6 +253,7 @@ class Session(model.Session):
                 self.check_list(self.members[0], f"after {member.name} left ({how})", "SS6")
         self.quiesce()
         self.settle()
+        self.judged_texts()
         for member in self.members:   # late extras: a duplicate, a reply to nothing
             while len(member.wire.unread()) >= 5:
                 self.absorb(member, member.take("a late packet"))
@@ -260,5 +266,5 @@ class Session(model.Session):
                                  actual=", ".join(short(t) for t in got))
 
 
-def run(script: list, fresh, limit: int = MAX_MEMBERS) -> Violation | None:
-    return model.run_session(Session, script, fresh, limit, "SS1")
+def run(script: list, fresh, limit: int = MAX_MEMBERS, judged: set | None = None) -> Violation | None:
+    return model.run_session(Session, script, fresh, limit, "SS1", judged)
