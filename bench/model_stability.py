@@ -55,8 +55,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chatconform-bench-model-") as tmp:
         chosen = programs(args.protocol, args.programs, Path(tmp))
-        test = TESTS[args.protocol]
-        print(f"{test}: {len(chosen)} programs x {args.seeds} seeds"
+        model_test = TESTS[args.protocol]
+        print(f"{model_test}: {len(chosen)} programs x {args.seeds} seeds"
               + (f", {args.examples} scripts a run" if args.examples else ""))
         lengths, bad = [], 0
         for name, (folder, want) in chosen.items():
@@ -64,7 +64,7 @@ def main() -> int:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 report = Path(tmp) / "report.json"
                 argv = [sys.executable, "-m", "conformance", "check", args.protocol, str(folder), "--role", "server",
-                        "--test", test, "--seed", str(seed), "-j", "1", "--no-diagnose", "--json", str(report)]
+                        "--test", model_test, "--seed", str(seed), "-j", "1", "--no-diagnose", "--json", str(report)]
                 given = ROOT / "fixtures" / args.protocol / name / "args.txt"   # the fixture's own options
                 argv += shlex.split(given.read_text()) if given.exists() else []
                 if args.examples:

@@ -79,6 +79,8 @@ class TestRecord:
     transcript: str = ""
     failed_requirements: list = field(default_factory=list)
     evaluated: list = field(default_factory=list)   # of a failed test: its other IDs judged (and met) first
+    unexercised: list = field(default_factory=list)  # IDs it never put to the test (a model's random sessions
+    #                                                  drew no step for them): it says nothing of them
     rerun: str = ""
     diagnoses: list = field(default_factory=list)   # of a failed test: its likely causes (diagnose/)
     experiments: dict = field(default_factory=dict)  # of a failed test: its replays, variable -> passed/failed
@@ -108,6 +110,7 @@ class Results:
                                                             rerun=info.get("rerun", ""))
         record.duration_s = round(record.duration_s + report.duration, 3)
         record.finished |= report.when == "call" or report.failed or report.skipped
+        record.unexercised = info.get("unexercised") or record.unexercised
         if report.when == "call" and report.passed:   # the body ran to its end: every ID of it was judged
             record.evaluated = list(record.requirements)   # (a post-check failing at teardown leaves them so)
         if report.skipped and record.outcome == "passed":
@@ -149,14 +152,17 @@ class Results:
         test of it could not be run, else not evaluated if one of its tests stopped at another
         requirement's failure first, else passed if its tests evaluated it and found it met, else
         skipped. `passed` always means evaluated and passed, by every test of it that ran: one test of
-        four is no pass."""
+        four is no pass. An ID a test never put to the test (`unexercised`: a model's random sessions
+        drew no step for it) is skipped by that test: it says nothing of it."""
         rank = {"failed": 4, "error": 3, "not evaluated": 2, "passed": 1, "skipped": 0}
         verdicts: dict[str, str] = {}
         for record in self.records.values():
             named = record.failed_requirements if record.outcome in ("failed", "error") else []
             for req in dict.fromkeys([*record.requirements, *named]):   # a post-check may name another ID
                 verdict = record.outcome
-                if verdict in ("failed", "error") and req not in record.failed_requirements:
+                if req in record.unexercised and req not in record.failed_requirements:
+                    verdict = "skipped"   # never put to the test here: no claim either way
+                elif verdict in ("failed", "error") and req not in record.failed_requirements:
                     # it failed on another of its IDs: this one passed only if it was judged before that
                     verdict = "passed" if req in record.evaluated else "not evaluated"
                 if rank[verdict] > rank.get(verdicts.get(req), -1):

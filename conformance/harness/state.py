@@ -36,6 +36,7 @@ class RunState:
     sockets: list = field(default_factory=list)   # the harness's own connections (waiting.py)
     seen: dict = field(default_factory=dict)      # what it did that a variation could change (variation.py)
     evaluated: list = field(default_factory=list)   # requirements evaluated and met so far (failure.about)
+    unexercised: list = field(default_factory=list)   # requirements of its that it never put to the test
     logs: list = field(default_factory=list)      # (label, start, read) of its background programs' output
     spent: dict | None = None      # --profile: where its time went (timing.py); None: not profiling
 

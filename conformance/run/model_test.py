@@ -53,7 +53,10 @@ def random_sessions(ctx, raw, transcript, request, pytestconfig, protocol_model)
         budget = protocol_model.BUDGET_S * max(1.0, examples / protocol_model.EXAMPLES)
         found, runs = model.explore(protocol_model.steps(), run, ctx.seed, examples, settings.wait(budget),
                                     settings.wait(model.SHRINK_S))
-        current().evaluated.extend(sorted(judged - {found.requirement if found else None}))
+        failed = found.requirement if found else None
+        current().evaluated.extend(sorted(judged - {failed}))
+        declared = [r for marker in request.node.iter_markers("requirement") for r in marker.args]
+        current().unexercised.extend(r for r in declared if r not in judged and r != failed)
         transcript.note(f"{runs} random session(s) run (seed {ctx.seed})")
         if found is not None:   # the transcript shows the witness alone, run once more
             transcript.restart(f"{runs} random sessions run (seed {ctx.seed}); the shortest failing one, once more:")

@@ -89,7 +89,8 @@ def pytest_runtest_makereport(item, call):
     stable, role, ids = record.identity
     rerun = rerun_command(item.config, stable)
     transcript = record.transcript
-    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun, "evaluated": list(current().evaluated)}
+    info = {"id": stable, "requirements": ids, "role": role, "rerun": rerun, "evaluated": list(current().evaluated),
+            "unexercised": list(current().unexercised)}
     if report.failed and call.excinfo is not None:
         exc = call.excinfo.value
         missing = missing_package(item, transcript) if isinstance(exc, CheckFailure) else None
@@ -127,6 +128,7 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_runtest_setup(item):
     current().evaluated.clear()   # what this test judges, it records anew
+    current().unexercised.clear()
     timing.begin()
 
 
