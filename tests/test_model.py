@@ -108,3 +108,18 @@ def test_the_checker_names_each_broken_property():
     s.everyone[0].sent.append("m3")
     s.everyone[1].log = [("a", "m1"), ("a", "m2"), ("a", "m3")]
     assert judged(s) == "JS3"                       # a message it must not get
+
+
+def test_a_model_test_says_nothing_of_what_its_sessions_never_put_to_the_test():
+    """A model test that failed on CS6 had judged CS2 in its passing sessions and drew no step for CS4:
+    CS2 is not 'not evaluated' because of it, and CS4 is decided by its scenario test alone."""
+    from conformance.harness.results import Results, TestRecord
+    results = Results("chat10", "x", 1)
+    results.records = {
+        "model": TestRecord("model", ["CS3", "CS2", "CS4", "CS6"], "server", outcome="failed",
+                            failed_requirements=["CS6"], evaluated=["CS2", "CS3"], unexercised=["CS4"]),
+        "leave": TestRecord("leave", ["CS4"], "server", evaluated=["CS4"]),
+        "join": TestRecord("join", ["CS2"], "server", evaluated=["CS2"])}
+    assert results.by_requirement() == {"CS3": "passed", "CS2": "passed", "CS4": "passed", "CS6": "failed"}
+    results.records["model"].evaluated = ["CS3"]   # stopped before judging CS2: that stays honest
+    assert results.by_requirement()["CS2"] == "not evaluated"
