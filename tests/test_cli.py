@@ -183,7 +183,7 @@ def test_a_package_the_grader_lacks_is_an_error_but_a_module_the_student_left_ou
     code, document, output = check("cnlab", lacks, tmp_path / "a", "--test", "cnlab/client/RI3-login-success")
     assert code == 2, output
     test = document["tests"][0]
-    assert test["outcome"] == "error" and "imports 'chatconform_uninstalled_pkg', which is not installed" \
+    assert test["outcome"] == "error" and "imports 'chatconform_uninstalled_pkg', which is neither installed" \
         in test["message"], test
     code, document, output = check("cnlab", student, tmp_path / "b", "--test", "cnlab/client/RI3-login-success")
     assert code == 1 and document["tests"][0]["outcome"] == "failed", output

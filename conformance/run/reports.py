@@ -96,9 +96,10 @@ def pytest_runtest_makereport(item, call):
         missing = missing_package(item, transcript) if isinstance(exc, CheckFailure) else None
         if missing:   # the grader's configuration, not the student's program: no verdict
             info["harness_fault"] = True
-            info["message"] = (f"chatconform could not run this test: the candidate imports {missing!r}, which is not "
-                               f"installed for the Python that runs it (install it, e.g. pip install {missing}, "
-                               "and run again; nothing is charged to the student)")
+            info["message"] = (f"chatconform could not run this test: the candidate imports {missing!r}, which is neither "
+                               f"installed for the Python that runs it nor part of the submission: a package the "
+                               f"course allows is the grader's to install (e.g. pip install {missing}; then run "
+                               "again); a file the student left out is theirs to add. Nothing is charged here")
             report.longrepr = f"{info['message']}\n\nRerun: {rerun}"
         elif isinstance(exc, CheckFailure):
             info["check_failure"] = True
