@@ -56,6 +56,7 @@ class Session(model.Session):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
         self.unfinished: dict = {}   # username -> the slow TEXT it is still writing
         self.vanished: set = set()   # indices of members gone without a LEAVE (a server may replay their last)
+        self.cut_off: set = set()    # names of members that left in the middle of a TEXT
 
     def take(self, member: Member, what: str, timeout: float | None = None) -> None:
         """The next message a member receives, judged as it comes (framing, echo, early forwarding)."""
@@ -81,6 +82,10 @@ class Session(model.Session):
                          actual=head[:300])
         if method == "TEXT":
             body = payload.decode("utf-8", "replace")
+            if name in self.cut_off and body not in self.owed:
+                raise Broken("CS6", f"The server forwarded to client {member.index} a TEXT that never came whole: "
+                                    f"{name} left in its middle.", expected="a TEXT forwarded only once complete",
+                             actual=(head + payload)[:300])
             if body not in self.owed or headers.get("msg-len") != str(len(body.encode("utf-8"))):
                 raise Broken(self.framing(None), f"Client {member.index} received a TEXT that no member sent "
                                                  "(corrupted, merged or cut, or its Msg-len does not count its bytes).",
@@ -203,6 +208,7 @@ class Session(model.Session):
             member.wire.vanish()
         else:
             if how == "midtext":
+                self.cut_off.add(member.name)
                 member.wire.send_raw(f"CHAT/1.0 TEXT\r\nUsername: {member.name}\r\nMsg-len: 40\r\n\r\nnever fini"
                                      .encode())
             member.wire.close()

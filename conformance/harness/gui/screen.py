@@ -12,6 +12,9 @@ import tempfile
 from pathlib import Path
 
 
+ATTEMPTS = 3
+
+
 class VirtualScreen:
     """A session-wide Xvfb on a free display (Xvfb picks it and writes it to -displayfd)."""
 
@@ -32,18 +35,21 @@ class VirtualScreen:
         if os.environ.get("CHATCONFORM_DISPLAY"):       # an X server the user provides
             self.display = os.environ["CHATCONFORM_DISPLAY"]
             return self.display
-        read, write = os.pipe()
-        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x900x24",
-                                      "-nolisten", "tcp", "-noreset"], pass_fds=(write,),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            number = pipe.readline().strip()    # Xvfb writes the display number once it is ready
-        if not number:
+        for _ in range(ATTEMPTS):
+            read, write = os.pipe()
+            self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x900x24",
+                                          "-nolisten", "tcp", "-noreset"], pass_fds=(write,),
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            os.close(write)
+            with os.fdopen(read) as pipe:
+                number = pipe.readline().strip()    # Xvfb writes the display number once it is ready
+            if number:
+                self.display = f":{number}"
+                return self.display
+            # two Xvfbs started at once (matrix cells, test workers) can pick the same free display: the
+            # one that loses its lock exits without a number; the next attempt picks another
             self.stop()
-            raise RuntimeError("Xvfb did not start")
-        self.display = f":{number}"
-        return self.display
+        raise RuntimeError(f"Xvfb did not start ({ATTEMPTS} attempts)")
 
     def screenshot(self, path: Path) -> Path | None:
         try:
