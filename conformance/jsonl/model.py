@@ -31,6 +31,7 @@ EXAMPLES, BUDGET_S = 40, 25.0     # per run: scripts drawn, and the wall time fo
 MAX_MEMBERS = 6
 HOW = ("short", "czech", "long", "split", "pipelined")
 LEAVING = ("close", "reset", "midline", "halfclose")
+FRAMED = ("split", "pipelined", "long", "slow")
 
 
 def steps():
@@ -75,11 +76,13 @@ class Session(model.Session):
     def __init__(self, connect, settle, limit: int = MAX_MEMBERS):
         super().__init__(connect, settle, limit, MAX_MEMBERS)
         self.renames = 0
+        self.writes: dict = {}   # text -> the texts of the write it went in (pipelined: three)
 
     def send(self, member: Member, how: str) -> None:
         texts = [self.text(how, member) for _ in range(3 if how == "pipelined" else 1)]
         for text in texts:
             self.owe(member, text, how)
+            self.writes[text] = tuple(texts)
         policy = {"split": "utf8-split", "pipelined": "coalesced"}.get(how, "whole")
         member.wire.send(*[encode("message", t) for t in texts], policy=policy)
 
@@ -101,21 +104,24 @@ class Session(model.Session):
             if source == SERVER and all(n in message for n in names):
                 return
 
-    def quiesce(self, skip=None, during: tuple = ()) -> None:
+    def quiesce(self, skip=None, during: tuple = (), sender=None) -> None:
         """Until every member (but `skip`) has everything it is owed so far (or a message is found
-        lost). `during`: (requirement, what was going on) where a loss means the server blocked."""
-        for member in self.members:
+        lost). `during`: (requirement, what was going on) where a loss at another member than `sender`
+        means the server blocked; the sender's own copies are judged last, as any loss (a server that
+        sends no copy back is no blocked server)."""
+        for member in sorted(self.members, key=lambda m: m is sender):
             if member is skip:
                 continue
+            blocked = during if member is not sender else ()
             while missing := self.missing(member):
                 try:
                     member.take_line("the messages it is owed", settings.wait(settings.EVENT))
                 except CheckFailure:
-                    requirement, what = (during[0], f"{during[1]}, c") if during else (self.requirement(missing, every=True),
-                                                                                     "C")
+                    requirement, what = (blocked[0], f"{blocked[1]}, c") if blocked else \
+                        (self.requirement(missing, every=True), "C")
                     raise Broken(requirement, f"{what}lient {member.index} never received {len(missing)} message(s) "
                                               "sent while it was connected" + (": the server blocked on one client."
-                                                                               if during else "."),
+                                                                               if blocked else "."),
                                  expected=", ".join(short(t) for t in missing[:5]), actual=received(member)) from None
 
     def missing(self, member: Member) -> list:
@@ -142,7 +148,7 @@ class Session(model.Session):
         others = [m for m in self.members if m is not writer]
         if others:
             self.send(others[0], "short")
-            self.quiesce(during=("JS7", f"While client {writer.index}'s message came in {len(pieces)} writes "
+            self.quiesce(sender=others[0], during=("JS7", f"While client {writer.index}'s message came in {len(pieces)} writes "
                                         f"{model.SLOW_GAP * 1000:.0f} ms apart"))
             self.held("JS7")
         self.owe(writer, text, "slow")
@@ -154,11 +160,11 @@ class Session(model.Session):
         stalled = self.join(receive_window=model.STALL_WINDOW)
         stalled.wire.pause_reading()
         for _ in range(model.FLOOD):
-            self.owe(sender, text := self.text("long", sender), "long")
+            self.owe(sender, text := self.text("long", sender), "flood")   # (a loss of these is no framing evidence)
             model.push(sender.wire, encode("message", text), "JS11",
                        f"While client {stalled.index} stopped reading, the server stopped taking client "
                        f"{sender.index}'s messages: it blocked on the stalled client.")
-        self.quiesce(skip=stalled, during=("JS11", f"While client {stalled.index} stopped reading"))
+        self.quiesce(skip=stalled, sender=sender, during=("JS11", f"While client {stalled.index} stopped reading"))
         self.held("JS11")
         stalled.wire.resume_reading()
         while missing := self.missing(stalled):
@@ -175,9 +181,19 @@ class Session(model.Session):
     def requirement(self, texts: list, every: bool = False) -> str:
         """JS7 where a message at fault was sent split across writes, pipelined with others or long
         enough to arrive in several reads (the framing), else JS3. `every`: for lost messages, JS7 only
-        where every one lost was so (a server that loses plain messages too has a relay bug)."""
-        framed = [self.how.get(t) in ("split", "pipelined", "long", "slow") for t in texts]
-        return "JS7" if framed and (all if every else any)(framed) else "JS3"
+        where every one lost was so, and a pipelined one only where the rest of its write was lost behind
+        a first that came (a server that loses plain messages, or one of a write at random, has a relay
+        bug: a race loses any message)."""
+        if not every:
+            return "JS7" if any(self.how.get(t) in FRAMED for t in texts) else "JS3"
+        lost = set(texts)
+
+        def framed(t):
+            if self.how.get(t) != "pipelined":
+                return self.how.get(t) in FRAMED
+            write = self.writes.get(t, ())
+            return bool(write) and write[0] not in lost and all(w in lost for w in write[1:])
+        return "JS7" if texts and all(framed(t) for t in texts) else "JS3"
 
     def run(self, script: list) -> None:
         for step in script:
