@@ -183,16 +183,8 @@ class Session(model.Session):
         self.quiesce(skip=stalled, during=("CS11", f"While client {stalled.index} stopped reading"))
         self.held("CS11")
         stalled.wire.resume_reading()
-        while missing := self.missing(stalled):
-            try:
-                self.take(stalled, "the TEXTs owed to it", settings.wait(settings.BULK))
-            except CheckFailure:
-                if stalled.wire.eof:   # the server dropped it: allowed, and what it got stands
-                    self.members.remove(stalled)
-                    return
-                raise Broken("CS11", f"Client {stalled.index} stopped reading for a while; once it read again, "
-                                     f"{len(missing)} TEXT(s) never came, and the server did not close it.",
-                             expected=", ".join(short(t) for t in missing[:5]), actual=received(stalled)) from None
+        self.catch_up(stalled, lambda: self.take(stalled, "the TEXTs owed to it", settings.wait(settings.BULK)),
+                      lambda: self.missing(stalled), "CS11", "TEXT(s)", lambda: received(stalled))
 
     def leave(self, member: Member, how: str) -> None:
         self.quiesce()   # what it sent has reached everyone: its leaving loses nothing

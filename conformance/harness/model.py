@@ -244,6 +244,22 @@ class Session:
     def held(self, *requirements: str) -> None:
         self.judged.update(requirements)
 
+    def catch_up(self, stalled, take, missing, requirement: str, noun: str, shown=lambda: "") -> bool:
+        """A member that stopped reading reads again: take() until missing() is empty (True), or until
+        the server is found to have dropped it (False: allowed, and what it got stands; it is no
+        member any more). What never came while it stays connected breaks `requirement`."""
+        while left := missing():
+            try:
+                take()
+            except CheckFailure:
+                if stalled.wire.eof:
+                    self.members.remove(stalled)
+                    return False
+                raise Broken(requirement, f"Client {stalled.index} stopped reading for a while; once it read "
+                                          f"again, {len(left)} {noun} never came, and the server did not close it.",
+                             expected=", ".join(short(t) for t in left[:5]), actual=shown()) from None
+        return True
+
     RELAY, FRAMING_ID, FRAMING_HOWS = "", "", ("split", "pipelined", "long", "slow")
 
     def judged_texts(self) -> None:

@@ -167,16 +167,8 @@ class Session(model.Session):
         self.quiesce(skip=stalled, sender=sender, during=("JS11", f"While client {stalled.index} stopped reading"))
         self.held("JS11")
         stalled.wire.resume_reading()
-        while missing := self.missing(stalled):
-            try:
-                stalled.take_line("the messages it is owed", settings.wait(settings.BULK))
-            except CheckFailure:
-                if stalled.wire.eof:   # the server dropped it: allowed, and what it got stands
-                    self.members.remove(stalled)
-                    return
-                raise Broken("JS11", f"Client {stalled.index} stopped reading for a while; once it read again, "
-                                     f"{len(missing)} message(s) never came, and the server did not close it.",
-                             expected=", ".join(short(t) for t in missing[:5]), actual=received(stalled)) from None
+        self.catch_up(stalled, lambda: stalled.take_line("the messages it is owed", settings.wait(settings.BULK)),
+                      lambda: self.missing(stalled), "JS11", "message(s)", lambda: received(stalled))
 
     def requirement(self, texts: list, every: bool = False) -> str:
         """JS7 where a message at fault was sent split across writes, pipelined with others or long

@@ -188,16 +188,11 @@ class Session(model.Session):
         self.quiesce(skip=stalled, during=("SS10", f"while client {stalled.index} stopped reading"))
         self.held("SS10")
         stalled.wire.resume_reading()
-        while [t for t, (_, _, to) in self.owed.items() if to == stalled.index and t not in stalled.delivered]:
-            try:
-                self.absorb(stalled, read_packet(stalled.wire, "the texts sent to it", settings.wait(settings.BULK)))
-            except CheckFailure:
-                if stalled.wire.eof:   # the server dropped it: allowed, and what it got stands
-                    self.members.remove(stalled)
-                    self.order.remove(stalled.name)
-                    return
-                raise Broken("SS10", f"Client {stalled.index} stopped reading for a while; once it read again, "
-                                     "texts sent to it never came, and the server did not close it.") from None
+        if not self.catch_up(stalled, lambda: self.absorb(stalled, read_packet(stalled.wire, "the texts sent to it",
+                                                                               settings.wait(settings.BULK))),
+                             lambda: [t for t, (_, _, to) in self.owed.items()
+                                      if to == stalled.index and t not in stalled.delivered], "SS10", "text(s)"):
+            self.order.remove(stalled.name)   # dropped: logged out
 
     def check_list(self, member: Member, why: str, requirement: str = "SS3") -> None:
         self.request(member, [LIST_REQUEST], [(user_list(*self.order), f"the LIST {why}", requirement)])
